@@ -1,0 +1,119 @@
+"""The ``endpoint`` decorator: what every view has in common, declared once.
+
+A view receives a ``Ctx`` (session and workspace) plus its parsed ``body``/``query`` models and
+returns a response model. The decorator authenticates, validates, commits on success, rolls back
+on any error, and records the schemas so the OpenAPI document is built from the same classes
+that validate requests.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Response, current_app, jsonify, request
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.orm import Session
+
+from api.body import read_json_object
+from autofill.config import Settings
+from autofill.db.session import Store
+from autofill.errors import Unauthorized
+from autofill.services.errors import from_validation_error
+from autofill.services.workspaces import authenticate
+
+SPEC_ATTRIBUTE = "_autofill_endpoint"
+
+
+@dataclass(frozen=True)
+class EndpointSpec:
+    summary: str
+    tag: str
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    response: type[BaseModel] | None = None
+    status: int = 200
+    auth: bool = True
+    errors: tuple[int, ...] = field(default=())
+
+
+@dataclass
+class Ctx:
+    session: Session
+    workspace_id: str
+    settings: Settings
+
+
+def store() -> Store:
+    value = current_app.extensions["autofill.store"]
+    assert isinstance(value, Store)
+    return value
+
+
+def settings() -> Settings:
+    value = current_app.extensions["autofill.settings"]
+    assert isinstance(value, Settings)
+    return value
+
+
+def _bearer_token() -> str:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("send `Authorization: Bearer <token>`")
+    return token.strip()
+
+
+def _parse(model: type[BaseModel], data: dict[str, Any], prefix: str = "") -> BaseModel:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise from_validation_error(exc, prefix) from None
+
+
+def endpoint(
+    *,
+    summary: str,
+    tag: str,
+    body: type[BaseModel] | None = None,
+    query: type[BaseModel] | None = None,
+    response: type[BaseModel] | None = None,
+    status: int = 200,
+    auth: bool = True,
+    errors: tuple[int, ...] = (),
+) -> Callable[[Callable[..., Any]], Callable[..., Response]]:
+    spec = EndpointSpec(summary, tag, body, query, response, status, auth, errors)
+
+    def wrap(view: Callable[..., Any]) -> Callable[..., Response]:
+        @functools.wraps(view)
+        def handler(**path_args: Any) -> Response:
+            kwargs: dict[str, Any] = dict(path_args)
+            with store().sessions() as session, session.begin():
+                # Authenticate first: a caller without a valid token learns nothing else.
+                workspace_id = authenticate(session, _bearer_token()).id if auth else ""
+                if query is not None:
+                    kwargs["query"] = _parse(query, request.args.to_dict(), "query")
+                if body is not None:
+                    kwargs["body"] = _parse(body, read_json_object())
+                result = view(Ctx(session, workspace_id, settings()), **kwargs)
+                # Serialise inside the transaction: lazy relationships still load.
+                if isinstance(result, Response):
+                    return result  # the view chose its own status (e.g. readyz's 503)
+                payload = result.model_dump(mode="json") if isinstance(result, BaseModel) else None
+            if payload is None:
+                return Response(status=204 if status == 200 else status)
+            out = jsonify(payload)
+            out.status_code = status
+            return out
+
+        setattr(handler, SPEC_ATTRIBUTE, spec)
+        return handler
+
+    return wrap
+
+
+def spec_of(view: Callable[..., Any]) -> EndpointSpec | None:
+    value = getattr(view, SPEC_ATTRIBUTE, None)
+    return value if isinstance(value, EndpointSpec) else None

@@ -1,0 +1,81 @@
+"""Health checks and the OpenAPI document."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import redis
+import structlog
+from flask import Blueprint, Response, current_app, jsonify
+from pydantic import BaseModel
+from sqlalchemy.exc import SQLAlchemyError
+
+from api.endpoint import Ctx, endpoint, settings, store
+from api.openapi import build_openapi
+
+bp = Blueprint("meta", __name__)
+TAG = "meta"
+log = structlog.get_logger(__name__)
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+
+
+class Readiness(BaseModel):
+    status: Literal["ready", "unavailable"]
+    checks: dict[str, str]
+
+
+@bp.get("/healthz")
+@bp.get("/v1/healthz")
+@endpoint(summary="Liveness: the process answers", tag=TAG, response=Health, auth=False)
+def healthz(ctx: Ctx) -> Health:
+    return Health(status="ok")
+
+
+@bp.get("/readyz")
+@bp.get("/v1/readyz")
+@endpoint(
+    summary="Readiness: the database (and Redis, when configured) answer",
+    tag=TAG,
+    response=Readiness,
+    auth=False,
+    errors=(503,),
+)
+def readyz(ctx: Ctx) -> Response:
+    checks = {"database": _check_database()}
+    redis_url = settings().redis_url
+    checks["redis"] = _check_redis(redis_url) if redis_url else "not configured"
+    ready = all(value in ("ok", "not configured") for value in checks.values())
+    body = Readiness(status="ready" if ready else "unavailable", checks=checks)
+    response = jsonify(body.model_dump())
+    response.status_code = 200 if ready else 503
+    return response
+
+
+def _check_database() -> str:
+    try:
+        store().ping()
+        return "ok"
+    except SQLAlchemyError as exc:
+        log.warning("readyz_database_failed", error=str(exc))
+        return "unreachable"
+
+
+def _check_redis(url: str) -> str:
+    try:
+        client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+        try:
+            client.ping()
+        finally:
+            client.close()
+        return "ok"
+    except redis.RedisError as exc:
+        log.warning("readyz_redis_failed", error=str(exc))
+        return "unreachable"
+
+
+@bp.get("/v1/openapi.json")
+def openapi() -> Response:
+    return jsonify(build_openapi(current_app))

@@ -1,0 +1,57 @@
+"""/v1/databases/{id}/properties and /v1/properties/{id}"""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+from api.endpoint import Ctx, endpoint
+from autofill.schemas import PropertyCreate, PropertyOut, PropertyUpdate
+from autofill.services import properties as service
+from autofill.services.lookup import get_database, get_property
+from autofill.services.serialize import property_out
+
+bp = Blueprint("properties", __name__, url_prefix="/v1")
+TAG = "properties"
+
+
+@bp.post("/databases/<database_id>/properties")
+@endpoint(
+    summary="Add a property (an AI column when type is `ai`)",
+    tag=TAG,
+    body=PropertyCreate,
+    response=PropertyOut,
+    status=201,
+    errors=(404, 409, 422),
+)
+def create(ctx: Ctx, database_id: str, body: PropertyCreate) -> PropertyOut:
+    database = get_database(ctx.session, ctx.workspace_id, database_id)
+    prop = service.add_property(
+        ctx.session, database, body, default_model=ctx.settings.default_model
+    )
+    return property_out(prop, {p.id: p.name for p in database.properties})
+
+
+@bp.patch("/properties/<property_id>")
+@endpoint(
+    summary="Rename a property, change its options or its AI configuration",
+    tag=TAG,
+    body=PropertyUpdate,
+    response=PropertyOut,
+    errors=(404, 409, 422),
+)
+def update(ctx: Ctx, property_id: str, body: PropertyUpdate) -> PropertyOut:
+    prop = get_property(ctx.session, ctx.workspace_id, property_id)
+    database = get_database(ctx.session, ctx.workspace_id, prop.database_id)
+    service.update_property(
+        ctx.session, database, prop, body, default_model=ctx.settings.default_model
+    )
+    ctx.session.flush()
+    return property_out(prop, {p.id: p.name for p in database.properties})
+
+
+@bp.delete("/properties/<property_id>")
+@endpoint(summary="Delete a property and its values", tag=TAG, errors=(404, 409))
+def delete(ctx: Ctx, property_id: str) -> None:
+    prop = get_property(ctx.session, ctx.workspace_id, property_id)
+    database = get_database(ctx.session, ctx.workspace_id, prop.database_id)
+    service.delete_property(ctx.session, database, prop)

@@ -1,0 +1,39 @@
+"""Settings read from the environment (prefix ``AUTOFILL_``) or a ``.env`` file.
+
+With no configuration at all the service runs embedded: a SQLite file under the data directory
+and no Redis, so a newcomer's first command works on a bare machine.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="AUTOFILL_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path(".autofill"), description="Where the embedded SQLite file lives"
+    )
+    database_url: str | None = Field(default=None, description="SQLAlchemy URL; SQLite when unset")
+    redis_url: str | None = Field(default=None, description="Redis for Celery and rate limits")
+    default_model: str = Field(
+        default="sim:sim-1", description="Model for AI columns that name none"
+    )
+    max_request_bytes: int = Field(default=1_048_576, ge=1024, description="Larger bodies get 413")
+    log_level: str = "INFO"
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{(self.data_dir / 'autofill.db').resolve()}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,206 @@
+"""Property definitions, including the AI column configuration."""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, Field, model_validator
+
+from autofill.schemas.common import Name, StrictModel
+from autofill.text import clean_options, fold
+
+MAX_INSTRUCTION_CHARS = 4_000
+MAX_INPUTS = 50
+CONTENT_INPUT = "content"  # in `inputs`, the page body rather than a property
+
+
+class PropertyType(StrEnum):
+    TITLE = "title"
+    TEXT = "text"
+    NUMBER = "number"
+    SELECT = "select"
+    MULTI_SELECT = "multi_select"
+    DATE = "date"
+    CHECKBOX = "checkbox"
+    URL = "url"
+    AI = "ai"
+
+
+class Task(StrEnum):
+    SUMMARY = "summary"
+    KEY_INFO = "key_info"
+    TRANSLATE = "translate"
+    CLASSIFY = "classify"
+    CUSTOM = "custom"
+
+
+class OutputType(StrEnum):
+    TEXT = "text"
+    SELECT = "select"
+    MULTI_SELECT = "multi_select"
+    NUMBER = "number"
+    DATE = "date"
+    CHECKBOX = "checkbox"
+
+
+class CellStatus(StrEnum):
+    EMPTY = "empty"
+    PENDING = "pending"
+    FILLED = "filled"
+    ERROR = "error"
+    STALE = "stale"
+    OVERRIDDEN = "overridden"
+
+
+OPTION_OUTPUTS = (OutputType.SELECT, OutputType.MULTI_SELECT)
+# Which output types each task may produce: a summary is prose, a classification picks options.
+TASK_OUTPUTS: dict[Task, tuple[OutputType, ...]] = {
+    Task.SUMMARY: (OutputType.TEXT,),
+    Task.TRANSLATE: (OutputType.TEXT,),
+    Task.CLASSIFY: OPTION_OUTPUTS,
+    Task.KEY_INFO: (OutputType.TEXT, OutputType.MULTI_SELECT),
+    Task.CUSTOM: tuple(OutputType),
+}
+
+Options = Annotated[list[str], AfterValidator(clean_options)]
+
+_LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
+_MODEL = re.compile(r"^(openai|anthropic|compat|sim):[A-Za-z0-9._:/@+\-]{1,150}$")
+
+
+def _language(value: str) -> str:
+    if not _LANGUAGE_TAG.match(value):
+        raise ValueError(f"{value!r} is not a BCP 47 language tag such as 'fr' or 'pt-BR'")
+    head, *rest = value.split("-")
+    return "-".join([head.lower(), *rest])
+
+
+def _not_reserved(value: str) -> str:
+    if fold(value) == CONTENT_INPUT:
+        raise ValueError("'content' is reserved: in AI inputs it means the page body")
+    return value
+
+
+def _model(value: str) -> str:
+    if not _MODEL.match(value):
+        raise ValueError(
+            f"{value!r} is not a model reference: use 'openai:<model>', 'anthropic:<model>', "
+            "'compat:<name>' or 'sim:<model>'"
+        )
+    return value
+
+
+LanguageTag = Annotated[str, AfterValidator(_language)]
+ModelRef = Annotated[str, AfterValidator(_model)]
+PropertyName = Annotated[Name, AfterValidator(_not_reserved)]
+
+
+class OutputSpec(StrictModel):
+    type: OutputType = OutputType.TEXT
+    options: Options | None = None
+    allow_none: bool = Field(
+        default=False,
+        description="select/multi_select: the model may answer that no option fits (cell empty)",
+    )
+
+    @model_validator(mode="after")
+    def _options_match_type(self) -> OutputSpec:
+        if self.type in OPTION_OUTPUTS and self.options is None:
+            raise ValueError(f"a {self.type.value} output needs options")
+        if self.type not in OPTION_OUTPUTS and self.options is not None:
+            raise ValueError(f"a {self.type.value} output takes no options")
+        if self.type not in OPTION_OUTPUTS and self.allow_none:
+            raise ValueError("allow_none applies to select and multi_select outputs only")
+        return self
+
+
+class AIConfigIn(StrictModel):
+    """An AI column's configuration as a client sends it (inputs by property name or id)."""
+
+    task: Task
+    instruction: str | None = Field(
+        default=None,
+        max_length=MAX_INSTRUCTION_CHARS,
+        description="What to extract, or the custom prompt. `{Property}` references another "
+        "property; `{{` and `}}` are literal braces.",
+    )
+    inputs: list[str] | None = Field(
+        default=None,
+        max_length=MAX_INPUTS,
+        description="Properties the column reads, by name or id; `content` is the page body. "
+        "Derived from the instruction's references when omitted.",
+    )
+    target_language: LanguageTag | None = Field(default=None, description="translate only")
+    output: OutputSpec | None = None
+    model: ModelRef | None = Field(default=None, description="e.g. openai:gpt-4.1-mini")
+    auto_update: bool = True
+    max_input_tokens: int | None = Field(default=None, ge=256, le=2_000_000)
+
+    @model_validator(mode="after")
+    def _task_rules(self) -> AIConfigIn:
+        if self.instruction is not None and not self.instruction.strip():
+            self.instruction = None
+        if self.task in (Task.KEY_INFO, Task.CUSTOM) and self.instruction is None:
+            raise ValueError(f"a {self.task.value} column needs an instruction")
+        if self.task == Task.TRANSLATE and self.target_language is None:
+            raise ValueError("a translate column needs a target_language")
+        if self.task != Task.TRANSLATE and self.target_language is not None:
+            raise ValueError("target_language applies to translate columns only")
+        if self.output is None:
+            if self.task == Task.CLASSIFY:
+                raise ValueError("a classify column needs output options")
+            self.output = OutputSpec()
+        allowed = TASK_OUTPUTS[self.task]
+        if self.output.type not in allowed:
+            names = ", ".join(kind.value for kind in allowed)
+            raise ValueError(
+                f"a {self.task.value} column outputs {names}, not {self.output.type.value}"
+            )
+        return self
+
+
+class AIConfigPatch(StrictModel):
+    """Fields to change in an AI configuration; the merged result is validated as a whole."""
+
+    task: Task | None = None
+    instruction: str | None = Field(default=None, max_length=MAX_INSTRUCTION_CHARS)
+    inputs: list[str] | None = Field(default=None, max_length=MAX_INPUTS)
+    target_language: LanguageTag | None = None
+    output: OutputSpec | None = None
+    model: ModelRef | None = None
+    auto_update: bool | None = None
+    max_input_tokens: int | None = Field(default=None, ge=256, le=2_000_000)
+
+
+class PropertyCreate(StrictModel):
+    name: PropertyName
+    type: PropertyType
+    options: Options | None = Field(default=None, description="select and multi_select only")
+    ai: AIConfigIn | None = Field(default=None, description="ai only")
+    position: int | None = Field(default=None, ge=0, description="0-based; appended if omitted")
+
+    @model_validator(mode="after")
+    def _fields_match_type(self) -> PropertyCreate:
+        needs_options = self.type in (PropertyType.SELECT, PropertyType.MULTI_SELECT)
+        if needs_options and self.options is None:
+            raise ValueError(f"a {self.type.value} property needs options")
+        if not needs_options and self.options is not None:
+            raise ValueError(f"a {self.type.value} property takes no options")
+        if self.type == PropertyType.AI and self.ai is None:
+            raise ValueError("an ai property needs an `ai` configuration")
+        if self.type != PropertyType.AI and self.ai is not None:
+            raise ValueError(f"a {self.type.value} property takes no `ai` configuration")
+        return self
+
+
+class PropertyUpdate(StrictModel):
+    name: PropertyName | None = None
+    options: Options | None = None
+    ai: AIConfigPatch | None = None
+    # Present only so a client that sends it gets a clear refusal rather than "extra field".
+    type: PropertyType | None = None
+
+    def explicit_fields(self) -> dict[str, Any]:
+        return {key: getattr(self, key) for key in self.model_fields_set}

@@ -1,0 +1,88 @@
+"""Response shapes. Values are keyed by property name, the way people read a table."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from autofill.schemas.properties import CellStatus, OutputSpec, PropertyType, Task
+
+
+class AIConfigOut(BaseModel):
+    task: Task
+    instruction: str | None
+    inputs: list[str] = Field(description="Property names read, `content` for the page body")
+    input_ids: list[str] = Field(description="The same inputs by property id")
+    target_language: str | None
+    output: OutputSpec
+    model: str
+    auto_update: bool
+    max_input_tokens: int | None
+
+
+class PropertyOut(BaseModel):
+    id: str
+    database_id: str
+    name: str
+    type: PropertyType
+    position: int
+    options: list[str] | None
+    ai: AIConfigOut | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class DatabaseOut(BaseModel):
+    id: str
+    name: str
+    properties: list[PropertyOut]
+    created_at: datetime
+    updated_at: datetime
+
+
+class Provenance(BaseModel):
+    """Who wrote an AI value and how: present on cells the AI filled."""
+
+    prompt_version: str | None
+    model: str | None
+    input_hash: str | None
+    tokens_in: int | None
+    tokens_out: int | None
+    cost_usd: float | None
+    truncated: bool | None
+    filled_at: datetime | None
+
+
+class CellOut(BaseModel):
+    property_id: str
+    property: str
+    value: Any
+    status: CellStatus
+    error: str | None
+    written_by: str = Field(description="`ai`, `person` (overridden) or `nobody` yet")
+    provenance: Provenance | None
+    overridden_at: datetime | None
+    updated_at: datetime
+
+
+class RowOut(BaseModel):
+    id: str
+    database_id: str
+    properties: dict[str, Any] = Field(description="Non-AI values by property name")
+    cells: dict[str, CellOut] = Field(description="AI cells by property name")
+    content: str
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class DatabasePage(BaseModel):
+    items: list[DatabaseOut]
+    next_cursor: str | None
+
+
+class RowPage(BaseModel):
+    items: list[RowOut]
+    next_cursor: str | None

@@ -1,0 +1,54 @@
+"""Fetching a resource by id within one workspace. Another workspace's ids look absent (404)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from autofill.db.models import Cell, Database, Property, Row
+from autofill.errors import NotFound
+
+
+def get_database(session: Session, workspace_id: str, database_id: str) -> Database:
+    database = session.scalar(
+        select(Database)
+        .where(Database.id == database_id, Database.workspace_id == workspace_id)
+        .options(selectinload(Database.properties))
+    )
+    if database is None:
+        raise NotFound(f"no database {database_id!r}")
+    return database
+
+
+def get_property(session: Session, workspace_id: str, property_id: str) -> Property:
+    prop = session.scalar(
+        select(Property)
+        .join(Database, Property.database_id == Database.id)
+        .where(Property.id == property_id, Database.workspace_id == workspace_id)
+    )
+    if prop is None:
+        raise NotFound(f"no property {property_id!r}")
+    return prop
+
+
+def get_row(session: Session, workspace_id: str, row_id: str, *, for_update: bool = False) -> Row:
+    query = (
+        select(Row)
+        .join(Database, Row.database_id == Database.id)
+        .where(Row.id == row_id, Database.workspace_id == workspace_id)
+        .options(selectinload(Row.cells))
+    )
+    if for_update:
+        # Serialises concurrent PATCHes of one row on PostgreSQL so no edit is lost.
+        query = query.with_for_update(of=Row)
+    row = session.scalar(query)
+    if row is None:
+        raise NotFound(f"no row {row_id!r}")
+    return row
+
+
+def get_cell(session: Session, row: Row, property_id: str) -> Cell:
+    for cell in row.cells:
+        if cell.property_id == property_id:
+            return cell
+    raise NotFound(f"no AI cell for property {property_id!r} on row {row.id!r}")

@@ -1,0 +1,1 @@
+"""The `autofill` command line: one module per command group."""

@@ -1,0 +1,32 @@
+"""What the commands share: settings, the store, and turning domain errors into exit codes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import click
+from sqlalchemy.orm import Session
+
+from autofill.config import Settings, get_settings
+from autofill.db.migrate import upgrade
+from autofill.db.session import Store
+from autofill.errors import AutofillError
+
+
+def open_store(settings: Settings | None = None, *, migrate: bool = True) -> Store:
+    settings = settings or get_settings()
+    store = Store(settings.resolved_database_url())
+    if migrate:
+        upgrade(store)
+    return store
+
+
+@contextmanager
+def transaction(store: Store) -> Iterator[Session]:
+    """A transaction whose domain errors become a CLI message and exit code 1, not a traceback."""
+    try:
+        with store.transaction() as session:
+            yield session
+    except AutofillError as exc:
+        raise click.ClickException(exc.message) from None

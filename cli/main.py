@@ -1,0 +1,24 @@
+"""Entry point of the `autofill` console script."""
+
+from __future__ import annotations
+
+import click
+
+from autofill.config import get_settings
+from autofill.logging import configure_logging
+from cli.db import db
+from cli.demo import demo
+from cli.serve import serve
+from cli.worker import worker
+from cli.workspace import token, workspace
+
+
+@click.group()
+@click.version_option(package_name="autofill")
+def main() -> None:
+    """Autofill: AI columns that fill themselves, self-hosted."""
+    configure_logging(get_settings().log_level)
+
+
+for command in (workspace, token, db, serve, worker, demo):
+    main.add_command(command)

@@ -1,0 +1,150 @@
+"""Shared fixtures.
+
+Every test that takes ``store`` (directly or through ``app``/``client``) runs twice: on a SQLite
+file and on a throw-away database in the real PostgreSQL at 127.0.0.1:5432. Tables are emptied
+between tests; the schema comes from the Alembic migrations, as in production.
+
+PostgreSQL missing: those runs are skipped on a developer's machine, but fail under CI
+(``CI=true``) or with ``AUTOFILL_REQUIRE_SERVICES=1`` so a broken service never passes quietly.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import delete
+
+from api import create_app
+from autofill.config import Settings
+from autofill.db.migrate import upgrade
+from autofill.db.models import Base
+from autofill.db.session import Store
+from autofill.services.workspaces import create_workspace
+
+POSTGRES_ADMIN = os.environ.get("AUTOFILL_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("AUTOFILL_TEST_REDIS", "redis://127.0.0.1:6379/15")
+
+
+def services_required() -> bool:
+    return os.environ.get("CI", "").lower() == "true" or os.environ.get(
+        "AUTOFILL_REQUIRE_SERVICES"
+    ) == "1"
+
+
+def unavailable(what: str, error: Exception) -> None:
+    message = f"{what} is not reachable: {error}"
+    if services_required():
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh database on the local server, dropped at the end of the session."""
+    name = f"autofill_test_{secrets.token_hex(4)}"
+    try:
+        admin = psycopg.connect(POSTGRES_ADMIN, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as exc:
+        unavailable("PostgreSQL", exc)
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    base = POSTGRES_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
+    yield f"{base}/{name}"
+    with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'autofill.db'}"
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
+@pytest.fixture(scope="session")
+def migrated_store(database_url: str) -> Iterator[Store]:
+    store = Store(database_url)
+    upgrade(store)
+    yield store
+    store.dispose()
+
+
+@pytest.fixture
+def store(migrated_store: Store) -> Iterator[Store]:
+    yield migrated_store
+    with migrated_store.transaction() as session:
+        for table in reversed(Base.metadata.sorted_tables):
+            session.execute(delete(table))
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return Settings(data_dir=tmp_path, database_url=database_url, redis_url=None)
+
+
+@pytest.fixture
+def app(store: Store, settings: Settings) -> Flask:
+    return create_app({"TESTING": True, "STORE": store, "SETTINGS": settings, "MIGRATE": False})
+
+
+@dataclass
+class Caller:
+    """A test client bound to one workspace's token."""
+
+    client: FlaskClient
+    token: str
+    workspace_id: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def __getattr__(self, method: str) -> Any:
+        if method not in ("get", "post", "put", "patch", "delete"):
+            raise AttributeError(method)
+
+        def call(path: str, json: Any = None, **kwargs: Any) -> Any:
+            headers = {**self.headers, **kwargs.pop("headers", {})}
+            return getattr(self.client, method)(path, json=json, headers=headers, **kwargs)
+
+        return call
+
+
+def _caller(app: Flask, store: Store, name: str) -> Caller:
+    with store.transaction() as session:
+        workspace, token = create_workspace(session, name)
+    return Caller(app.test_client(), token, workspace.id)
+
+
+@pytest.fixture
+def api(app: Flask, store: Store) -> Caller:
+    return _caller(app, store, "Acme")
+
+
+@pytest.fixture
+def other_api(app: Flask, store: Store) -> Caller:
+    return _caller(app, store, "Globex")
+
+
+def assert_error(response: Any, status: int, code: str, field: str | None = None) -> dict[str, Any]:
+    """Assert the error envelope and return its body."""
+    assert response.status_code == status, response.get_data(as_text=True)
+    body = response.get_json()
+    assert set(body) == {"error"}
+    error = body["error"]
+    assert error["code"] == code
+    assert isinstance(error["message"], str) and error["message"]
+    if field is not None:
+        assert field in error["fields"], error
+        assert error["fields"][field]
+    return error  # type: ignore[no-any-return]
