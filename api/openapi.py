@@ -75,7 +75,7 @@ def _operation(
         for name in re.findall(r"{([a-z_]+)}", path)
     ]
     if spec.query is not None:
-        schema = spec.query.model_json_schema()
+        schema = spec.query.model_json_schema(ref_template="#/components/schemas/{model}")
         required = set(schema.get("required", []))
         for name, field_schema in schema["properties"].items():
             parameters.append(

@@ -14,7 +14,10 @@ DATABASE: dict[str, Any] = {
         {
             "name": "Pain points",
             "type": "ai",
-            "ai": {"task": "key_info", "instruction": "The customer's pain points, as a short list"},
+            "ai": {
+                "task": "key_info",
+                "instruction": "The customer's pain points, as a short list",
+            },
         },
         {
             "name": "Sentiment",
@@ -44,7 +47,11 @@ ROWS: list[dict[str, Any]] = [
         "le second prélèvement rapidement, c'est la deuxième fois cette année.",
     },
     {
-        "properties": {"Name": "ユーザーインタビュー：佐藤さん", "Status": "Done", "Kind": "Interview"},
+        "properties": {
+            "Name": "ユーザーインタビュー：佐藤さん",
+            "Status": "Done",
+            "Kind": "Interview",
+        },
         "content": "検索が遅くて、毎朝の作業に時間がかかる。モバイル版はとても使いやすい。"
         "チームでの共有機能がもっと欲しい。",
     },

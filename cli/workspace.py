@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import click
+from pydantic import TypeAdapter, ValidationError
 
-from cli.common import open_store, transaction
 from autofill.schemas.common import Name
 from autofill.services import workspaces
-from pydantic import TypeAdapter, ValidationError
+from cli.common import open_store, transaction
 
 _name = TypeAdapter(Name)
 

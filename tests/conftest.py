@@ -30,14 +30,17 @@ from autofill.db.models import Base
 from autofill.db.session import Store
 from autofill.services.workspaces import create_workspace
 
-POSTGRES_ADMIN = os.environ.get("AUTOFILL_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+POSTGRES_ADMIN = os.environ.get(
+    "AUTOFILL_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"
+)
 REDIS_URL = os.environ.get("AUTOFILL_TEST_REDIS", "redis://127.0.0.1:6379/15")
 
 
 def services_required() -> bool:
-    return os.environ.get("CI", "").lower() == "true" or os.environ.get(
-        "AUTOFILL_REQUIRE_SERVICES"
-    ) == "1"
+    return (
+        os.environ.get("CI", "").lower() == "true"
+        or os.environ.get("AUTOFILL_REQUIRE_SERVICES") == "1"
+    )
 
 
 def unavailable(what: str, error: Exception) -> None:

@@ -18,15 +18,32 @@ def cell(api: Caller, row_id: str, name: str) -> dict[str, Any]:
 def setup(api: Caller) -> dict[str, Any]:
     database = make_database(api)
     sentiment = add_property(api, database["id"], SENTIMENT)
-    manual = add_property(api, database["id"], {
-        "name": "Manual", "type": "ai",
-        "ai": {"task": "summary", "auto_update": False},
-    })
-    status_reader = add_property(api, database["id"], {
-        "name": "Next", "type": "ai", "ai": {"task": "custom", "instruction": "Given {Status}"},
-    })
+    manual = add_property(
+        api,
+        database["id"],
+        {
+            "name": "Manual",
+            "type": "ai",
+            "ai": {"task": "summary", "auto_update": False},
+        },
+    )
+    status_reader = add_property(
+        api,
+        database["id"],
+        {
+            "name": "Next",
+            "type": "ai",
+            "ai": {"task": "custom", "instruction": "Given {Status}"},
+        },
+    )
     row = add_row(api, database["id"], {"properties": {"Name": "Kim"}, "content": "Hello"})
-    return {"db": database, "sentiment": sentiment, "manual": manual, "next": status_reader, "row": row}
+    return {
+        "db": database,
+        "sentiment": sentiment,
+        "manual": manual,
+        "next": status_reader,
+        "row": row,
+    }
 
 
 def test_new_row_cells_start_pending_or_empty(setup: dict[str, Any]) -> None:
@@ -51,7 +68,9 @@ def fill_all(store: Any, row_id: str) -> None:
     from autofill.db.models import Cell
 
     with store.transaction() as session:
-        session.execute(update(Cell).where(Cell.row_id == row_id).values(status="filled", value="v"))
+        session.execute(
+            update(Cell).where(Cell.row_id == row_id).values(status="filled", value="v")
+        )
 
 
 def test_only_edits_to_inputs_move_cells(api: Caller, setup: dict[str, Any], store: Any) -> None:
@@ -59,12 +78,16 @@ def test_only_edits_to_inputs_move_cells(api: Caller, setup: dict[str, Any], sto
     fill_all(store, row_id)
     # Status is read by "Next" only.
     api.patch(f"/v1/rows/{row_id}", json={"properties": {"Status": "Done"}})
-    states = {name: c["status"] for name, c in api.get(f"/v1/rows/{row_id}").get_json()["cells"].items()}
+    states = {
+        name: c["status"] for name, c in api.get(f"/v1/rows/{row_id}").get_json()["cells"].items()
+    }
     assert states == {"Sentiment": "filled", "Manual": "filled", "Next": "pending"}
 
     fill_all(store, row_id)
     api.patch(f"/v1/rows/{row_id}", json={"properties": {"Name": "Kim Lee"}})  # read by nobody
-    states = {name: c["status"] for name, c in api.get(f"/v1/rows/{row_id}").get_json()["cells"].items()}
+    states = {
+        name: c["status"] for name, c in api.get(f"/v1/rows/{row_id}").get_json()["cells"].items()
+    }
     assert states == {"Sentiment": "filled", "Manual": "filled", "Next": "filled"}
 
     api.patch(f"/v1/rows/{row_id}", json={"content": "A new page"})
@@ -118,9 +141,15 @@ def test_override_null_is_a_persons_choice(api: Caller, setup: dict[str, Any]) -
 def test_override_must_fit_the_output_type(
     api: Caller, setup: dict[str, Any], output: dict[str, Any], value: Any, fragment: str
 ) -> None:
-    prop = add_property(api, setup["db"]["id"], {
-        "name": "Typed", "type": "ai", "ai": {"task": "custom", "instruction": "x", "output": output},
-    })
+    prop = add_property(
+        api,
+        setup["db"]["id"],
+        {
+            "name": "Typed",
+            "type": "ai",
+            "ai": {"task": "custom", "instruction": "x", "output": output},
+        },
+    )
     response = api.put(f"/v1/rows/{setup['row']['id']}/cells/{prop['id']}", json={"value": value})
     error = assert_error(response, 422, "validation_error", "value")
     assert fragment in error["fields"]["value"]
@@ -138,7 +167,9 @@ def test_cells_of_non_ai_properties_do_not_exist(api: Caller, setup: dict[str, A
     assert_error(response, 404, "not_found")
 
 
-def test_config_change_marks_filled_cells_stale(api: Caller, setup: dict[str, Any], store: Any) -> None:
+def test_config_change_marks_filled_cells_stale(
+    api: Caller, setup: dict[str, Any], store: Any
+) -> None:
     from autofill.db.models import Cell
 
     row_id, prop_id = setup["row"]["id"], setup["sentiment"]["id"]

@@ -7,7 +7,9 @@ from tests.helpers import INTERVIEWS, make_database
 def test_create_returns_ordered_properties(api: Caller) -> None:
     database = make_database(api)
     assert database["name"] == "Interviews"
-    assert [p["name"] for p in database["properties"]] == [p["name"] for p in INTERVIEWS["properties"]]
+    assert [p["name"] for p in database["properties"]] == [
+        p["name"] for p in INTERVIEWS["properties"]
+    ]
     assert [p["position"] for p in database["properties"]] == list(range(8))
     assert database["properties"][1]["options"] == ["Open", "Done"]
     assert database["id"].startswith("db_")
@@ -69,14 +71,23 @@ def test_create_validation(api: Caller) -> None:
     assert_error(api.post("/v1/databases", json={"name": "  "}), 422, "validation_error", "name")
     assert_error(
         api.post("/v1/databases", json={"name": "x", "colour": "red"}),
-        422, "validation_error", "colour",
+        422,
+        "validation_error",
+        "colour",
     )
-    dup = {"name": "x", "properties": [{"name": "A", "type": "text"}, {"name": "a", "type": "text"}]}
+    dup = {
+        "name": "x",
+        "properties": [{"name": "A", "type": "text"}, {"name": "a", "type": "text"}],
+    }
     assert_error(api.post("/v1/databases", json=dup), 409, "conflict", "properties[1].name")
-    two_titles = {"name": "x", "properties": [{"name": "A", "type": "title"},
-                                             {"name": "B", "type": "title"}]}
-    assert_error(api.post("/v1/databases", json=two_titles), 422, "validation_error",
-                 "properties[1].type")
+    two_titles = {
+        "name": "x",
+        "properties": [{"name": "A", "type": "title"}, {"name": "B", "type": "title"}],
+    }
+    assert_error(
+        api.post("/v1/databases", json=two_titles), 422, "validation_error", "properties[1].type"
+    )
     bad_type = {"name": "x", "properties": [{"name": "A", "type": "formula"}]}
-    assert_error(api.post("/v1/databases", json=bad_type), 422, "validation_error",
-                 "properties[0].type")
+    assert_error(
+        api.post("/v1/databases", json=bad_type), 422, "validation_error", "properties[0].type"
+    )

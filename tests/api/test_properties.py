@@ -21,7 +21,9 @@ def test_classify_column(api: Caller) -> None:
     assert config["task"] == "classify"
     assert config["inputs"] == ["content"]
     assert config["output"] == {
-        "type": "select", "options": ["Positive", "Neutral", "Negative"], "allow_none": False
+        "type": "select",
+        "options": ["Positive", "Neutral", "Negative"],
+        "allow_none": False,
     }
     assert config["auto_update"] is True
     assert config["model"] == "sim:sim-1"  # the configured default, stored so it never drifts
@@ -30,7 +32,9 @@ def test_classify_column(api: Caller) -> None:
 def test_inputs_derived_from_instruction(api: Caller) -> None:
     database = make_database(api)
     custom = add_property(
-        api, database["id"], ai("Next step", task="custom", instruction="Given {Status} and {Notes}: next?")
+        api,
+        database["id"],
+        ai("Next step", task="custom", instruction="Given {Status} and {Notes}: next?"),
     )
     assert custom["ai"]["inputs"] == ["Status", "Notes"]
     assert custom["ai"]["input_ids"] == [prop_id(database, "Status"), prop_id(database, "Notes")]
@@ -41,7 +45,9 @@ def test_inputs_derived_from_instruction(api: Caller) -> None:
     summary = add_property(api, database["id"], ai("Summary", task="summary"))
     assert summary["ai"]["inputs"] == ["content"]
     escaped = add_property(
-        api, database["id"], ai("Json", task="custom", instruction='Answer {{"ok": true}} for {Name}')
+        api,
+        database["id"],
+        ai("Json", task="custom", instruction='Answer {{"ok": true}} for {Name}'),
     )
     assert escaped["ai"]["inputs"] == ["Name"]
 
@@ -49,8 +55,14 @@ def test_inputs_derived_from_instruction(api: Caller) -> None:
 def test_inputs_by_name_or_id_are_case_insensitive(api: Caller) -> None:
     database = make_database(api)
     prop = add_property(
-        api, database["id"],
-        ai("FR", task="translate", inputs=["name", prop_id(database, "Notes")], target_language="FR"),
+        api,
+        database["id"],
+        ai(
+            "FR",
+            task="translate",
+            inputs=["name", prop_id(database, "Notes")],
+            target_language="FR",
+        ),
     )
     assert prop["ai"]["inputs"] == ["Name", "Notes"]
     assert prop["ai"]["target_language"] == "fr"
@@ -64,10 +76,16 @@ def test_inputs_by_name_or_id_are_case_insensitive(api: Caller) -> None:
         (ai("X", task="summary", inputs=["X"]), "ai.inputs[0]", "cannot read itself"),
         (ai("X", task="custom", instruction="Rewrite {X}"), "ai.instruction", "cannot read itself"),
         (ai("X", task="translate"), "ai", "target_language"),
-        (ai("X", task="classify", output={"type": "select", "options": []}),
-         "ai.output.options", "must not be empty"),
-        (ai("X", task="classify", output={"type": "select", "options": ["A", "b", " a "]}),
-         "ai.output.options", "twice"),
+        (
+            ai("X", task="classify", output={"type": "select", "options": []}),
+            "ai.output.options",
+            "must not be empty",
+        ),
+        (
+            ai("X", task="classify", output={"type": "select", "options": ["A", "b", " a "]}),
+            "ai.output.options",
+            "twice",
+        ),
         (ai("X", task="classify"), "ai", "options"),
         (ai("X", task="classify", output={"type": "select"}), "ai.output", "needs options"),
         (ai("X", task="summary", output={"type": "number"}), "ai", "not number"),
@@ -84,7 +102,9 @@ def test_inputs_by_name_or_id_are_case_insensitive(api: Caller) -> None:
         ({"name": "content", "type": "text"}, "name", "reserved"),
     ],
 )
-def test_definition_rejections(api: Caller, spec: dict[str, Any], field: str, fragment: str) -> None:
+def test_definition_rejections(
+    api: Caller, spec: dict[str, Any], field: str, fragment: str
+) -> None:
     database = make_database(api)
     response = api.post(f"/v1/databases/{database['id']}/properties", json=spec)
     error = assert_error(response, 422, "validation_error", field)
@@ -97,8 +117,13 @@ def test_definition_rejections(api: Caller, spec: dict[str, Any], field: str, fr
 def test_duplicate_name_conflicts(api: Caller) -> None:
     database = make_database(api)
     error = assert_error(
-        api.post(f"/v1/databases/{database['id']}/properties", json={"name": "ＳＴＡＴＵＳ", "type": "text"}),
-        409, "conflict", "name",
+        api.post(
+            f"/v1/databases/{database['id']}/properties",
+            json={"name": "ＳＴＡＴＵＳ", "type": "text"},
+        ),
+        409,
+        "conflict",
+        "name",
     )
     assert "'Status'" in error["message"]
 
@@ -110,11 +135,15 @@ def test_cycles_are_rejected(api: Caller) -> None:
     c = add_property(api, database["id"], ai("C", task="custom", instruction="Translate {B}"))
     error = assert_error(
         api.patch(f"/v1/properties/{a['id']}", json={"ai": {"inputs": ["C"]}}),
-        422, "validation_error", "ai.inputs",
+        422,
+        "validation_error",
+        "ai.inputs",
     )
     assert "cycle" in error["message"] and "A → C → B → A" in error["message"]
     unchanged = api.get(f"/v1/databases/{database['id']}").get_json()
-    assert next(p for p in unchanged["properties"] if p["id"] == a["id"])["ai"]["inputs"] == ["content"]
+    assert next(p for p in unchanged["properties"] if p["id"] == a["id"])["ai"]["inputs"] == [
+        "content"
+    ]
     assert c["ai"]["inputs"] == ["B"] and b["ai"]["inputs"] == ["A"]
 
 
@@ -126,7 +155,9 @@ def test_cycle_within_a_new_database(api: Caller) -> None:
             ai("B", task="custom", instruction="Use {A}"),
         ],
     }
-    error = assert_error(api.post("/v1/databases", json=spec), 422, "validation_error", "properties")
+    error = assert_error(
+        api.post("/v1/databases", json=spec), 422, "validation_error", "properties"
+    )
     assert "cycle" in error["message"]
     assert api.get("/v1/databases").get_json()["items"] == []
 
@@ -134,7 +165,10 @@ def test_cycle_within_a_new_database(api: Caller) -> None:
 def test_forward_reference_in_new_database(api: Caller) -> None:
     spec = {
         "name": "Chain",
-        "properties": [ai("Short", task="custom", instruction="Shorten {Long}"), ai("Long", task="summary")],
+        "properties": [
+            ai("Short", task="custom", instruction="Shorten {Long}"),
+            ai("Long", task="summary"),
+        ],
     }
     response = api.post("/v1/databases", json=spec)
     assert response.status_code == 201, response.get_json()
@@ -143,7 +177,9 @@ def test_forward_reference_in_new_database(api: Caller) -> None:
 
 def test_rename_rewrites_instructions(api: Caller) -> None:
     database = make_database(api)
-    custom = add_property(api, database["id"], ai("Next", task="custom", instruction="From {status}, {{x}}"))
+    custom = add_property(
+        api, database["id"], ai("Next", task="custom", instruction="From {status}, {{x}}")
+    )
     response = api.patch(f"/v1/properties/{prop_id(database, 'Status')}", json={"name": "Stage"})
     assert response.status_code == 200 and response.get_json()["name"] == "Stage"
     after = api.get(f"/v1/databases/{database['id']}").get_json()
@@ -156,14 +192,18 @@ def test_type_cannot_change(api: Caller) -> None:
     database = make_database(api)
     assert_error(
         api.patch(f"/v1/properties/{prop_id(database, 'Notes')}", json={"type": "number"}),
-        422, "validation_error", "type",
+        422,
+        "validation_error",
+        "type",
     )
 
 
 def test_delete_property_read_by_ai_conflicts(api: Caller) -> None:
     database = make_database(api)
     add_property(api, database["id"], ai("Next", task="custom", instruction="From {Status}"))
-    error = assert_error(api.delete(f"/v1/properties/{prop_id(database, 'Status')}"), 409, "conflict")
+    error = assert_error(
+        api.delete(f"/v1/properties/{prop_id(database, 'Status')}"), 409, "conflict"
+    )
     assert "'Next'" in error["message"]
 
 
@@ -181,9 +221,16 @@ def test_options_in_use_cannot_be_removed(api: Caller) -> None:
     database = make_database(api)
     add_row(api, database["id"], {"properties": {"Status": "Open", "Tags": ["bug"]}})
     status = prop_id(database, "Status")
-    assert_error(api.patch(f"/v1/properties/{status}", json={"options": ["Done"]}), 409, "conflict", "options")
+    assert_error(
+        api.patch(f"/v1/properties/{status}", json={"options": ["Done"]}),
+        409,
+        "conflict",
+        "options",
+    )
     tags = prop_id(database, "Tags")
-    assert_error(api.patch(f"/v1/properties/{tags}", json={"options": ["idea"]}), 409, "conflict", "options")
+    assert_error(
+        api.patch(f"/v1/properties/{tags}", json={"options": ["idea"]}), 409, "conflict", "options"
+    )
     ok = api.patch(f"/v1/properties/{status}", json={"options": ["Open", "Done", "Later"]})
     assert ok.status_code == 200 and ok.get_json()["options"] == ["Open", "Done", "Later"]
 
@@ -191,7 +238,9 @@ def test_options_in_use_cannot_be_removed(api: Caller) -> None:
 def test_ai_patch_merges_and_revalidates(api: Caller) -> None:
     database = make_database(api)
     prop = add_property(api, database["id"], SENTIMENT)
-    response = api.patch(f"/v1/properties/{prop['id']}", json={"ai": {"model": "openai:gpt-4.1-mini"}})
+    response = api.patch(
+        f"/v1/properties/{prop['id']}", json={"ai": {"model": "openai:gpt-4.1-mini"}}
+    )
     assert response.status_code == 200
     config = response.get_json()["ai"]
     assert config["model"] == "openai:gpt-4.1-mini" and config["task"] == "classify"
@@ -202,8 +251,14 @@ def test_ai_patch_merges_and_revalidates(api: Caller) -> None:
     assert switched.status_code == 200, switched.get_json()
     assert_error(
         api.patch(f"/v1/properties/{prop['id']}", json={"ai": {"task": "classify"}}),
-        422, "validation_error", "ai",
+        422,
+        "validation_error",
+        "ai",
     )
     text = prop_id(database, "Notes")
-    assert_error(api.patch(f"/v1/properties/{text}", json={"ai": {"task": "summary"}}),
-                 422, "validation_error", "ai")
+    assert_error(
+        api.patch(f"/v1/properties/{text}", json={"ai": {"task": "summary"}}),
+        422,
+        "validation_error",
+        "ai",
+    )

@@ -95,7 +95,9 @@ def test_content_size_limit_is_413(api: Caller) -> None:
 def test_patch_merges_clears_and_versions(api: Caller) -> None:
     database = make_database(api)
     row = add_row(api, database["id"], {"properties": {"Name": "Kim", "Score": 1}})
-    response = api.patch(f"/v1/rows/{row['id']}", json={"properties": {"Score": None, "Paid": False}})
+    response = api.patch(
+        f"/v1/rows/{row['id']}", json={"properties": {"Score": None, "Paid": False}}
+    )
     body = response.get_json()
     assert response.status_code == 200
     assert body["properties"]["Name"] == "Kim"
@@ -136,8 +138,18 @@ def test_list_paginates_and_filters_by_cell_status(api: Caller) -> None:
     assert [row["id"] for row in overridden] == [rows[3]["id"]]
     pending = api.get(url, query_string={"status": "pending", "property_id": sentiment["id"]})
     assert len(pending.get_json()["items"]) == 4
-    assert_error(api.get(url, query_string={"status": "done"}), 422, "validation_error", "query.status")
-    assert_error(api.get(url, query_string={"status": "pending", "property_id": prop_id(database, "Name")}),
-                 422, "validation_error", "property_id")
-    assert_error(api.get(url, query_string={"property_id": sentiment["id"]}),
-                 422, "validation_error", "property_id")
+    assert_error(
+        api.get(url, query_string={"status": "done"}), 422, "validation_error", "query.status"
+    )
+    assert_error(
+        api.get(url, query_string={"status": "pending", "property_id": prop_id(database, "Name")}),
+        422,
+        "validation_error",
+        "property_id",
+    )
+    assert_error(
+        api.get(url, query_string={"property_id": sentiment["id"]}),
+        422,
+        "validation_error",
+        "property_id",
+    )

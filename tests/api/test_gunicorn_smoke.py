@@ -1,0 +1,120 @@
+"""The API served by `autofill serve` (gunicorn) on loopback, driven over real HTTP."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from autofill.db.session import Store
+from autofill.services.workspaces import create_workspace
+
+AUTOFILL = str(Path(sys.executable).with_name("autofill"))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def call(
+    base: str, method: str, path: str, token: str | None = None, body: Any = None
+) -> tuple[int, Any]:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(base + path, data=data, method=method)
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            raw = response.read()
+            return response.status, json.loads(raw) if raw else None
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+@pytest.fixture
+def server(store: Store, database_url: str, tmp_path: Path) -> Iterator[str]:
+    port = free_port()
+    env = {**os.environ, "AUTOFILL_DATABASE_URL": database_url, "AUTOFILL_DATA_DIR": str(tmp_path)}
+    process = subprocess.Popen(
+        [AUTOFILL, "serve", "--port", str(port), "--workers", "2"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if call(base, "GET", "/healthz")[0] == 200:
+                    break
+            except OSError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                output = process.stdout.read().decode() if process.stdout else ""
+                pytest.fail(f"gunicorn did not start:\n{output}")
+            time.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def test_gunicorn_serves_the_api(server: str, store: Store) -> None:
+    with store.transaction() as session:
+        _, token = create_workspace(session, "Smoke")
+    assert call(server, "GET", "/readyz")[0] == 200
+    assert call(server, "GET", "/v1/databases")[0] == 401
+    status, database = call(
+        server,
+        "POST",
+        "/v1/databases",
+        token,
+        {
+            "name": "Tickets",
+            "properties": [
+                {"name": "Title", "type": "title"},
+                {
+                    "name": "Sentiment",
+                    "type": "ai",
+                    "ai": {
+                        "task": "classify",
+                        "output": {"type": "select", "options": ["Good", "Bad"]},
+                    },
+                },
+            ],
+        },
+    )
+    assert status == 201
+    status, row = call(
+        server,
+        "POST",
+        f"/v1/databases/{database['id']}/rows",
+        token,
+        {"properties": {"Title": "Printer on fire"}, "content": "Help!"},
+    )
+    assert status == 201 and row["cells"]["Sentiment"]["status"] == "pending"
+    # Several requests land on both workers; each sees the committed data.
+    for _ in range(6):
+        status, fetched = call(server, "GET", f"/v1/rows/{row['id']}", token)
+        assert status == 200 and fetched["properties"]["Title"] == "Printer on fire"
+    status, error = call(
+        server, "PATCH", f"/v1/rows/{row['id']}", token, {"properties": {"Nope": 1}}
+    )
+    assert status == 422 and "properties.Nope" in error["error"]["fields"]
+    status, spec = call(server, "GET", "/v1/openapi.json")
+    assert status == 200 and spec["openapi"] == "3.1.0"

@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from api import create_app
+from autofill.config import Settings
+from autofill.db.session import Store
+from tests.cli.conftest import Run
+
+
+def client_for(tmp_path: Path):  # type: ignore[no-untyped-def]
+    store = Store(f"sqlite:///{tmp_path / '.autofill' / 'autofill.db'}")
+    return create_app(
+        {"STORE": store, "SETTINGS": Settings(data_dir=tmp_path), "MIGRATE": False}
+    ).test_client()
+
+
+def test_create_prints_a_working_token(run: Run, tmp_path: Path) -> None:
+    result = run("workspace", "create", "Acme")
+    assert result.returncode == 0, result.stderr
+    token = result.stdout.strip()
+    assert token.startswith("af_") and "\n" not in token
+    assert "workspace ws_" in result.stderr and "not shown again" in result.stderr
+    response = client_for(tmp_path).get(
+        "/v1/databases", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert response.status_code == 200
+
+
+def test_list_create_and_revoke_tokens(run: Run, tmp_path: Path) -> None:
+    first = run("workspace", "create", "Acme").stdout.strip()
+    listing = run("workspace", "list").stdout
+    workspace_id = listing.split()[0]
+    assert "Acme" in listing and first not in listing and first[:10] in listing
+
+    second = run("token", "create", workspace_id, "--name", "ci").stdout.strip()
+    assert second.startswith("af_") and second != first
+    token_id = next(
+        line.split()[0] for line in run("workspace", "list").stdout.splitlines() if " ci " in line
+    )
+    revoked = run("token", "revoke", token_id)
+    assert revoked.returncode == 0 and "revoked" in revoked.stdout
+    client = client_for(tmp_path)
+    assert (
+        client.get("/v1/databases", headers={"Authorization": f"Bearer {second}"}).status_code
+        == 401
+    )
+    assert (
+        client.get("/v1/databases", headers={"Authorization": f"Bearer {first}"}).status_code == 200
+    )
+    assert "revoked" in run("workspace", "list").stdout
+
+
+def test_bad_input_is_a_message_and_non_zero_exit(run: Run) -> None:
+    for args, fragment in [
+        (("workspace", "create", "   "), "must not be empty"),
+        (("workspace", "create"), "Missing argument"),
+        (("token", "create", "ws_nope"), "no workspace 'ws_nope'"),
+        (("token", "revoke", "tok_nope"), "no token 'tok_nope'"),
+    ]:
+        result = run(*args)
+        assert result.returncode != 0, args
+        assert fragment in result.stderr, (args, result.stderr)
+        assert "Traceback" not in result.stderr
