@@ -1,0 +1,58 @@
+"""The Celery app's delivery settings, and a real worker process on real Redis."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import redis
+
+from autofill.config import Settings
+from tests.conftest import REDIS_URL, unavailable
+from worker.celery_app import VISIBILITY_TIMEOUT_S, make_celery
+
+
+def test_at_least_once_settings() -> None:
+    conf = make_celery(Settings(redis_url=REDIS_URL)).conf
+    assert conf.broker_url == REDIS_URL
+    assert conf.task_acks_late and conf.task_reject_on_worker_lost
+    assert conf.worker_prefetch_multiplier == 1
+    assert conf.broker_transport_options["visibility_timeout"] == VISIBILITY_TIMEOUT_S
+
+
+def test_embedded_mode_uses_the_in_memory_transport() -> None:
+    assert make_celery(Settings(redis_url=None)).conf.broker_url == "memory://"
+
+
+def test_autofill_worker_starts_and_answers(tmp_path: Path) -> None:
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        unavailable("Redis", exc)
+    env = {**os.environ, "AUTOFILL_REDIS_URL": REDIS_URL, "AUTOFILL_DATA_DIR": str(tmp_path)}
+    autofill = str(Path(sys.executable).with_name("autofill"))
+    node = f"test-{os.getpid()}@localhost"
+    process = subprocess.Popen(
+        [autofill, "worker", "--concurrency", "4", "-n", node],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    app = make_celery(Settings(redis_url=REDIS_URL))
+    try:
+        deadline = time.monotonic() + 60
+        replies: list[dict[str, object]] = []
+        while not replies and time.monotonic() < deadline and process.poll() is None:
+            replies = app.control.ping(destination=[node], timeout=1.0) or []
+        assert replies, "the worker never answered a ping"
+        stats = app.control.inspect(destination=[node], timeout=5).stats() or {}
+        pool = stats[node]["pool"]
+        assert pool["max-concurrency"] == 4
+        assert pool["implementation"] == "celery.concurrency.thread:TaskPool"
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        app.close()
