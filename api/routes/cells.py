@@ -7,7 +7,8 @@ from flask import Blueprint
 from api.endpoint import Ctx, endpoint
 from autofill.schemas import CellOut, CellOverride
 from autofill.services import cells as service
-from autofill.services.lookup import get_cell, get_property, get_row
+from autofill.services.lookup import get_cell, get_database, get_property, get_row
+from autofill.services.rows import ai_properties
 from autofill.services.serialize import cell_out
 
 bp = Blueprint("cells", __name__, url_prefix="/v1/rows/<row_id>/cells")
@@ -26,7 +27,9 @@ def override(ctx: Ctx, row_id: str, property_id: str, body: CellOverride) -> Cel
     row = get_row(ctx.session, ctx.workspace_id, row_id, for_update=True)
     prop = get_property(ctx.session, ctx.workspace_id, property_id)
     cell = get_cell(ctx.session, row, prop.id)
-    service.override(cell, prop, body.value)
+    if service.override(cell, prop, body.value):
+        database = get_database(ctx.session, ctx.workspace_id, row.database_id)
+        service.mark_dependents_changed(row, prop, ai_properties(database))
     ctx.session.flush()
     return cell_out(cell, prop)
 
@@ -42,6 +45,8 @@ def reset(ctx: Ctx, row_id: str, property_id: str) -> CellOut:
     row = get_row(ctx.session, ctx.workspace_id, row_id, for_update=True)
     prop = get_property(ctx.session, ctx.workspace_id, property_id)
     cell = get_cell(ctx.session, row, prop.id)
-    service.reset(cell, prop)
+    if service.reset(cell, prop):
+        database = get_database(ctx.session, ctx.workspace_id, row.database_id)
+        service.mark_dependents_changed(row, prop, ai_properties(database))
     ctx.session.flush()
     return cell_out(cell, prop)

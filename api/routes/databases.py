@@ -55,7 +55,7 @@ def show(ctx: Ctx, database_id: str) -> DatabaseOut:
     errors=(404, 422),
 )
 def update(ctx: Ctx, database_id: str, body: DatabaseUpdate) -> DatabaseOut:
-    database = get_database(ctx.session, ctx.workspace_id, database_id)
+    database = get_database(ctx.session, ctx.workspace_id, database_id, for_update=True)
     service.update_database(database, body)
     ctx.session.flush()
     return database_out(database)

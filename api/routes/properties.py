@@ -24,7 +24,7 @@ TAG = "properties"
     errors=(404, 409, 422),
 )
 def create(ctx: Ctx, database_id: str, body: PropertyCreate) -> PropertyOut:
-    database = get_database(ctx.session, ctx.workspace_id, database_id)
+    database = get_database(ctx.session, ctx.workspace_id, database_id, for_update=True)
     prop = service.add_property(
         ctx.session, database, body, default_model=ctx.settings.default_model
     )
@@ -41,7 +41,7 @@ def create(ctx: Ctx, database_id: str, body: PropertyCreate) -> PropertyOut:
 )
 def update(ctx: Ctx, property_id: str, body: PropertyUpdate) -> PropertyOut:
     prop = get_property(ctx.session, ctx.workspace_id, property_id)
-    database = get_database(ctx.session, ctx.workspace_id, prop.database_id)
+    database = get_database(ctx.session, ctx.workspace_id, prop.database_id, for_update=True)
     service.update_property(
         ctx.session, database, prop, body, default_model=ctx.settings.default_model
     )
@@ -53,5 +53,5 @@ def update(ctx: Ctx, property_id: str, body: PropertyUpdate) -> PropertyOut:
 @endpoint(summary="Delete a property and its values", tag=TAG, errors=(404, 409))
 def delete(ctx: Ctx, property_id: str) -> None:
     prop = get_property(ctx.session, ctx.workspace_id, property_id)
-    database = get_database(ctx.session, ctx.workspace_id, prop.database_id)
+    database = get_database(ctx.session, ctx.workspace_id, prop.database_id, for_update=True)
     service.delete_property(ctx.session, database, prop)

@@ -84,6 +84,14 @@ def mark_inputs_changed(
     return moved
 
 
+def mark_dependents_changed(row: Row, changed: Property, ai_properties: Iterable[Property]) -> None:
+    """A person wrote (or reset) an AI cell: the columns that read it now have new inputs."""
+    cells = {cell.property_id: cell for cell in row.cells}
+    for prop in ai_properties:
+        if prop.ai is not None and changed.id in prop.ai["inputs"] and prop.id in cells:
+            _move_for_change(cells[prop.id], prop)
+
+
 def mark_config_changed(session: Session, prop: Property) -> None:
     """A new prompt or model: filled and failed cells no longer reflect the column."""
     for cell in session.scalars(
@@ -111,29 +119,34 @@ def _move_for_change(cell: Cell, prop: Property) -> bool:
     return changed
 
 
-def override(cell: Cell, prop: Property, value: Any) -> None:
-    """A person writes the cell: it becomes theirs until reset."""
+def override(cell: Cell, prop: Property, value: Any) -> bool:
+    """A person writes the cell: it becomes theirs until reset. True if the value changed."""
     assert prop.ai is not None
     output = prop.ai["output"]
     try:
         stored = validate_value(output["type"], value, output.get("options"))
     except ValueError as exc:
         raise InvalidInput.field("value", str(exc)) from None
+    changed = stored != cell.value
     cell.value = stored
     cell.status = CellStatus.OVERRIDDEN.value
     cell.error = None
     cell.overridden_at = utcnow()
     _clear_provenance(cell)
+    return changed
 
 
-def reset(cell: Cell, prop: Property) -> None:
-    """Hand an overridden cell back to the AI; any other cell is left as it is."""
+def reset(cell: Cell, prop: Property) -> bool:
+    """Hand an overridden cell back to the AI; any other cell is left as it is.
+    True if the value changed."""
     if cell.status != CellStatus.OVERRIDDEN.value:
-        return
+        return False
+    changed = cell.value is not None
     cell.value = None
     cell.status = initial_status(prop).value
     cell.overridden_at = None
     _clear_provenance(cell)
+    return changed
 
 
 def _clear_provenance(cell: Cell) -> None:

@@ -9,12 +9,19 @@ from autofill.db.models import Cell, Database, Property, Row
 from autofill.errors import NotFound
 
 
-def get_database(session: Session, workspace_id: str, database_id: str) -> Database:
-    database = session.scalar(
+def get_database(
+    session: Session, workspace_id: str, database_id: str, *, for_update: bool = False
+) -> Database:
+    query = (
         select(Database)
         .where(Database.id == database_id, Database.workspace_id == workspace_id)
         .options(selectinload(Database.properties))
     )
+    if for_update:
+        # Schema changes (properties, their order) take the database's row lock, so two of them
+        # never interleave their sibling checks and position updates.
+        query = query.with_for_update(of=Database)
+    database = session.scalar(query)
     if database is None:
         raise NotFound(f"no database {database_id!r}")
     return database

@@ -73,6 +73,15 @@ def fill_all(store: Any, row_id: str) -> None:
         )
 
 
+def set_status(store: Any, row_id: str, property_id: str, status: str) -> None:
+    from autofill.db.models import Cell
+
+    with store.transaction() as session:
+        target = session.get(Cell, (row_id, property_id))
+        assert target is not None
+        target.status = status
+
+
 def test_only_edits_to_inputs_move_cells(api: Caller, setup: dict[str, Any], store: Any) -> None:
     row_id = setup["row"]["id"]
     fill_all(store, row_id)
@@ -190,3 +199,30 @@ def test_auto_update_toggle(api: Caller, setup: dict[str, Any]) -> None:
     assert cell(api, row_id, "Manual")["status"] == "pending"
     api.patch(f"/v1/properties/{manual}", json={"ai": {"auto_update": False}})
     assert cell(api, row_id, "Manual")["status"] == "empty"
+
+
+def test_overriding_an_upstream_cell_moves_its_readers(
+    api: Caller, setup: dict[str, Any], store: Any
+) -> None:
+    reader = add_property(
+        api,
+        setup["db"]["id"],
+        {
+            "name": "Why",
+            "type": "ai",
+            "ai": {"task": "custom", "instruction": "Explain {Sentiment}"},
+        },
+    )
+    row_id = setup["row"]["id"]
+    fill_all(store, row_id)
+    api.put(f"/v1/rows/{row_id}/cells/{setup['sentiment']['id']}", json={"value": "Negative"})
+    cells = api.get(f"/v1/rows/{row_id}").get_json()["cells"]
+    assert cells["Why"]["status"] == "pending"
+    assert cells["Next"]["status"] == "filled"  # does not read Sentiment
+
+    set_status(store, row_id, reader["id"], "filled")  # "Why" refilled on the new value
+    api.put(f"/v1/rows/{row_id}/cells/{setup['sentiment']['id']}", json={"value": "negative"})
+    assert cell(api, row_id, "Why")["status"] == "filled"  # same value as before: no change
+    api.delete(f"/v1/rows/{row_id}/cells/{setup['sentiment']['id']}")
+    assert cell(api, row_id, "Why")["status"] == "pending"
+    assert reader["ai"]["inputs"] == ["Sentiment"]
