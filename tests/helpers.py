@@ -48,4 +48,4 @@ def add_row(api: Any, database_id: str, body: dict[str, Any]) -> dict[str, Any]:
 
 
 def prop_id(database: dict[str, Any], name: str) -> str:
-    return next(p["id"] for p in database["properties"] if p["name"] == name)
+    return str(next(p["id"] for p in database["properties"] if p["name"] == name))

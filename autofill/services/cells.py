@@ -127,7 +127,7 @@ def override(cell: Cell, prop: Property, value: Any) -> bool:
         stored = validate_value(output["type"], value, output.get("options"))
     except ValueError as exc:
         raise InvalidInput.field("value", str(exc)) from None
-    changed = stored != cell.value
+    changed = bool(stored != cell.value)
     cell.value = stored
     cell.status = CellStatus.OVERRIDDEN.value
     cell.error = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from flask import Flask
+from werkzeug.test import TestResponse
 
 from tests.conftest import Caller, assert_error
 from tests.helpers import make_database
@@ -16,10 +17,11 @@ def raw(
     data: bytes,
     content_type: str = "application/json",
     method: str = "post",
-):
-    return getattr(api.client, method)(
+) -> TestResponse:
+    response: TestResponse = getattr(api.client, method)(
         path, data=data, headers={**api.headers, "Content-Type": content_type}
     )
+    return response
 
 
 def test_body_over_the_limit_is_413_before_parsing(api: Caller, app: Flask) -> None:
