@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint
 
 from api.endpoint import Ctx, endpoint
+from autofill.db.models import Cell, Property, Row
 from autofill.schemas import CellOut, CellOverride
 from autofill.services import cells as service
 from autofill.services.lookup import get_cell, get_database, get_property, get_row
@@ -24,14 +25,10 @@ TAG = "cells"
     errors=(404, 422),
 )
 def override(ctx: Ctx, row_id: str, property_id: str, body: CellOverride) -> CellOut:
-    row = get_row(ctx.session, ctx.workspace_id, row_id, for_update=True)
-    prop = get_property(ctx.session, ctx.workspace_id, property_id)
-    cell = get_cell(ctx.session, row, prop.id)
+    row, prop, cell = _locked_cell(ctx, row_id, property_id)
     if service.override(cell, prop, body.value):
-        database = get_database(ctx.session, ctx.workspace_id, row.database_id)
-        service.mark_dependents_changed(row, prop, ai_properties(database))
-    ctx.session.flush()
-    return cell_out(cell, prop)
+        _inputs_changed(ctx, row, prop)
+    return _cell_response(ctx, cell, prop)
 
 
 @bp.delete("/<property_id>")
@@ -42,11 +39,24 @@ def override(ctx: Ctx, row_id: str, property_id: str, body: CellOverride) -> Cel
     errors=(404,),
 )
 def reset(ctx: Ctx, row_id: str, property_id: str) -> CellOut:
+    row, prop, cell = _locked_cell(ctx, row_id, property_id)
+    if service.reset(cell, prop):
+        _inputs_changed(ctx, row, prop)
+    return _cell_response(ctx, cell, prop)
+
+
+def _locked_cell(ctx: Ctx, row_id: str, property_id: str) -> tuple[Row, Property, Cell]:
     row = get_row(ctx.session, ctx.workspace_id, row_id, for_update=True)
     prop = get_property(ctx.session, ctx.workspace_id, property_id)
-    cell = get_cell(ctx.session, row, prop.id)
-    if service.reset(cell, prop):
-        database = get_database(ctx.session, ctx.workspace_id, row.database_id)
-        service.mark_dependents_changed(row, prop, ai_properties(database))
-    ctx.session.flush()
+    return row, prop, get_cell(ctx.session, row, prop.id)
+
+
+def _inputs_changed(ctx: Ctx, row: Row, prop: Property) -> None:
+    """The cell's value is an input of the AI columns that read it."""
+    database = get_database(ctx.session, ctx.workspace_id, row.database_id)
+    service.mark_dependents_changed(row, prop, ai_properties(database))
+
+
+def _cell_response(ctx: Ctx, cell: Cell, prop: Property) -> CellOut:
+    ctx.session.flush()  # server-side defaults (updated_at) are set before serialising
     return cell_out(cell, prop)
