@@ -1,0 +1,116 @@
+"""Deterministic answers grounded in the input, so behaviour across languages stays visible.
+
+- prose: the document's leading sentences, in its own language, prefixed ``[sim]``;
+- a choice among options: the option whose words overlap the document most (first on ties);
+- numbers, dates, booleans: the first one found in the document, else a neutral value;
+- a schema that allows null and nothing fits: null.
+Every prose answer carries the ``[sim]`` marker so no person mistakes it for a model's.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from autofill.text import fold
+
+MARK = "[sim]"
+_DOCUMENT = re.compile(r"<document>(.*?)</document>", re.S)
+_SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+|(?<=[。！？])|\n+")
+_NUMBER = re.compile(r"-?\d+(?:[.,]\d+)?")
+_DATE = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
+
+
+def find_document(text: str) -> str:
+    """The row's data: the last ``<document>`` block if the prompt has one, else all of it."""
+    blocks = _DOCUMENT.findall(text)
+    return (blocks[-1] if blocks else text).strip()
+
+
+def leading_sentences(document: str, count: int = 2, max_chars: int = 280) -> str:
+    sentences = [s.strip() for s in _SENTENCE_END.split(document) if s and s.strip()]
+    lead = ""
+    for sentence in sentences[:count]:
+        # CJK sentences run on without a space; others take one.
+        lead += sentence if not lead or lead[-1] in "。！？" else " " + sentence
+    return lead if len(lead) <= max_chars else lead[: max_chars - 1] + "…"
+
+
+def prose(system: str, document: str) -> str:
+    if not document.strip():
+        return f"{MARK} (empty page)"
+    lead = leading_sentences(document)
+    if "translat" in system.lower():
+        return f"{MARK} (translation) {lead}"
+    return f"{MARK} {lead}"
+
+
+def _is_cjk(word: str) -> bool:
+    return any(ord(ch) >= 0x2E80 for ch in word)
+
+
+def overlap(option: str, document: str) -> int:
+    """How many of the option's words occur in the document: whole words in scripts that
+    space their words, substrings in CJK (which does not)."""
+    folded = fold(document)
+    doc_words = set(re.findall(r"\w+", folded))
+    words = re.findall(r"\w+", fold(option))
+    return sum(1 for w in words if (w in folded if _is_cjk(w) else w in doc_words))
+
+
+def best_option(options: list[str], document: str) -> str | None:
+    """The most overlapping option, or None when no option shares anything with the text."""
+    scored = [(overlap(option, document), -index, option) for index, option in enumerate(options)]
+    score, _, option = max(scored)
+    return option if score > 0 else None
+
+
+def value_for(schema: dict[str, Any], document: str, system: str, defs: dict[str, Any]) -> Any:
+    """A value that satisfies ``schema`` (the subset of JSON Schema structured outputs use)."""
+    if "$ref" in schema:
+        return value_for(defs[schema["$ref"].rsplit("/", 1)[1]], document, system, defs)
+    options = schema.get("anyOf") or schema.get("oneOf")
+    if options:
+        concrete = [s for s in options if s.get("type") != "null"]
+        if not concrete:
+            return None
+        if len(concrete) < len(options) and not _points_at_an_option(concrete[0], document):
+            return None  # nullable, and nothing in the text points at any option
+        return value_for(concrete[0], document, system, defs)
+    kind = schema.get("type")
+    if isinstance(kind, list):  # e.g. ["string", "null"]
+        return value_for(
+            {**schema, "type": next(t for t in kind if t != "null")}, document, system, defs
+        )
+    if "enum" in schema:
+        return best_option(list(schema["enum"]), document) or schema["enum"][0]
+    if kind == "object":
+        props = schema.get("properties", {})
+        return {name: value_for(sub, document, system, defs) for name, sub in props.items()}
+    if kind == "array":
+        items = schema.get("items", {})
+        if "enum" in items:
+            chosen = [o for o in items["enum"] if overlap(o, document) > 0]
+            return chosen or [items["enum"][0]]
+        return [value_for(items, document, system, defs)]
+    if kind in ("number", "integer"):
+        match = _NUMBER.search(document)
+        number = float(match.group().replace(",", ".")) if match else 0.0
+        return int(number) if kind == "integer" else number
+    if kind == "boolean":
+        return bool(document.strip())
+    if kind == "string" and schema.get("format") == "date":
+        match = _DATE.search(document)
+        return match.group(1) if match else "1970-01-01"
+    return prose(system, document)
+
+
+def _points_at_an_option(schema: dict[str, Any], document: str) -> bool:
+    choices = schema.get("enum") or schema.get("items", {}).get("enum")
+    if choices is None:
+        return True  # not a choice: nothing to decline
+    return best_option(list(choices), document) is not None
+
+
+# Answers of the right JSON shape but the wrong content, for testing re-asks.
+INVALID = {"string": "Maybe", "number": "lots", "integer": "lots", "boolean": "perhaps"}

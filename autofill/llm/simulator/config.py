@@ -1,0 +1,63 @@
+"""What the simulator does to each request: latency, faults, and a rate limit it enforces."""
+
+from __future__ import annotations
+
+import math
+import random
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Fault(StrEnum):
+    OK = "ok"
+    RATE_LIMIT = "429"  # 429 with retry-after
+    SERVER_ERROR = "500"
+    UNAVAILABLE = "503"
+    OVERLOADED = "529"  # Anthropic's "overloaded_error"
+    BAD_REQUEST = "400"
+    UNAUTHORIZED = "401"
+    TIMEOUT = "timeout"  # answers only after timeout_s, long after any sane client gave up
+    DROP = "drop"  # closes the connection without a response
+    TRUNCATED = "truncated"  # 200 with half a JSON body
+    INVALID = "invalid"  # a well-formed answer whose value does not fit the requested type
+
+
+class SimConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    latency_ms: float = Field(default=0.0, ge=0, description="Median latency")
+    jitter: float = Field(default=0.0, ge=0, le=3, description="Log-normal sigma around it")
+    error_rates: dict[Fault, float] = Field(default_factory=dict, description="Chance per request")
+    schedule: list[Fault] = Field(
+        default_factory=list, description="Faults for the next requests, in order, before rates"
+    )
+    rpm: int | None = Field(default=None, gt=0, description="Requests per minute it accepts")
+    retry_after_s: float = Field(default=1.0, ge=0)
+    timeout_s: float = Field(default=60.0, ge=0)
+    seed: int = 0
+
+
+class FaultPicker:
+    """Draws each request's fault and latency from the config, reproducibly (seeded)."""
+
+    def __init__(self, config: SimConfig) -> None:
+        self.config = config
+        self.schedule = list(config.schedule)
+        self.random = random.Random(config.seed)
+
+    def next_fault(self) -> Fault:
+        if self.schedule:
+            return self.schedule.pop(0)
+        draw = self.random.random()
+        for fault, rate in self.config.error_rates.items():
+            if draw < rate:
+                return fault
+            draw -= rate
+        return Fault.OK
+
+    def latency_s(self) -> float:
+        median = self.config.latency_ms / 1000
+        if median == 0 or self.config.jitter == 0:
+            return median
+        return median * math.exp(self.random.gauss(0, self.config.jitter))
