@@ -26,6 +26,11 @@ class Settings(BaseSettings):
     )
     max_request_bytes: int = Field(default=1_048_576, ge=1024, description="Larger bodies get 413")
     log_level: str = "INFO"
+    rate_limits: str | None = Field(
+        default=None, description='JSON: {"openai": {"requests": "500/minute", "tokens": "..."}}'
+    )
+    fill_timeout_s: float = Field(default=120.0, gt=0, description="Bound on one fill's calls")
+    max_reasks: int = Field(default=2, ge=0, le=5, description="Re-asks after an invalid answer")
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -8,6 +8,7 @@ from autofill.config import get_settings
 from autofill.logging import configure_logging
 from cli.db import db
 from cli.demo import demo
+from cli.llm_sim import llm_sim
 from cli.serve import serve
 from cli.worker import worker
 from cli.workspace import token, workspace
@@ -20,5 +21,5 @@ def main() -> None:
     configure_logging(get_settings().log_level)
 
 
-for command in (workspace, token, db, serve, worker, demo):
+for command in (workspace, token, db, serve, worker, demo, llm_sim):
     main.add_command(command)

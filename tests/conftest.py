@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,12 +29,33 @@ from autofill.config import Settings
 from autofill.db.migrate import upgrade
 from autofill.db.models import Base
 from autofill.db.session import Store
+from autofill.llm.simulator import SimConfig, Simulator
 from autofill.services.workspaces import create_workspace
 
 POSTGRES_ADMIN = os.environ.get(
     "AUTOFILL_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"
 )
 REDIS_URL = os.environ.get("AUTOFILL_TEST_REDIS", "redis://127.0.0.1:6379/15")
+
+
+class RealNetworkCall(BaseException):
+    """A test tried to reach a host off this machine (a real provider, most likely)."""
+
+
+_resolve = socket.getaddrinfo
+_LOOPBACK = {"localhost", "127.0.0.1", "::1", "0.0.0.0", "", None}
+
+
+def _loopback_only(host, *args, **kwargs):  # type: ignore[no-untyped-def]
+    name = host.decode() if isinstance(host, bytes) else host
+    if name not in _LOOPBACK and not str(name).startswith("127."):
+        raise RealNetworkCall(f"tests talk only to loopback, and something asked for {name!r}")
+    return _resolve(host, *args, **kwargs)
+
+
+# Installed for the whole session: every client (httpx2 in the SDKs, redis, psycopg) resolves
+# names through this before it connects.
+socket.getaddrinfo = _loopback_only
 
 
 def services_required() -> bool:
@@ -151,3 +173,17 @@ def assert_error(response: Any, status: int, code: str, field: str | None = None
         assert field in error["fields"], error
         assert error["fields"][field]
     return error  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="session")
+def simulator_server() -> Iterator[Simulator]:
+    with Simulator() as server:
+        yield server
+
+
+@pytest.fixture
+def sim(simulator_server: Simulator) -> Simulator:
+    """The LLM simulator, reset to no latency and no faults for each test."""
+    simulator_server.state.configure(SimConfig(retry_after_s=0.05))
+    simulator_server.reset()
+    return simulator_server

@@ -1,0 +1,60 @@
+"""Model-call failures.
+
+LLMError
+├── ProviderError      the call failed: HTTP status, timeout, dropped or garbled response;
+│                      ``retryable`` says whether trying again can help
+├── InvalidAnswer      the model answered, but not a value of the column's type
+└── FillFailed         gave up: carries the last answer, attempts and the usage spent
+"""
+
+from __future__ import annotations
+
+from autofill.llm.types import Usage
+
+RETRYABLE_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504, 529})
+
+
+class LLMError(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ProviderError(LLMError):
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        retryable: bool = False,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.retryable = retryable
+        self.retry_after = retry_after
+
+    @classmethod
+    def from_status(
+        cls, provider: str, status: int, detail: str, retry_after: float | None
+    ) -> ProviderError:
+        return cls(
+            f"{provider} answered HTTP {status}: {detail}",
+            status=status,
+            retryable=status in RETRYABLE_STATUSES or status >= 500,
+            retry_after=retry_after,
+        )
+
+
+class InvalidAnswer(LLMError):
+    pass
+
+
+class FillFailed(LLMError):
+    def __init__(
+        self, message: str, *, attempts: int, usage: Usage, last_answer: str | None
+    ) -> None:
+        super().__init__(message)
+        self.attempts = attempts
+        self.usage = usage
+        self.last_answer = last_answer

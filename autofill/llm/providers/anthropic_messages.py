@@ -1,0 +1,114 @@
+"""Anthropic Messages through the official SDK.
+
+System messages become the ``system`` blocks; the block or turn that ends the static prefix
+(instructions and few-shot examples) carries ``cache_control`` so repeated fills read it from
+Anthropic's prompt cache. Typed columns use a forced tool call whose input schema is the answer.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, cast
+
+import anthropic
+from anthropic.types import Message
+
+from autofill.llm.errors import ProviderError
+from autofill.llm.providers.base import parse_retry_after
+from autofill.llm.typed import answer_schema, is_structured
+from autofill.llm.types import LLMRequest, RawAnswer, Usage
+
+_CACHE = {"type": "ephemeral"}
+TOOL = "record_answer"
+
+
+class AnthropicProvider:
+    name = "anthropic"
+
+    def __init__(self, client: anthropic.Anthropic) -> None:
+        self.client = client
+
+    def call(self, request: LLMRequest, model: str, timeout: float) -> RawAnswer:
+        system: list[dict[str, Any]] = []
+        messages: list[dict[str, Any]] = []
+        for message in request.messages:
+            block: dict[str, Any] = {"type": "text", "text": message.content or " "}
+            if message.cache_boundary:
+                block["cache_control"] = _CACHE
+            if message.role == "system":
+                system.append(block)
+            else:
+                messages.append({"role": message.role, "content": [block]})
+        arguments: dict[str, Any] = {
+            "model": model,
+            "max_tokens": request.max_output_tokens,
+            # No temperature: the Messages API of anthropic 2.x no longer takes one.
+            "messages": messages,
+            "timeout": timeout,
+        }
+        if system:
+            arguments["system"] = system
+        if is_structured(request.output):
+            arguments["tools"] = [
+                {
+                    "name": TOOL,
+                    "description": "Record the answer for this document.",
+                    "input_schema": answer_schema(request.output),
+                }
+            ]
+            arguments["tool_choice"] = {"type": "tool", "name": TOOL}
+        try:
+            raw = self.client.messages.with_raw_response.create(**arguments)
+            headers = {k.lower(): v for k, v in raw.headers.items()}
+            reply = cast(Message, raw.parse())
+        except anthropic.APIStatusError as exc:
+            headers = {k.lower(): v for k, v in exc.response.headers.items()}
+            raise ProviderError.from_status(
+                self.name, exc.status_code, _detail(exc), parse_retry_after(headers)
+            ) from None
+        except anthropic.APITimeoutError:
+            raise ProviderError(
+                f"anthropic did not answer within {timeout:.0f} s", retryable=True
+            ) from None
+        except anthropic.APIConnectionError as exc:
+            raise ProviderError(f"anthropic connection failed: {exc}", retryable=True) from None
+        except (ValueError, anthropic.APIResponseValidationError) as exc:
+            raise ProviderError(
+                f"anthropic sent a malformed response: {exc}", retryable=True
+            ) from None
+
+        text_parts: list[str] = []
+        data = None
+        for part in reply.content:
+            if part.type == "tool_use" and part.name == TOOL:
+                data = part.input
+            elif part.type == "text":
+                text_parts.append(part.text)
+        usage = reply.usage
+        read = usage.cache_read_input_tokens or 0
+        write = usage.cache_creation_input_tokens or 0
+        return RawAnswer(
+            text="".join(text_parts) if data is None else _as_text(data),
+            data=data,
+            usage=Usage(
+                # Anthropic's input_tokens excludes cache reads and writes; ours counts them all.
+                input_tokens=usage.input_tokens + read + write,
+                output_tokens=usage.output_tokens,
+                cached_tokens=read,
+                cache_write_tokens=write,
+            ),
+            headers=headers,
+        )
+
+
+def _as_text(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False)
+
+
+def _detail(exc: anthropic.APIStatusError) -> str:
+    body = exc.body
+    if isinstance(body, dict):
+        error = body.get("error", body)
+        if isinstance(error, dict) and error.get("message"):
+            return str(error["message"])
+    return exc.message

@@ -1,0 +1,100 @@
+"""OpenAI Chat Completions through the official SDK: OpenAI itself, OpenAI-compatible servers
+(vLLM, Ollama, llama.cpp) and the simulator.
+
+Typed columns use structured outputs (``response_format`` json_schema, strict). The static prompt
+prefix is simply sent first: OpenAI caches repeated prefixes by itself.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import openai
+
+from autofill.llm.errors import ProviderError
+from autofill.llm.providers.base import parse_retry_after
+from autofill.llm.typed import answer_schema, is_structured
+from autofill.llm.types import LLMRequest, RawAnswer, Usage
+
+
+class OpenAIChatProvider:
+    def __init__(self, client: openai.OpenAI, name: str = "openai") -> None:
+        self.client = client
+        self.name = name
+
+    def call(self, request: LLMRequest, model: str, timeout: float) -> RawAnswer:
+        arguments: dict[str, Any] = {
+            "model": model,
+            "messages": [{"role": m.role, "content": m.content} for m in request.messages],
+            "temperature": request.temperature,
+            "max_completion_tokens": request.max_output_tokens,
+            "timeout": timeout,
+        }
+        if is_structured(request.output):
+            arguments["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {
+                    "name": "answer",
+                    "schema": answer_schema(request.output),
+                    "strict": True,
+                },
+            }
+        try:
+            raw = self.client.chat.completions.with_raw_response.create(**arguments)
+            headers = {k.lower(): v for k, v in raw.headers.items()}
+            completion = raw.parse()
+        except openai.APIStatusError as exc:
+            headers = {k.lower(): v for k, v in exc.response.headers.items()}
+            raise ProviderError.from_status(
+                self.name, exc.status_code, _detail(exc), parse_retry_after(headers)
+            ) from None
+        except openai.APITimeoutError:
+            raise ProviderError(
+                f"{self.name} did not answer within {timeout:.0f} s", retryable=True
+            ) from None
+        except openai.APIConnectionError as exc:
+            raise ProviderError(f"{self.name} connection failed: {exc}", retryable=True) from None
+        except (ValueError, openai.APIResponseValidationError) as exc:
+            # A truncated or garbled body: the provider's fault, worth another try.
+            raise ProviderError(
+                f"{self.name} sent a malformed response: {exc}", retryable=True
+            ) from None
+
+        if not completion.choices:
+            raise ProviderError(f"{self.name} returned no choices", retryable=True)
+        message = completion.choices[0].message
+        if getattr(message, "refusal", None):
+            return RawAnswer(
+                text=str(message.refusal), data=None, usage=_usage(completion), headers=headers
+            )
+        text = message.content or ""
+        data = None
+        if is_structured(request.output):
+            try:
+                data = json.loads(text)
+            except ValueError:
+                data = None  # typed parsing explains what is wrong, and a re-ask follows
+        return RawAnswer(text=text, data=data, usage=_usage(completion), headers=headers)
+
+
+def _usage(completion: Any) -> Usage:
+    usage = completion.usage
+    if usage is None:
+        return Usage()
+    details = getattr(usage, "prompt_tokens_details", None)
+    cached = getattr(details, "cached_tokens", None) or 0
+    return Usage(
+        input_tokens=usage.prompt_tokens or 0,
+        output_tokens=usage.completion_tokens or 0,
+        cached_tokens=cached,
+    )
+
+
+def _detail(exc: openai.APIStatusError) -> str:
+    body = exc.body
+    if isinstance(body, dict):
+        error = body.get("error", body)
+        if isinstance(error, dict) and error.get("message"):
+            return str(error["message"])
+    return exc.message

@@ -1,0 +1,148 @@
+"""Rate limits per provider endpoint and key, shared by every worker process through Redis.
+
+Limits are configured per provider kind in ``AUTOFILL_RATE_LIMITS`` (JSON), e.g.
+``{"openai": {"requests": "500/minute", "tokens": "200000/minute"}, "sim": {"requests":
+"120/minute"}}`` and enforced with the ``limits`` library's moving window (exact: never more than
+N in any window), on Redis when ``AUTOFILL_REDIS_URL`` is set and in memory otherwise (embedded
+mode, one process).
+
+Providers also say how much room is left (``x-ratelimit-*``, ``anthropic-ratelimit-*``) and
+answer 429 with ``retry-after``; either pauses every process using that key until the reset,
+so a limit set lower elsewhere (another app sharing the key) is respected too.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+import redis
+from limits import RateLimitItem, parse
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
+
+from autofill.llm.providers.base import parse_retry_after
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+@dataclass(frozen=True)
+class LimitSpec:
+    requests: RateLimitItem | None = None
+    tokens: RateLimitItem | None = None
+
+
+def parse_limits(raw: str | None) -> dict[str, LimitSpec]:
+    """``AUTOFILL_RATE_LIMITS`` → {provider kind: LimitSpec}; ValueError names a bad entry."""
+    if not raw:
+        return {}
+    specs = {}
+    for kind, entry in json.loads(raw).items():
+        try:
+            specs[kind] = LimitSpec(
+                requests=parse(entry["requests"]) if entry.get("requests") else None,
+                tokens=parse(entry["tokens"]) if entry.get("tokens") else None,
+            )
+        except (ValueError, TypeError, AttributeError) as exc:
+            raise ValueError(f"AUTOFILL_RATE_LIMITS[{kind!r}]: {exc}") from None
+    return specs
+
+
+class RateLimiter:
+    def __init__(
+        self,
+        specs: dict[str, LimitSpec],
+        redis_url: str | None = None,
+        *,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.specs = specs
+        self.window = MovingWindowRateLimiter(storage_from_string(redis_url or "memory://"))
+        self.redis = redis.Redis.from_url(redis_url) if redis_url else None
+        self.clock, self.sleep = clock, sleep
+        self._blocked: dict[str, float] = {}  # memory mode's pause-until per key
+        self._lock = threading.Lock()
+
+    def acquire(self, limit_key: str, tokens: int = 0, deadline: float | None = None) -> float:
+        """Wait until one request (and ``tokens`` tokens) fit; return the seconds waited.
+        Raises TimeoutError if that would pass ``deadline`` (epoch seconds)."""
+        spec = self.specs.get(limit_key.split(":", 1)[0], LimitSpec())
+        started = self.clock()
+        while True:
+            wait = self._pause_left(limit_key)
+            if wait <= 0:
+                wait = self._try_take(spec, limit_key, tokens)
+                if wait <= 0:
+                    return self.clock() - started
+            wait += random.uniform(0, 0.05)  # spread the wake-ups of many waiters
+            if deadline is not None and self.clock() + wait > deadline:
+                raise TimeoutError(f"rate limit for {limit_key} leaves no room before the deadline")
+            self.sleep(wait)
+
+    def _try_take(self, spec: LimitSpec, key: str, tokens: int) -> float:
+        # Tokens first: a request slot taken while the token budget is full would be wasted.
+        if spec.tokens is not None and tokens > 0:
+            cost = min(tokens, spec.tokens.amount)
+            if not self.window.hit(spec.tokens, key, "tokens", cost=cost):
+                return self._until_reset(spec.tokens, key, "tokens")
+        if spec.requests is not None and not self.window.hit(spec.requests, key, "requests"):
+            return self._until_reset(spec.requests, key, "requests")
+        return 0.0
+
+    def _until_reset(self, item: RateLimitItem, key: str, kind: str) -> float:
+        stats = self.window.get_window_stats(item, key, kind)
+        return max(stats.reset_time - self.clock(), 0.01)
+
+    def observe(self, limit_key: str, headers: dict[str, str], status: int | None = None) -> None:
+        """Learn from a provider's answer: pause everyone on this key when it says so."""
+        pause = 0.0
+        if status == 429:
+            pause = parse_retry_after(headers) or 1.0
+        for kind in ("requests", "tokens"):
+            if headers.get(f"x-ratelimit-remaining-{kind}") == "0":
+                pause = max(pause, _duration(headers.get(f"x-ratelimit-reset-{kind}", "")))
+            if headers.get(f"anthropic-ratelimit-{kind}-remaining") == "0":
+                pause = max(pause, _until(headers.get(f"anthropic-ratelimit-{kind}-reset", "")))
+        if pause > 0:
+            self._pause(limit_key, self.clock() + pause)
+
+    def _pause(self, key: str, until: float) -> None:
+        if self.redis is not None:
+            name = f"autofill:ratelimit:pause:{key}"
+            current = self.redis.get(name)
+            if current is None or float(current) < until:
+                self.redis.set(name, until, px=max(int((until - self.clock()) * 1000), 1))
+            return
+        with self._lock:
+            self._blocked[key] = max(self._blocked.get(key, 0.0), until)
+
+    def _pause_left(self, key: str) -> float:
+        if self.redis is not None:
+            value = self.redis.get(f"autofill:ratelimit:pause:{key}")
+            until = float(value) if value is not None else 0.0
+        else:
+            with self._lock:
+                until = self._blocked.get(key, 0.0)
+        return until - self.clock()
+
+
+def _duration(text: str) -> float:
+    """OpenAI's reset format: "1s", "6m0s", "120ms", "1h2m3.5s"."""
+    return sum(float(number) * _UNITS[unit] for number, unit in _DURATION.findall(text))
+
+
+def _until(stamp: str) -> float:
+    try:
+        return max(
+            datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp() - time.time(), 0.0
+        )
+    except ValueError:
+        return 0.0

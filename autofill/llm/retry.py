@@ -1,0 +1,60 @@
+"""Retrying a provider call: backoff with jitter, the provider's ``retry-after`` when it gives
+one, never for a failure that cannot improve (400/401/403/404), and a bounded total time."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    stop_after_delay,
+    wait_exponential_jitter,
+)
+
+from autofill.llm.errors import ProviderError
+
+T = TypeVar("T")
+_backoff = wait_exponential_jitter(multiplier=0.5, max=20.0, jitter=0.5)
+
+
+def _wait(state: RetryCallState) -> float:
+    error = state.outcome.exception() if state.outcome else None
+    if isinstance(error, ProviderError) and error.retry_after is not None:
+        return min(error.retry_after, 60.0)
+    return float(_backoff(state))
+
+
+def _retryable(error: BaseException) -> bool:
+    return isinstance(error, ProviderError) and error.retryable
+
+
+def call_with_retries(
+    call: Callable[[float], T],
+    *,
+    max_attempts: int = 6,
+    total_seconds: float = 120.0,
+    per_call_timeout: float = 60.0,
+    sleep: Callable[[float], None] | None = None,
+) -> tuple[T, int]:
+    """Run ``call(timeout)`` until it succeeds, fails for good, or time or attempts run out.
+    Returns its result and the number of calls made."""
+    retrying = Retrying(
+        retry=retry_if_exception(_retryable),
+        wait=_wait,
+        stop=stop_after_attempt(max_attempts) | stop_after_delay(total_seconds),
+        reraise=True,
+        sleep=sleep or time.sleep,
+    )
+    calls = 0
+
+    def once() -> T:
+        nonlocal calls
+        calls += 1
+        return call(per_call_timeout)
+
+    return retrying(once), calls

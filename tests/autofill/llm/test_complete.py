@@ -1,0 +1,194 @@
+"""Typed completions through the official OpenAI and Anthropic SDKs, against the simulator."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from autofill.llm.complete import Completer
+from autofill.llm.errors import FillFailed
+from autofill.llm.ratelimit import RateLimiter
+from autofill.llm.simulator import Simulator
+from autofill.llm.types import ChatMessage, LLMRequest
+from autofill.schemas.properties import OutputSpec
+
+DOC = (
+    "<document>Le remboursement a échoué deux fois. Le client est en colère. "
+    "Facture du 2024-03-02, 49,90 euros.</document>"
+)
+MODELS = ["openai:gpt-4.1-mini", "anthropic:claude-haiku-4-5", "compat:local-llama", "sim:sim-1"]
+
+
+@pytest.fixture
+def providers(sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> Simulator:
+    """Every provider kind pointed at the simulator through its documented configuration."""
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-sim-openai")
+    monkeypatch.setenv("OPENAI_BASE_URL", sim.openai_base_url)
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-sim-anthropic")
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", sim.base_url)
+    monkeypatch.setenv("AUTOFILL_COMPAT_LOCAL_LLAMA_BASE_URL", sim.openai_base_url)
+    monkeypatch.setenv("AUTOFILL_COMPAT_LOCAL_LLAMA_MODEL", "llama-3.1-8b")
+    monkeypatch.setenv("AUTOFILL_SIM_URL", sim.openai_base_url)
+    return sim
+
+
+def completer(**kwargs: Any) -> Completer:
+    options: dict[str, Any] = {"limiter": RateLimiter({}), "timeout_s": 30.0, "max_reasks": 2}
+    return Completer(**{**options, **kwargs})
+
+
+def request(model: str, output: OutputSpec | None = None, **kwargs: Any) -> LLMRequest:
+    messages = [
+        ChatMessage("system", "Answer about the document.", cache_boundary=True),
+        ChatMessage("user", DOC),
+    ]
+    return LLMRequest(model=model, messages=messages, output=output or OutputSpec(), **kwargs)
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_text_answer_with_usage_and_cost(providers: Simulator, model: str) -> None:
+    result = completer().complete(request(model))
+    assert result.value == "[sim] Le remboursement a échoué deux fois. Le client est en colère."
+    assert result.usage.input_tokens > 0 and result.usage.output_tokens > 0
+    assert result.attempts == 1 and result.calls == 1 and result.model == model
+    (sent,) = providers.requests
+    assert sent["protocol"] == ("anthropic" if model.startswith("anthropic") else "openai")
+    if model.startswith("compat"):
+        assert sent["body"]["model"] == "llama-3.1-8b"
+    if model.startswith(("openai", "anthropic")):
+        assert result.cost_usd > 0
+
+
+@pytest.mark.parametrize("model", ["openai:gpt-4.1-mini", "anthropic:claude-haiku-4-5"])
+@pytest.mark.parametrize(
+    ("output", "expected"),
+    [
+        (OutputSpec(type="select", options=["Content", "Colère", "Neutre"]), "Colère"),
+        (
+            OutputSpec(type="multi_select", options=["facture", "livraison", "client"]),
+            ["facture", "client"],
+        ),
+        (OutputSpec(type="number"), 2024),
+        (OutputSpec(type="date"), "2024-03-02"),
+        (OutputSpec(type="checkbox"), True),
+    ],
+)
+def test_structured_outputs(
+    providers: Simulator, model: str, output: OutputSpec, expected: Any
+) -> None:
+    result = completer().complete(request(model, output))
+    assert result.value == expected
+    body = providers.requests[0]["body"]
+    if model.startswith("openai"):
+        assert body["response_format"]["type"] == "json_schema"
+        assert body["response_format"]["json_schema"]["strict"] is True
+    else:
+        assert body["tool_choice"] == {"type": "tool", "name": "record_answer"}
+        assert body["tools"][0]["input_schema"]["properties"]["value"]
+
+
+def test_no_option_fits(providers: Simulator) -> None:
+    output = OutputSpec(type="select", options=["Shipping", "Warranty"], allow_none=True)
+    result = completer().complete(request("openai:gpt-4.1-mini", output))
+    assert result.value is None and result.none_reason
+
+
+@pytest.mark.parametrize("model", ["openai:gpt-4.1-mini", "anthropic:claude-haiku-4-5"])
+@pytest.mark.parametrize("fault", ["429", "500", "503", "529", "drop", "truncated"])
+def test_transient_failures_are_retried(providers: Simulator, model: str, fault: str) -> None:
+    providers.configure(schedule=[fault, fault])
+    result = completer().complete(request(model))
+    assert result.calls == 3 and result.value.startswith("[sim]")
+    assert [r.get("status") for r in providers.requests][-1] == 200
+
+
+def test_retry_after_is_honoured(providers: Simulator) -> None:
+    providers.configure(schedule=["429"], retry_after_s=1.5)
+    started = time.monotonic()
+    completer().complete(request("openai:gpt-4.1-mini"))
+    assert time.monotonic() - started >= 1.5
+
+
+def test_timeouts_are_retried_within_the_bound(providers: Simulator) -> None:
+    providers.configure(schedule=["timeout"], timeout_s=10)
+    started = time.monotonic()
+    result = completer(call_timeout_s=1.0).complete(request("anthropic:claude-haiku-4-5"))
+    assert result.calls == 2 and time.monotonic() - started < 5
+
+
+def test_total_time_is_bounded(providers: Simulator) -> None:
+    providers.configure(error_rates={"500": 1.0})
+    started = time.monotonic()
+    with pytest.raises(FillFailed, match="HTTP 500"):
+        completer(timeout_s=3.0).complete(request("openai:gpt-4.1-mini"))
+    assert time.monotonic() - started < 6
+
+
+@pytest.mark.parametrize("model", ["openai:gpt-4.1-mini", "anthropic:claude-haiku-4-5"])
+@pytest.mark.parametrize("fault", ["400", "401"])
+def test_permanent_failures_are_not_retried(providers: Simulator, model: str, fault: str) -> None:
+    providers.configure(schedule=[fault])
+    with pytest.raises(FillFailed, match=f"HTTP {fault}") as info:
+        completer().complete(request(model))
+    assert len(providers.requests) == 1 and info.value.attempts == 1
+
+
+@pytest.mark.parametrize("model", ["openai:gpt-4.1-mini", "anthropic:claude-haiku-4-5"])
+def test_invalid_answer_is_reasked_with_the_error(providers: Simulator, model: str) -> None:
+    providers.configure(schedule=["invalid"])
+    output = OutputSpec(type="select", options=["Positive", "Neutral", "Negative"])
+    result = completer().complete(request(model, output))
+    assert result.attempts == 2 and result.value in output.options  # type: ignore[operator]
+    second = providers.requests[1]["body"]["messages"]
+    reask = second[-1]["content"]
+    text = reask if isinstance(reask, str) else reask[0]["text"]
+    assert "which is not one of: Positive, Neutral, Negative" in text
+    assert second[-2]["role"] == "assistant"
+    # Both answers were paid for.
+    assert result.usage.input_tokens > 2 * 20
+
+
+def test_gives_up_after_the_reasks_with_a_readable_error(providers: Simulator) -> None:
+    providers.configure(schedule=["invalid"] * 3)
+    output = OutputSpec(type="select", options=["Positive", "Neutral", "Negative"])
+    with pytest.raises(FillFailed) as info:
+        completer().complete(request("openai:gpt-4.1-mini", output))
+    assert (
+        info.value.message
+        == "model answered 'Maybe', which is not one of: Positive, Neutral, Negative"
+    )
+    assert info.value.attempts == 3 and info.value.usage.output_tokens > 0
+
+
+def test_anthropic_prompt_cache_is_marked_and_priced(providers: Simulator) -> None:
+    static = [
+        ChatMessage("system", "Summarise pages. " * 400),
+        ChatMessage("user", "<document>Example page.</document>"),
+        ChatMessage("assistant", "An example summary.", cache_boundary=True),
+    ]
+    ask = completer()
+    first = ask.complete(
+        LLMRequest("anthropic:claude-haiku-4-5", [*static, ChatMessage("user", DOC)])
+    )
+    second = ask.complete(
+        LLMRequest(
+            "anthropic:claude-haiku-4-5",
+            [*static, ChatMessage("user", "<document>Autre page.</document>")],
+        )
+    )
+    body = providers.requests[0]["body"]
+    assert body["messages"][1]["content"][0]["cache_control"] == {"type": "ephemeral"}
+    assert first.usage.cache_write_tokens > 1024 and first.usage.cached_tokens == 0
+    assert second.usage.cached_tokens == first.usage.cache_write_tokens
+    assert second.cost_usd < first.cost_usd
+
+
+def test_missing_key_fails_without_a_call(
+    providers: Simulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY")
+    with pytest.raises(Exception, match="OPENAI_API_KEY is not set"):
+        completer().complete(request("openai:gpt-4.1-mini"))
+    assert providers.requests == []
