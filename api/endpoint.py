@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from api.body import read_json_object
 from autofill.config import Settings
+from autofill.db.models import Workspace
 from autofill.db.session import Store
 from autofill.errors import Unauthorized
 from autofill.services.errors import from_validation_error
@@ -42,8 +43,19 @@ class EndpointSpec:
 @dataclass
 class Ctx:
     session: Session
-    workspace_id: str
+    workspace: Workspace | None  # None only on endpoints that need no token
     settings: Settings
+
+    @property
+    def workspace_id(self) -> str:
+        assert self.workspace is not None, "this endpoint is not authenticated"
+        return self.workspace.id
+
+    @property
+    def default_model(self) -> str:
+        """For new AI columns that name no model: the workspace's, else the server's."""
+        configured = self.workspace.default_model if self.workspace is not None else None
+        return configured or self.settings.default_model
 
 
 def store() -> Store:
@@ -92,12 +104,12 @@ def endpoint(
             kwargs: dict[str, Any] = dict(path_args)
             with store().sessions() as session, session.begin():
                 # Authenticate first: a caller without a valid token learns nothing else.
-                workspace_id = authenticate(session, _bearer_token()).id if auth else ""
+                workspace = authenticate(session, _bearer_token()) if auth else None
                 if query is not None:
                     kwargs["query"] = _parse(query, request.args.to_dict(), "query")
                 if body is not None:
                     kwargs["body"] = _parse(body, read_json_object())
-                result = view(Ctx(session, workspace_id, settings()), **kwargs)
+                result = view(Ctx(session, workspace, settings()), **kwargs)
                 # Serialise inside the transaction: lazy relationships still load.
                 if isinstance(result, Response):
                     return result  # the view chose its own status (e.g. readyz's 503)

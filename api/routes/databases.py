@@ -26,7 +26,7 @@ TAG = "databases"
 )
 def create(ctx: Ctx, body: DatabaseCreate) -> DatabaseOut:
     database = service.create_database(
-        ctx.session, ctx.workspace_id, body, default_model=ctx.settings.default_model
+        ctx.session, ctx.workspace_id, body, default_model=ctx.default_model
     )
     return database_out(database)
 

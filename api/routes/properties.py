@@ -25,9 +25,7 @@ TAG = "properties"
 )
 def create(ctx: Ctx, database_id: str, body: PropertyCreate) -> PropertyOut:
     database = get_database(ctx.session, ctx.workspace_id, database_id, for_update=True)
-    prop = service.add_property(
-        ctx.session, database, body, default_model=ctx.settings.default_model
-    )
+    prop = service.add_property(ctx.session, database, body, default_model=ctx.default_model)
     return property_out(prop, {p.id: p.name for p in database.properties})
 
 
@@ -42,9 +40,7 @@ def create(ctx: Ctx, database_id: str, body: PropertyCreate) -> PropertyOut:
 def update(ctx: Ctx, property_id: str, body: PropertyUpdate) -> PropertyOut:
     prop = get_property(ctx.session, ctx.workspace_id, property_id)
     database = get_database(ctx.session, ctx.workspace_id, prop.database_id, for_update=True)
-    service.update_property(
-        ctx.session, database, prop, body, default_model=ctx.settings.default_model
-    )
+    service.update_property(ctx.session, database, prop, body, default_model=ctx.default_model)
     ctx.session.flush()
     return property_out(prop, {p.id: p.name for p in database.properties})
 

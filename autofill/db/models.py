@@ -32,6 +32,8 @@ class Workspace(Base):
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
+    # Model for new AI columns that name none; the server's AUTOFILL_DEFAULT_MODEL when unset.
+    default_model: Mapped[str | None] = mapped_column(String(200), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

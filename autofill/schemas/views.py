@@ -86,3 +86,11 @@ class DatabasePage(BaseModel):
 class RowPage(BaseModel):
     items: list[RowOut]
     next_cursor: str | None
+
+
+class WorkspaceOut(BaseModel):
+    id: str
+    name: str
+    default_model: str | None = Field(description="For new AI columns that name no model")
+    effective_default_model: str = Field(description="default_model, or the server's default")
+    created_at: datetime

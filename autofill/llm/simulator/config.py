@@ -12,6 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field
 class Fault(StrEnum):
     OK = "ok"
     RATE_LIMIT = "429"  # 429 with retry-after
+    REQUEST_TIMEOUT = "408"
+    CONFLICT = "409"
     SERVER_ERROR = "500"
     UNAVAILABLE = "503"
     OVERLOADED = "529"  # Anthropic's "overloaded_error"

@@ -154,13 +154,7 @@ async def _handle(
 
     if fault == Fault.RATE_LIMIT:
         return _finish(state, seq, _rate_limited(error, state.config.retry_after_s))
-    if fault in (
-        Fault.SERVER_ERROR,
-        Fault.UNAVAILABLE,
-        Fault.OVERLOADED,
-        Fault.BAD_REQUEST,
-        Fault.UNAUTHORIZED,
-    ):
+    if fault.value.isdigit():  # every other status fault: an error body with that status
         status = int(fault.value)
         return _finish(
             state, seq, web.json_response(error(status, f"simulated {status}"), status=status)

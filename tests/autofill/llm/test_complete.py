@@ -96,7 +96,7 @@ def test_no_option_fits(providers: Simulator) -> None:
 
 
 @pytest.mark.parametrize("model", ["openai:gpt-4.1-mini", "anthropic:claude-haiku-4-5"])
-@pytest.mark.parametrize("fault", ["429", "500", "503", "529", "drop", "truncated"])
+@pytest.mark.parametrize("fault", ["408", "409", "429", "500", "503", "529", "drop", "truncated"])
 def test_transient_failures_are_retried(providers: Simulator, model: str, fault: str) -> None:
     providers.configure(schedule=[fault, fault])
     result = completer().complete(request(model))

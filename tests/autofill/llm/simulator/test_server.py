@@ -61,7 +61,7 @@ def test_records_requests_without_secrets(sim: Simulator) -> None:
     assert "authorization" not in {k.lower() for k in record["headers"]}
 
 
-@pytest.mark.parametrize("fault", ["429", "500", "503", "529", "400", "401"])
+@pytest.mark.parametrize("fault", ["408", "409", "429", "500", "503", "529", "400", "401"])
 def test_status_faults(sim: Simulator, fault: str) -> None:
     sim.configure(schedule=[fault])
     status, headers, body = chat(sim)
