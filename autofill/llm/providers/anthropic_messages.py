@@ -13,8 +13,7 @@ from typing import Any, cast
 import anthropic
 from anthropic.types import Message
 
-from autofill.llm.errors import ProviderError
-from autofill.llm.providers.base import parse_retry_after
+from autofill.llm.providers.base import sdk_errors
 from autofill.llm.typed import answer_schema, is_structured
 from autofill.llm.types import LLMRequest, RawAnswer, Usage
 
@@ -57,25 +56,10 @@ class AnthropicProvider:
                 }
             ]
             arguments["tool_choice"] = {"type": "tool", "name": TOOL}
-        try:
+        with sdk_errors(anthropic, self.name, timeout):
             raw = self.client.messages.with_raw_response.create(**arguments)
             headers = {k.lower(): v for k, v in raw.headers.items()}
             reply = cast(Message, raw.parse())
-        except anthropic.APIStatusError as exc:
-            headers = {k.lower(): v for k, v in exc.response.headers.items()}
-            raise ProviderError.from_status(
-                self.name, exc.status_code, _detail(exc), parse_retry_after(headers)
-            ) from None
-        except anthropic.APITimeoutError:
-            raise ProviderError(
-                f"anthropic did not answer within {timeout:.0f} s", retryable=True
-            ) from None
-        except anthropic.APIConnectionError as exc:
-            raise ProviderError(f"anthropic connection failed: {exc}", retryable=True) from None
-        except (ValueError, anthropic.APIResponseValidationError) as exc:
-            raise ProviderError(
-                f"anthropic sent a malformed response: {exc}", retryable=True
-            ) from None
 
         text_parts: list[str] = []
         data = None
@@ -103,12 +87,3 @@ class AnthropicProvider:
 
 def _as_text(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False)
-
-
-def _detail(exc: anthropic.APIStatusError) -> str:
-    body = exc.body
-    if isinstance(body, dict):
-        error = body.get("error", body)
-        if isinstance(error, dict) and error.get("message"):
-            return str(error["message"])
-    return exc.message

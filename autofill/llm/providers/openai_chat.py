@@ -13,7 +13,7 @@ from typing import Any
 import openai
 
 from autofill.llm.errors import ProviderError
-from autofill.llm.providers.base import parse_retry_after
+from autofill.llm.providers.base import sdk_errors
 from autofill.llm.typed import answer_schema, is_structured
 from autofill.llm.types import LLMRequest, RawAnswer, Usage
 
@@ -40,26 +40,10 @@ class OpenAIChatProvider:
                     "strict": True,
                 },
             }
-        try:
+        with sdk_errors(openai, self.name, timeout):
             raw = self.client.chat.completions.with_raw_response.create(**arguments)
             headers = {k.lower(): v for k, v in raw.headers.items()}
             completion = raw.parse()
-        except openai.APIStatusError as exc:
-            headers = {k.lower(): v for k, v in exc.response.headers.items()}
-            raise ProviderError.from_status(
-                self.name, exc.status_code, _detail(exc), parse_retry_after(headers)
-            ) from None
-        except openai.APITimeoutError:
-            raise ProviderError(
-                f"{self.name} did not answer within {timeout:.0f} s", retryable=True
-            ) from None
-        except openai.APIConnectionError as exc:
-            raise ProviderError(f"{self.name} connection failed: {exc}", retryable=True) from None
-        except (ValueError, openai.APIResponseValidationError) as exc:
-            # A truncated or garbled body: the provider's fault, worth another try.
-            raise ProviderError(
-                f"{self.name} sent a malformed response: {exc}", retryable=True
-            ) from None
 
         if not completion.choices:
             raise ProviderError(f"{self.name} returned no choices", retryable=True)
@@ -89,12 +73,3 @@ def _usage(completion: Any) -> Usage:
         output_tokens=usage.completion_tokens or 0,
         cached_tokens=cached,
     )
-
-
-def _detail(exc: openai.APIStatusError) -> str:
-    body = exc.body
-    if isinstance(body, dict):
-        error = body.get("error", body)
-        if isinstance(error, dict) and error.get("message"):
-            return str(error["message"])
-    return exc.message
