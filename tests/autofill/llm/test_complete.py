@@ -192,3 +192,30 @@ def test_missing_key_fails_without_a_call(
     with pytest.raises(Exception, match="OPENAI_API_KEY is not set"):
         completer().complete(request("openai:gpt-4.1-mini"))
     assert providers.requests == []
+
+
+def test_openai_cached_prefix_is_priced_as_cached(providers: Simulator) -> None:
+    static = [
+        ChatMessage("system", "Summarise pages in their own language. " * 300),
+        ChatMessage("user", "<document>Example.</document>"),
+        ChatMessage("assistant", "An example.", cache_boundary=True),
+    ]
+    ask = completer()
+    first = ask.complete(LLMRequest("openai:gpt-4.1-mini", [*static, ChatMessage("user", DOC)]))
+    second = ask.complete(
+        LLMRequest(
+            "openai:gpt-4.1-mini", [*static, ChatMessage("user", "<document>Autre.</document>")]
+        )
+    )
+    assert first.usage.cached_tokens == 0 and second.usage.cached_tokens >= 1024
+    assert second.cost_usd < first.cost_usd
+
+
+def test_clients_are_created_once_per_process(providers: Simulator) -> None:
+    from autofill.llm.registry import route
+
+    first, second = route("openai:gpt-4.1-mini"), route("openai:gpt-4o")
+    haiku, sonnet = route("anthropic:claude-haiku-4-5"), route("anthropic:claude-sonnet-4-5")
+    assert getattr(first.provider, "client") is getattr(second.provider, "client")  # noqa: B009
+    assert getattr(haiku.provider, "client") is getattr(sonnet.provider, "client")  # noqa: B009
+    assert first.limit_key == second.limit_key and "sk-sim" not in first.limit_key
