@@ -16,15 +16,19 @@ from autofill.text import fold
 
 MARK = "[sim]"
 _DOCUMENT = re.compile(r"<document>(.*?)</document>", re.S)
+_CONTENT = re.compile(r"<content>\n?(.*?)\n?</content>", re.S)
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+|(?<=[。！？])|\n+")
 _NUMBER = re.compile(r"-?\d+(?:[.,]\d+)?")
 _DATE = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
 
 
 def find_document(text: str) -> str:
-    """The row's data: the last ``<document>`` block if the prompt has one, else all of it."""
+    """The row's data: the page (``<content>``) of the last ``<document>`` block, else the
+    whole block (properties only), else all of the text."""
     blocks = _DOCUMENT.findall(text)
-    return (blocks[-1] if blocks else text).strip()
+    block = blocks[-1] if blocks else text
+    content = _CONTENT.findall(block)
+    return (content[-1] if content and content[-1].strip() else block).strip()
 
 
 def leading_sentences(document: str, count: int = 2, max_chars: int = 280) -> str:
