@@ -9,6 +9,7 @@ from autofill.logging import configure_logging
 from cli.db import db
 from cli.demo import demo
 from cli.llm_sim import llm_sim
+from cli.prompts import prompts
 from cli.serve import serve
 from cli.worker import worker
 from cli.workspace import token, workspace
@@ -21,5 +22,5 @@ def main() -> None:
     configure_logging(get_settings().log_level)
 
 
-for command in (workspace, token, db, serve, worker, demo, llm_sim):
+for command in (workspace, token, db, serve, worker, demo, llm_sim, prompts):
     main.add_command(command)

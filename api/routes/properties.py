@@ -6,8 +6,10 @@ from flask import Blueprint
 
 from api.endpoint import Ctx, endpoint
 from autofill.schemas import PropertyCreate, PropertyOut, PropertyUpdate
+from autofill.schemas.preview import PreviewOut, PreviewRequest
 from autofill.services import properties as service
 from autofill.services.lookup import get_database, get_property
+from autofill.services.preview import preview as preview_prompt
 from autofill.services.serialize import property_out
 
 bp = Blueprint("properties", __name__, url_prefix="/v1")
@@ -51,3 +53,17 @@ def delete(ctx: Ctx, property_id: str) -> None:
     prop = get_property(ctx.session, ctx.workspace_id, property_id)
     database = get_database(ctx.session, ctx.workspace_id, prop.database_id, for_update=True)
     service.delete_property(ctx.session, database, prop)
+
+
+@bp.post("/properties/<property_id>/preview")
+@endpoint(
+    summary="The exact prompt a fill would send for a row, its tokens and cost; no model call",
+    tag=TAG,
+    body=PreviewRequest,
+    response=PreviewOut,
+    errors=(404, 422),
+)
+def preview(ctx: Ctx, property_id: str, body: PreviewRequest) -> PreviewOut:
+    prop = get_property(ctx.session, ctx.workspace_id, property_id)
+    database = get_database(ctx.session, ctx.workspace_id, prop.database_id)
+    return preview_prompt(ctx.session, ctx.workspace_id, database, prop, body)

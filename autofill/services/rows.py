@@ -26,8 +26,8 @@ def create_row(session: Session, database: Database, data: RowCreate) -> Row:
     row = Row(
         id=new_id("row"),
         database_id=database.id,
-        values=_validated_values(database, data.properties),
-        content=_checked_content(data.content),
+        values=validated_values(database, data.properties),
+        content=checked_content(data.content),
         version=1,
     )
     row.cells = cells.cells_for_new_row(row, ai_properties(database))
@@ -39,10 +39,10 @@ def create_row(session: Session, database: Database, data: RowCreate) -> Row:
 def update_row(session: Session, database: Database, row: Row, data: RowUpdate) -> Row:
     before_values, before_content = dict(row.values), row.content
     if data.properties:
-        row.values = {**row.values, **_validated_values(database, data.properties)}
+        row.values = {**row.values, **validated_values(database, data.properties)}
         row.values = {key: value for key, value in row.values.items() if value is not None}
     if data.content is not None:
-        row.content = _checked_content(data.content)
+        row.content = checked_content(data.content)
     if row.values != before_values or row.content != before_content:
         row.version += 1
         cells.mark_inputs_changed(row, ai_properties(database), before_values, before_content)
@@ -77,7 +77,7 @@ def list_rows(
     return items, (encode_cursor(items[-1].id) if more else None)
 
 
-def _validated_values(database: Database, raw: dict[str, Any]) -> dict[str, Any]:
+def validated_values(database: Database, raw: dict[str, Any]) -> dict[str, Any]:
     """Map names (or ids) to property ids and validate each value; report every bad field."""
     index = PropertyIndex(list(database.properties))
     values: dict[str, Any] = {}
@@ -105,7 +105,7 @@ def _validated_values(database: Database, raw: dict[str, Any]) -> dict[str, Any]
     return values
 
 
-def _checked_content(content: str) -> str:
+def checked_content(content: str) -> str:
     size = len(content.encode("utf-8"))
     if size > MAX_CONTENT_BYTES:
         raise PayloadTooLarge.field(

@@ -36,6 +36,7 @@ def requests(ids: dict[str, Any]) -> list[tuple[str, str, Any]]:
         ("delete", f"/v1/databases/{db}", None),
         ("post", f"/v1/databases/{db}/properties", {"name": "X", "type": "text"}),
         ("patch", f"/v1/properties/{prop}", {"name": "pwned"}),
+        ("post", f"/v1/properties/{prop}/preview", {"row_id": row}),
         ("delete", f"/v1/properties/{prop}", None),
         ("post", f"/v1/databases/{db}/rows", {"properties": {}}),
         ("get", f"/v1/databases/{db}/rows", None),

@@ -1,0 +1,110 @@
+"""From an AI column and a row to the exact request a fill sends: the one path that fills,
+previews and evals all take.
+
+The column's inputs become the document (properties by name, ``content`` for the page); its
+instruction becomes the request, with ``{Property}`` references shown as the property's quoted
+name (its value is in the document, as data).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from autofill.llm.catalogue import ModelInfo, catalogue
+from autofill.llm.types import LLMRequest
+from autofill.prompts.budget import FittedPrompt, fit
+from autofill.prompts.library import load_prompt
+from autofill.prompts.render import ColumnSpec, RowData
+from autofill.schemas.properties import CONTENT_INPUT, OutputSpec, OutputType
+
+_REFERENCE = re.compile(r"\{\{|\}\}|\{([^{}\n]{1,200})\}")
+# Answer room reserved per kind of output; a translation may be as long as its source.
+RESERVED_OUTPUT = {"text": 512, "typed": 256, "translate": 4096}
+# What a typical answer costs, for estimates (not limits).
+EXPECTED_OUTPUT = {"text": 120, "typed": 16, "translate": 400}
+
+
+@dataclass(frozen=True)
+class Prepared:
+    request: LLMRequest
+    fitted: FittedPrompt
+    model_info: ModelInfo
+    reserved_output: int
+    estimated_cost_usd: float
+    max_cost_usd: float
+
+
+def render_request(instruction: str | None) -> str | None:
+    """``Given {Status}`` → ``Given "Status"``; ``{{``/``}}`` → literal braces."""
+    if instruction is None:
+        return None
+
+    def replace(match: re.Match[str]) -> str:
+        if match.group(1) is not None:
+            return f'"{match.group(1).strip()}"'
+        return match.group(0)[0]
+
+    return _REFERENCE.sub(replace, instruction)
+
+
+def column_spec(ai: dict[str, Any]) -> ColumnSpec:
+    return ColumnSpec(
+        task=ai["task"],
+        request=render_request(ai.get("instruction")),
+        target_language=ai.get("target_language"),
+        output=OutputSpec.model_validate(ai["output"]),
+    )
+
+
+def row_data(
+    ai: dict[str, Any],
+    names: dict[str, str],
+    values: dict[str, Any],
+    content: str,
+    ai_values: dict[str, Any],
+) -> RowData:
+    """The column's inputs only: nothing of the row it does not read reaches the model."""
+    properties: dict[str, Any] = {}
+    page: str | None = None
+    for input_id in ai["inputs"]:
+        if input_id == CONTENT_INPUT:
+            page = content
+        elif input_id in names:
+            properties[names[input_id]] = (
+                ai_values[input_id] if input_id in ai_values else values.get(input_id)
+            )
+    return RowData(properties, page)
+
+
+def _kind(spec: ColumnSpec) -> str:
+    if spec.task == "translate":
+        return "translate"
+    return "typed" if spec.output.type != OutputType.TEXT else "text"
+
+
+def prepare(ai: dict[str, Any], row: RowData, max_input_tokens: int | None = None) -> Prepared:
+    spec = column_spec(ai)
+    info = catalogue().get(ai["model"])
+    kind = _kind(spec)
+    reserved = min(RESERVED_OUTPUT[kind], info.max_output_tokens)
+    fitted = fit(
+        load_prompt(spec.prompt_task),
+        spec,
+        row,
+        info,
+        reserved_output=reserved,
+        max_input_tokens=max_input_tokens or ai.get("max_input_tokens"),
+    )
+    request = LLMRequest(
+        model=ai["model"], messages=fitted.messages, output=spec.output, max_output_tokens=reserved
+    )
+    return Prepared(
+        request=request,
+        fitted=fitted,
+        model_info=info,
+        reserved_output=reserved,
+        estimated_cost_usd=info.cost(fitted.input_tokens, min(EXPECTED_OUTPUT[kind], reserved)),
+        max_cost_usd=info.cost(fitted.input_tokens, reserved),
+    )

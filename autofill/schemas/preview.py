@@ -1,0 +1,40 @@
+"""Prompt previews: the exact request a fill would send, without calling the model."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field, model_validator
+
+from autofill.schemas.common import StrictModel
+from autofill.schemas.rows import RowCreate
+
+
+class PreviewRequest(StrictModel):
+    row_id: str | None = Field(default=None, description="A row of the column's database")
+    row: RowCreate | None = Field(default=None, description="Or row data given inline")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> PreviewRequest:
+        if (self.row_id is None) == (self.row is None):
+            raise ValueError("give exactly one of row_id or row")
+        return self
+
+
+class PreviewMessage(BaseModel):
+    role: str
+    content: str
+    cache_boundary: bool = Field(description="The static, cacheable prefix ends here")
+
+
+class PreviewOut(BaseModel):
+    model: str
+    prompt_version: str
+    language: str | None = Field(description="The page's detected language (ISO 639-1)")
+    examples: list[str] = Field(description="Few-shot examples used, in order")
+    messages: list[PreviewMessage]
+    input_tokens: int
+    budget: int = Field(description="Input tokens allowed: window − answer room − margin, capped")
+    reserved_output_tokens: int
+    truncated: bool
+    cut_chars: int
+    estimated_cost_usd: float = Field(description="With a typical answer length")
+    max_cost_usd: float = Field(description="If the answer used all its reserved tokens")

@@ -1,0 +1,57 @@
+"""Previewing an AI column's prompt for a stored row or inline row data."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from autofill.db.models import Database, Property
+from autofill.errors import InvalidInput
+from autofill.prompts.budget import PromptTooLarge
+from autofill.prompts.prepare import Prepared, prepare, row_data
+from autofill.schemas.preview import PreviewMessage, PreviewOut, PreviewRequest
+from autofill.services.lookup import get_row
+from autofill.services.rows import checked_content, validated_values
+
+
+def preview(
+    session: Session, workspace_id: str, database: Database, prop: Property, body: PreviewRequest
+) -> PreviewOut:
+    if prop.ai is None:
+        raise InvalidInput.field("property", f"{prop.name!r} is not an AI column")
+    names = {p.id: p.name for p in database.properties}
+    if body.row_id is not None:
+        row = get_row(session, workspace_id, body.row_id)
+        if row.database_id != database.id:
+            raise InvalidInput.field("row_id", "the row belongs to another database")
+        values, content = row.values, row.content
+        ai_values = {cell.property_id: cell.value for cell in row.cells}
+    else:
+        assert body.row is not None
+        values = validated_values(database, body.row.properties)
+        content, ai_values = checked_content(body.row.content), {}
+    try:
+        prepared = prepare(prop.ai, row_data(prop.ai, names, values, content, ai_values))
+    except PromptTooLarge as exc:
+        raise InvalidInput.field("ai.max_input_tokens", str(exc)) from None
+    return preview_out(prepared)
+
+
+def preview_out(prepared: Prepared) -> PreviewOut:
+    fitted = prepared.fitted
+    return PreviewOut(
+        model=prepared.request.model,
+        prompt_version=fitted.prompt_version,
+        language=fitted.language,
+        examples=fitted.examples,
+        messages=[
+            PreviewMessage(role=m.role, content=m.content, cache_boundary=m.cache_boundary)
+            for m in fitted.messages
+        ],
+        input_tokens=fitted.input_tokens,
+        budget=fitted.budget,
+        reserved_output_tokens=prepared.reserved_output,
+        truncated=fitted.truncated,
+        cut_chars=fitted.cut_chars,
+        estimated_cost_usd=prepared.estimated_cost_usd,
+        max_cost_usd=prepared.max_cost_usd,
+    )
