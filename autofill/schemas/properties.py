@@ -102,7 +102,7 @@ class OutputSpec(StrictModel):
     options: Options | None = None
     allow_none: bool = Field(
         default=False,
-        description="select/multi_select: the model may answer that no option fits (cell empty)",
+        description="Typed outputs: the model may answer that no value fits (empty, reason kept)",
     )
 
     @model_validator(mode="after")
@@ -111,8 +111,10 @@ class OutputSpec(StrictModel):
             raise ValueError(f"a {self.type.value} output needs options")
         if self.type not in OPTION_OUTPUTS and self.options is not None:
             raise ValueError(f"a {self.type.value} output takes no options")
-        if self.type not in OPTION_OUTPUTS and self.allow_none:
-            raise ValueError("allow_none applies to select and multi_select outputs only")
+        if self.type == OutputType.TEXT and self.allow_none:
+            # Typed outputs may be "not in the page" (no option fits, no date given); text may
+            # simply say so.
+            raise ValueError("allow_none applies to typed outputs, not text")
         return self
 
 
