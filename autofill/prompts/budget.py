@@ -56,11 +56,19 @@ def _encoding_name(info: ModelInfo) -> str:
     return "o200k_base" if info.tokenizer == "estimate" else info.tokenizer
 
 
-def count_messages(messages: list[ChatMessage], info: ModelInfo) -> int:
+def count_messages(
+    messages: list[ChatMessage], info: ModelInfo, memo: dict[str, int] | None = None
+) -> int:
+    """Prompt tokens of ``messages``. ``memo`` remembers counts by content, so re-rendering
+    with fewer examples does not encode an unchanged 100k-token page again."""
     enc = encoding(_encoding_name(info))
-    raw = PRIMING + sum(
-        len(enc.encode(m.content, disallowed_special=())) + PER_MESSAGE for m in messages
-    )
+    memo = {} if memo is None else memo
+    raw = PRIMING
+    for message in messages:
+        count = memo.get(message.content)
+        if count is None:
+            count = memo[message.content] = len(enc.encode(message.content, disallowed_special=()))
+        raw += count + PER_MESSAGE
     return int(raw * ESTIMATE_FACTOR) + 1 if info.tokenizer == "estimate" else raw
 
 
@@ -78,18 +86,21 @@ def fit(
     language = detect_language(sample)
     examples = order_examples(loaded.prompt.examples, language)
 
+    memo: dict[str, int] = {}
     rendered = render(loaded, column, row, examples)
-    tokens = count_messages(rendered.messages, info)
+    tokens = count_messages(rendered.messages, info, memo)
     while tokens > budget and len(examples) > 1:
         examples = examples[:-1]
         rendered = render(loaded, column, row, examples)
-        tokens = count_messages(rendered.messages, info)
+        tokens = count_messages(rendered.messages, info, memo)
     if tokens <= budget:
         return _fitted(rendered, language, tokens, budget, 0)
 
     # Still over: cut the page. First see what everything else costs with an empty page.
     content = row.content or ""
-    bare = count_messages(render(loaded, column, replace(row, content=""), examples).messages, info)
+    bare = count_messages(
+        render(loaded, column, replace(row, content=""), examples).messages, info, memo
+    )
     if bare >= budget or row.content is None:
         raise PromptTooLarge(
             f"the prompt needs {bare} tokens before any page content, over the budget of {budget}"
@@ -98,7 +109,7 @@ def fit(
     for _ in range(8):  # re-tokenising the cut text can differ slightly: tighten and retry
         cut_text, cut_chars = cut_middle(content, allowance, info)
         rendered = render(loaded, column, replace(row, content=cut_text), examples)
-        tokens = count_messages(rendered.messages, info)
+        tokens = count_messages(rendered.messages, info, memo)
         if tokens <= budget:
             return _fitted(rendered, language, tokens, budget, cut_chars)
         allowance -= tokens - budget + 8
