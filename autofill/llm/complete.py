@@ -107,7 +107,9 @@ class Completer:
     def _call(
         self, target: Route, request: LLMRequest, deadline: float, tokenizer: str
     ) -> tuple[RawAnswer, int]:
-        estimate = _estimate_tokens(request, tokenizer)
+        # Counting the prompt costs an encode; only a token-per-minute limit needs it.
+        counts = self.limiter.counts_tokens(target.limit_key)
+        estimate = _estimate_tokens(request, tokenizer) if counts else 0
 
         def once(timeout: float) -> RawAnswer:
             try:

@@ -71,6 +71,11 @@ class RateLimiter:
         self._blocked: dict[str, float] = {}  # memory mode's pause-until per key
         self._lock = threading.Lock()
 
+    def counts_tokens(self, limit_key: str) -> bool:
+        """Whether this key has a token budget (so callers need to count their prompt)."""
+        spec = self.specs.get(limit_key.split(":", 1)[0])
+        return spec is not None and spec.tokens is not None
+
     def acquire(self, limit_key: str, tokens: int = 0, deadline: float | None = None) -> float:
         """Wait until one request (and ``tokens`` tokens) fit; return the seconds waited.
         Raises TimeoutError if that would pass ``deadline`` (epoch seconds)."""

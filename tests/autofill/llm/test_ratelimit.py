@@ -137,3 +137,11 @@ def test_two_processes_share_one_limit(redis_url: str, sim: Simulator) -> None:
     # at admission time, but requests admitted together reach the server up to ~0.4 s apart
     # (8 threads per process building SDK requests under one GIL), so arrival spans can hold
     # a few more. Configure limits a little under a provider's own for that reason.
+
+
+def test_only_token_limits_need_a_count() -> None:
+    limiter = RateLimiter(
+        parse_limits('{"openai": {"tokens": "1000/minute"}, "sim": {"requests": "5/second"}}')
+    )
+    assert limiter.counts_tokens("openai:k") and not limiter.counts_tokens("sim:k")
+    assert not limiter.counts_tokens("anthropic:k")
