@@ -9,7 +9,7 @@ import structlog
 from flask import Flask, Response, g, request
 
 from api.errors import register_error_handlers
-from api.routes import cells, databases, meta, properties, rows, workspace
+from api.routes import cells, databases, events, meta, properties, rows, runs, workspace
 from autofill.config import Settings, get_settings
 from autofill.db.migrate import upgrade
 from autofill.db.session import Store
@@ -36,7 +36,16 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.extensions["autofill.store"] = store
     app.extensions["autofill.settings"] = settings
 
-    for blueprint in (workspace.bp, databases.bp, properties.bp, rows.bp, cells.bp, meta.bp):
+    for blueprint in (
+        workspace.bp,
+        databases.bp,
+        properties.bp,
+        rows.bp,
+        cells.bp,
+        runs.bp,
+        events.bp,
+        meta.bp,
+    ):
         app.register_blueprint(blueprint)
     register_error_handlers(app)
     _log_requests(app)

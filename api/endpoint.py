@@ -38,6 +38,18 @@ class EndpointSpec:
     status: int = 200
     auth: bool = True
     errors: tuple[int, ...] = field(default=())
+    # Other successful answers: (status, model), e.g. a dry run's 200 beside a run's 202.
+    also: tuple[tuple[int, type[BaseModel]], ...] = field(default=())
+    # A streaming answer's media type (text/event-stream) instead of a JSON model.
+    stream: str | None = None
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A view's answer with a status other than its endpoint's default (one of ``also``)."""
+
+    model: BaseModel
+    status: int
 
 
 @dataclass
@@ -95,8 +107,10 @@ def endpoint(
     status: int = 200,
     auth: bool = True,
     errors: tuple[int, ...] = (),
+    also: tuple[tuple[int, type[BaseModel]], ...] = (),
+    stream: str | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Response]]:
-    spec = EndpointSpec(summary, tag, body, query, response, status, auth, errors)
+    spec = EndpointSpec(summary, tag, body, query, response, status, auth, errors, also, stream)
 
     def wrap(view: Callable[..., Any]) -> Callable[..., Response]:
         @functools.wraps(view)
@@ -113,11 +127,15 @@ def endpoint(
                 # Serialise inside the transaction: lazy relationships still load.
                 if isinstance(result, Response):
                     return result  # the view chose its own status (e.g. readyz's 503)
+                answer_status = status
+                if isinstance(result, Reply):
+                    answer_status = result.status
+                    result = result.model
                 payload = result.model_dump(mode="json") if isinstance(result, BaseModel) else None
             if payload is None:
                 return Response(status=204 if status == 200 else status)
             out = jsonify(payload)
-            out.status_code = status
+            out.status_code = answer_status
             return out
 
         setattr(handler, SPEC_ATTRIBUTE, spec)

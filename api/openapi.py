@@ -61,7 +61,7 @@ def build_openapi(app: Flask) -> dict[str, Any]:
 def _models(operations: list[tuple[str, str, EndpointSpec]]) -> list[type[BaseModel]]:
     models: list[type[BaseModel]] = [ErrorEnvelope]
     for _, _, spec in operations:
-        for model in (spec.body, spec.query, spec.response):
+        for model in (spec.body, spec.query, spec.response, *(m for _, m in spec.also)):
             if model is not None and model not in models:
                 models.append(model)
     return models
@@ -82,11 +82,21 @@ def _operation(
                 {"name": name, "in": "query", "required": name in required, "schema": field_schema}
             )
     responses: dict[str, Any] = {}
-    if spec.response is not None:
+    if spec.stream is not None:
+        responses[str(spec.status)] = {
+            "description": spec.summary,
+            "content": {spec.stream: {"schema": {"type": "string"}}},
+        }
+    elif spec.response is not None:
         responses[str(spec.status)] = {
             "description": spec.summary,
             "content": {"application/json": {"schema": refs[(spec.response, "serialization")]}},
         }
+        for other_status, model in spec.also:
+            responses[str(other_status)] = {
+                "description": spec.summary,
+                "content": {"application/json": {"schema": refs[(model, "serialization")]}},
+            }
     else:
         responses["204"] = {"description": "Done; no content"}
     error_ref = refs[(ErrorEnvelope, "serialization")]

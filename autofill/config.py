@@ -31,6 +31,36 @@ class Settings(BaseSettings):
     )
     fill_timeout_s: float = Field(default=120.0, gt=0, description="Bound on one fill's calls")
     max_reasks: int = Field(default=2, ge=0, le=5, description="Re-asks after an invalid answer")
+    # Change-driven fills (outbox → dispatcher → Celery → worker).
+    debounce_s: float = Field(
+        default=2.0, ge=0, description="Quiet time after a row's last save before its cells fill"
+    )
+    dispatch_interval_s: float = Field(
+        default=0.2, gt=0, description="How often the dispatcher looks for due fills"
+    )
+    dispatch_batch: int = Field(default=200, ge=1, le=10_000, description="Fills per dispatch")
+    max_queued: int = Field(
+        default=1000,
+        ge=1,
+        description="Dispatched fills not yet started, at most; the rest wait in the outbox",
+    )
+    redispatch_after_s: float = Field(
+        default=300.0,
+        gt=0,
+        description="A fill dispatched but not started after this long is sent again",
+    )
+    sweep_interval_s: float = Field(default=15.0, gt=0, description="How often the sweeper runs")
+    event_retention_s: float = Field(
+        default=86_400.0, gt=0, description="How long cell events stay resumable"
+    )
+    worker_concurrency: int = Field(
+        default=100, ge=1, le=1000, description="Fills in flight per worker process (threads)"
+    )
+
+    @property
+    def fill_lease_s(self) -> float:
+        """How long a started fill owns its cell: its whole budget of calls, plus a margin."""
+        return self.fill_timeout_s + 30.0
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -6,7 +6,11 @@ from flask import Blueprint
 
 from api.endpoint import Ctx, endpoint
 from autofill.db.models import Cell, Property, Row
+from autofill.errors import Conflict
+from autofill.fills import outbox
+from autofill.fills.states import Reason
 from autofill.schemas import CellOut, CellOverride
+from autofill.schemas.properties import CellStatus
 from autofill.services import cells as service
 from autofill.services.lookup import get_cell, get_database, get_property, get_row
 from autofill.services.rows import ai_properties
@@ -42,6 +46,36 @@ def reset(ctx: Ctx, row_id: str, property_id: str) -> CellOut:
     row, prop, cell = _locked_cell(ctx, row_id, property_id)
     if service.reset(cell, prop):
         _inputs_changed(ctx, row, prop)
+    if cell.status == CellStatus.PENDING.value:
+        _schedule(ctx, [cell], Reason.EDIT)
+    return _cell_response(ctx, cell, prop)
+
+
+@bp.post("/<property_id>/fill")
+@endpoint(
+    summary="Fill one AI cell now (a retry of a failed cell, or a refill on request)",
+    tag=TAG,
+    response=CellOut,
+    status=202,
+    errors=(404, 409),
+)
+def fill(ctx: Ctx, row_id: str, property_id: str) -> CellOut:
+    row, prop, cell = _locked_cell(ctx, row_id, property_id)
+    if cell.status == CellStatus.OVERRIDDEN.value:
+        raise Conflict(
+            "a person wrote this cell; reset it (DELETE) to hand it back to the AI",
+            {"property_id": "the cell is overridden"},
+        )
+    outbox.schedule(
+        ctx.session,
+        ctx.workspace_id,
+        [(row.id, prop.id)],
+        delay_s=0.0,
+        reason=Reason.REQUEST,
+        force=True,
+    )
+    cell.status = CellStatus.PENDING.value
+    cell.error = cell.error_code = None
     return _cell_response(ctx, cell, prop)
 
 
@@ -54,7 +88,13 @@ def _locked_cell(ctx: Ctx, row_id: str, property_id: str) -> tuple[Row, Property
 def _inputs_changed(ctx: Ctx, row: Row, prop: Property) -> None:
     """The cell's value is an input of the AI columns that read it."""
     database = get_database(ctx.session, ctx.workspace_id, row.database_id)
-    service.mark_dependents_changed(row, prop, ai_properties(database))
+    _schedule(ctx, service.mark_dependents_changed(row, prop, ai_properties(database)), Reason.EDIT)
+
+
+def _schedule(ctx: Ctx, due: list[Cell], reason: Reason) -> None:
+    outbox.schedule_cells(
+        ctx.session, ctx.workspace_id, due, delay_s=ctx.settings.debounce_s, reason=reason
+    )
 
 
 def _cell_response(ctx: Ctx, cell: Cell, prop: Property) -> CellOut:

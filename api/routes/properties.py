@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from api.endpoint import Ctx, endpoint
+from api.endpoint import Ctx, Reply, endpoint
+from autofill.errors import InvalidInput
+from autofill.fills import runs
 from autofill.schemas import PropertyCreate, PropertyOut, PropertyUpdate
+from autofill.schemas.fills import FillEstimate, FillRequest, RunOut
 from autofill.schemas.preview import PreviewOut, PreviewRequest
 from autofill.services import properties as service
 from autofill.services.lookup import get_database, get_property
 from autofill.services.preview import preview as preview_prompt
-from autofill.services.serialize import property_out
+from autofill.services.serialize import property_out, run_out
 
 bp = Blueprint("properties", __name__, url_prefix="/v1")
 TAG = "properties"
@@ -67,3 +70,24 @@ def preview(ctx: Ctx, property_id: str, body: PreviewRequest) -> PreviewOut:
     prop = get_property(ctx.session, ctx.workspace_id, property_id)
     database = get_database(ctx.session, ctx.workspace_id, prop.database_id)
     return preview_prompt(ctx.session, ctx.workspace_id, database, prop, body)
+
+
+@bp.post("/properties/<property_id>/fill")
+@endpoint(
+    summary="Fill an AI column's cells in bulk, or estimate what that would cost (dry_run)",
+    tag=TAG,
+    body=FillRequest,
+    response=RunOut,
+    status=202,
+    also=((200, FillEstimate),),
+    errors=(404, 422),
+)
+def fill(ctx: Ctx, property_id: str, body: FillRequest) -> RunOut | Reply:
+    prop = get_property(ctx.session, ctx.workspace_id, property_id)
+    if prop.ai is None:
+        raise InvalidInput.field("property_id", f"{prop.name!r} is not an AI column")
+    database = get_database(ctx.session, ctx.workspace_id, prop.database_id)
+    if body.dry_run:
+        estimate = runs.estimate(ctx.session, database, prop, body.scope)
+        return Reply(FillEstimate(property_id=prop.id, scope=body.scope, **estimate.__dict__), 200)
+    return run_out(runs.start(ctx.session, database, prop, body.scope))

@@ -25,7 +25,10 @@ TAG = "rows"
 )
 def create(ctx: Ctx, database_id: str, body: RowCreate) -> RowOut:
     database = get_database(ctx.session, ctx.workspace_id, database_id)
-    return row_out(service.create_row(ctx.session, database, body), database)
+    return row_out(
+        service.create_row(ctx.session, database, body, debounce_s=ctx.settings.debounce_s),
+        database,
+    )
 
 
 @bp.get("/databases/<database_id>/rows")
@@ -65,7 +68,10 @@ def show(ctx: Ctx, row_id: str) -> RowOut:
 def update(ctx: Ctx, row_id: str, body: RowUpdate) -> RowOut:
     row = get_row(ctx.session, ctx.workspace_id, row_id, for_update=True)
     database = get_database(ctx.session, ctx.workspace_id, row.database_id)
-    return row_out(service.update_row(ctx.session, database, row, body), database)
+    updated = service.update_row(
+        ctx.session, database, row, body, debounce_s=ctx.settings.debounce_s
+    )
+    return row_out(updated, database)
 
 
 @bp.delete("/rows/<row_id>")

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Float,
     ForeignKey,
@@ -34,6 +35,9 @@ class Workspace(Base):
     name: Mapped[str] = mapped_column(String(200))
     # Model for new AI columns that name none; the server's AUTOFILL_DEFAULT_MODEL when unset.
     default_model: Mapped[str | None] = mapped_column(String(200), default=None)
+    # Monthly caps (UTC calendar month) on what fills may spend; None means no cap.
+    budget_tokens: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    budget_usd: Mapped[float | None] = mapped_column(Float, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -128,6 +132,8 @@ class Cell(Base):
     value: Mapped[Any] = mapped_column(JSONType, nullable=True, default=None)
     status: Mapped[str] = mapped_column(String(16))
     error: Mapped[str | None] = mapped_column(Text, default=None)
+    # Machine-readable kind of error: budget_exhausted, provider_error, invalid_answer, ...
+    error_code: Mapped[str | None] = mapped_column(String(40), default=None)
     prompt_version: Mapped[str | None] = mapped_column(String(80), default=None)
     model: Mapped[str | None] = mapped_column(String(200), default=None)
     # Hash of the inputs the current value was computed from (or is due for, when pending).
@@ -141,3 +147,114 @@ class Cell(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     row: Mapped[Row] = relationship(back_populates="cells")
+
+
+# Auto-incrementing 64-bit ids on PostgreSQL; SQLite only auto-increments INTEGER PRIMARY KEY.
+EventId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class FillJob(Base):
+    """The outbox: one row per AI cell that is due for a fill, written in the same transaction
+    as the change that made it due. A cell has at most one job; a new change to a cell that
+    already has one bumps ``generation`` and pushes ``due_at`` (debounce), so a burst of saves
+    costs one fill and a fill computed for an older generation is thrown away."""
+
+    __tablename__ = "fill_jobs"
+    __table_args__ = (
+        Index("ix_fill_jobs_state_due", "state", "due_at"),
+        Index("ix_fill_jobs_workspace_state", "workspace_id", "state"),
+        Index("ix_fill_jobs_run", "run_id"),
+    )
+
+    row_id: Mapped[str] = mapped_column(ForeignKey("rows.id", ondelete="CASCADE"), primary_key=True)
+    property_id: Mapped[str] = mapped_column(
+        ForeignKey("properties.id", ondelete="CASCADE"), primary_key=True
+    )
+    workspace_id: Mapped[str] = mapped_column(String(40))
+    generation: Mapped[int] = mapped_column(Integer, default=1)
+    # waiting → dispatched → running → (deleted when done); blocked: an upstream AI cell of the
+    # same row is due first; parked: the workspace's budget is spent.
+    state: Mapped[str] = mapped_column(String(16))
+    due_at: Mapped[datetime] = mapped_column()
+    # Refill even when the inputs and prompt equal those of the current value.
+    force: Mapped[bool] = mapped_column(Boolean, default=False)
+    run_id: Mapped[str | None] = mapped_column(
+        ForeignKey("fill_runs.id", ondelete="SET NULL"), default=None
+    )
+    reason: Mapped[str] = mapped_column(String(16), default="edit")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    dispatched_at: Mapped[datetime | None] = mapped_column(default=None)
+    lease_until: Mapped[datetime | None] = mapped_column(default=None)
+    # What a running fill may spend at most; held against the budget until it finishes.
+    reserved_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    reserved_usd: Mapped[float] = mapped_column(Float, default=0.0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class FillRun(Base):
+    """A bulk fill of one AI column, with its progress."""
+
+    __tablename__ = "fill_runs"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    workspace_id: Mapped[str] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
+    )
+    property_id: Mapped[str] = mapped_column(
+        ForeignKey("properties.id", ondelete="CASCADE"), index=True
+    )
+    scope: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16))  # running, done, cancelled
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    skipped: Mapped[int] = mapped_column(Integer, default=0)
+    model_calls: Mapped[int] = mapped_column(Integer, default=0)
+    tokens_in: Mapped[int] = mapped_column(BigInteger, default=0)
+    tokens_out: Mapped[int] = mapped_column(BigInteger, default=0)
+    cost_usd: Mapped[float] = mapped_column(Float, default=0.0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class WorkspaceUsage(Base):
+    """What a workspace's fills spent in one UTC calendar month ("2026-11")."""
+
+    __tablename__ = "workspace_usage"
+
+    workspace_id: Mapped[str] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True
+    )
+    period: Mapped[str] = mapped_column(String(7), primary_key=True)
+    fills: Mapped[int] = mapped_column(Integer, default=0)
+    fills_avoided: Mapped[int] = mapped_column(Integer, default=0)
+    model_calls: Mapped[int] = mapped_column(Integer, default=0)
+    tokens_in: Mapped[int] = mapped_column(BigInteger, default=0)
+    tokens_out: Mapped[int] = mapped_column(BigInteger, default=0)
+    cost_usd: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class CellEvent(Base):
+    """A change of an AI cell: the feed behind the events stream. Written by the same
+    transaction as the change; pruned after a retention period.
+
+    ``id`` is taken at insert, so on PostgreSQL a later id can commit first and a reader that
+    moved past it would never see the earlier one. ``position`` is given after commit, by one
+    stamper at a time (autofill.fills.events.stamp), so positions follow commit order and a
+    reader resuming after position P misses nothing."""
+
+    __tablename__ = "cell_events"
+    __table_args__ = (
+        Index("ix_cell_events_database_position", "database_id", "position"),
+        Index("ix_cell_events_position", "position"),
+    )
+
+    id: Mapped[int] = mapped_column(EventId, primary_key=True, autoincrement=True)
+    position: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    database_id: Mapped[str] = mapped_column(String(40))
+    row_id: Mapped[str] = mapped_column(String(40))
+    property_id: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(16))
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -9,6 +9,8 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from autofill.fills.events import record_cell_events
+
 
 def _configure_sqlite(engine: Engine) -> None:
     # pysqlite's own transaction handling starts transactions lazily and as DEFERRED, so two
@@ -44,6 +46,8 @@ class Store:
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # Every change of an AI cell is written to the events feed by the same transaction.
+        event.listen(self.sessions, "after_flush", record_cell_events)
 
     @property
     def dialect(self) -> str:

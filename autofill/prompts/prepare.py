@@ -32,6 +32,7 @@ class Prepared:
     fitted: FittedPrompt
     model_info: ModelInfo
     reserved_output: int
+    expected_output: int  # a typical answer's tokens, for estimates
     estimated_cost_usd: float
     max_cost_usd: float
 
@@ -89,6 +90,7 @@ def prepare(ai: dict[str, Any], row: RowData, max_input_tokens: int | None = Non
     info = catalogue().get(ai["model"])
     kind = _kind(spec)
     reserved = min(RESERVED_OUTPUT[kind], info.max_output_tokens)
+    expected = min(EXPECTED_OUTPUT[kind], reserved)
     fitted = fit(
         load_prompt(spec.prompt_task),
         spec,
@@ -105,6 +107,7 @@ def prepare(ai: dict[str, Any], row: RowData, max_input_tokens: int | None = Non
         fitted=fitted,
         model_info=info,
         reserved_output=reserved,
-        estimated_cost_usd=info.cost(fitted.input_tokens, min(EXPECTED_OUTPUT[kind], reserved)),
+        expected_output=expected,
+        estimated_cost_usd=info.cost(fitted.input_tokens, expected),
         max_cost_usd=info.cost(fitted.input_tokens, reserved),
     )

@@ -61,6 +61,10 @@ class CellOut(BaseModel):
     value: Any
     status: CellStatus
     error: str | None
+    error_code: str | None = Field(
+        default=None,
+        description="budget_exhausted, provider_error, invalid_answer or prompt_error",
+    )
     written_by: str = Field(description="`ai`, `person` (overridden) or `nobody` yet")
     provenance: Provenance | None
     overridden_at: datetime | None
@@ -88,9 +92,24 @@ class RowPage(BaseModel):
     next_cursor: str | None
 
 
+class UsageOut(BaseModel):
+    """What fills spent this UTC calendar month."""
+
+    period: str = Field(description="YYYY-MM, UTC")
+    fills: int
+    fills_avoided: int = Field(description="Fills skipped: same inputs and prompt as the value")
+    model_calls: int
+    tokens_in: int
+    tokens_out: int
+    cost_usd: float
+
+
 class WorkspaceOut(BaseModel):
     id: str
     name: str
     default_model: str | None = Field(description="For new AI columns that name no model")
     effective_default_model: str = Field(description="default_model, or the server's default")
+    budget_tokens: int | None = Field(description="Monthly token cap; null: none")
+    budget_usd: float | None = Field(description="Monthly dollar cap; null: none")
+    usage: UsageOut
     created_at: datetime

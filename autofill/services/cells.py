@@ -31,9 +31,11 @@ def initial_status(prop: Property) -> CellStatus:
 def input_hash(
     prop: Property, values: dict[str, Any], content: str, ai_values: dict[str, Any]
 ) -> str:
-    """SHA-256 over the column's inputs as canonical JSON: equal inputs, equal hash."""
+    """SHA-256 over the column's inputs and configuration as canonical JSON: equal inputs to the
+    same prompt, equal hash. (``auto_update`` says when to fill, not what, so it is left out.)"""
     assert prop.ai is not None
-    snapshot: dict[str, Any] = {}
+    config = {key: value for key, value in prop.ai.items() if key != "auto_update"}
+    snapshot: dict[str, Any] = {"@config": config}
     for input_id in prop.ai["inputs"]:
         if input_id == CONTENT_INPUT:
             snapshot[input_id] = content
@@ -69,10 +71,11 @@ def mark_inputs_changed(
     before_values: dict[str, Any],
     before_content: str,
 ) -> list[Cell]:
-    """After a row write, move the cells whose inputs changed; return the cells that moved."""
+    """After a row write, move the cells whose inputs changed; return those now due for a fill
+    (pending ones included: a new save restarts their debounce)."""
     cells = {cell.property_id: cell for cell in row.cells}
     ai_values = {pid: cell.value for pid, cell in cells.items()}
-    moved = []
+    due = []
     for prop in ai_properties:
         cell = cells.get(prop.id)
         if cell is None:
@@ -80,43 +83,57 @@ def mark_inputs_changed(
         old = input_hash(prop, before_values, before_content, ai_values)
         new = input_hash(prop, row.values, row.content, ai_values)
         if old != new and _move_for_change(cell, prop):
-            moved.append(cell)
-    return moved
+            due.append(cell)
+    return due
 
 
-def mark_dependents_changed(row: Row, changed: Property, ai_properties: Iterable[Property]) -> None:
-    """A person wrote (or reset) an AI cell: the columns that read it now have new inputs."""
+def mark_dependents_changed(
+    row: Row, changed: Property, ai_properties: Iterable[Property]
+) -> list[Cell]:
+    """An AI cell's value changed (a fill, or a person's override or reset): the columns that
+    read it now have new inputs. Returns the cells now due for a fill."""
     cells = {cell.property_id: cell for cell in row.cells}
-    for prop in ai_properties:
-        if prop.ai is not None and changed.id in prop.ai["inputs"] and prop.id in cells:
-            _move_for_change(cells[prop.id], prop)
+    return [
+        cells[prop.id]
+        for prop in ai_properties
+        if prop.ai is not None
+        and changed.id in prop.ai["inputs"]
+        and prop.id in cells
+        and _move_for_change(cells[prop.id], prop)
+    ]
 
 
-def mark_config_changed(session: Session, prop: Property) -> None:
-    """A new prompt or model: filled and failed cells no longer reflect the column."""
+def mark_config_changed(session: Session, prop: Property) -> list[Cell]:
+    """A new prompt or model: values no longer reflect the column. With auto-update every cell
+    the AI owns is due again (values stay visible meanwhile); without, filled and failed cells
+    turn stale. Returns the cells due for a fill."""
+    assert prop.ai is not None
+    due = []
     for cell in session.scalars(
-        select(Cell).where(
-            Cell.property_id == prop.id,
-            Cell.status.in_([CellStatus.FILLED.value, CellStatus.ERROR.value]),
-        )
+        select(Cell).where(Cell.property_id == prop.id, Cell.status != CellStatus.OVERRIDDEN.value)
     ):
-        cell.status = CellStatus.STALE.value
+        if prop.ai["auto_update"]:
+            cell.status = CellStatus.PENDING.value
+            cell.error = cell.error_code = None
+            due.append(cell)
+        elif cell.status in (CellStatus.FILLED.value, CellStatus.ERROR.value):
+            cell.status = CellStatus.STALE.value
+    return due
 
 
 def _move_for_change(cell: Cell, prop: Property) -> bool:
+    """Move one cell for new inputs; True when it is now due for a fill."""
     assert prop.ai is not None
     status = CellStatus(cell.status)
     if status == CellStatus.OVERRIDDEN:
         return False
     if prop.ai["auto_update"]:
-        new = CellStatus.PENDING
-    elif status in (CellStatus.FILLED, CellStatus.ERROR):
-        new = CellStatus.STALE
-    else:
-        return False
-    changed = status != new
-    cell.status = new.value
-    return changed
+        cell.status = CellStatus.PENDING.value
+        cell.error = cell.error_code = None
+        return True
+    if status in (CellStatus.FILLED, CellStatus.ERROR):
+        cell.status = CellStatus.STALE.value
+    return False
 
 
 def override(cell: Cell, prop: Property, value: Any) -> bool:
@@ -130,7 +147,7 @@ def override(cell: Cell, prop: Property, value: Any) -> bool:
     changed = bool(stored != cell.value)
     cell.value = stored
     cell.status = CellStatus.OVERRIDDEN.value
-    cell.error = None
+    cell.error = cell.error_code = None
     cell.overridden_at = utcnow()
     _clear_provenance(cell)
     return changed

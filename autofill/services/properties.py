@@ -10,6 +10,8 @@ from sqlalchemy.orm import Session
 
 from autofill.db.models import Cell, Database, Property, Row
 from autofill.errors import Conflict, InvalidInput
+from autofill.fills import events, outbox
+from autofill.fills.states import Reason
 from autofill.ids import new_id
 from autofill.references import rename_reference
 from autofill.schemas.properties import (
@@ -83,6 +85,9 @@ def add_property(
     session.flush()
     if prop.ai is not None:
         cells.add_column_cells(session, prop)
+        if prop.ai["auto_update"]:
+            outbox.schedule_new_column(session, database.workspace_id, prop)
+        events.record_new_column(session, prop)
     return prop
 
 
@@ -187,11 +192,13 @@ def _change_ai(
     )
     check_no_cycles(everything, "ai.inputs")
     changed = {key for key in prop.ai if prop.ai[key] != old.get(key)}
+    due: list[Cell] = []
     if changed - _NON_PROMPT_KEYS:
         session.flush()
-        cells.mark_config_changed(session, prop)
+        due = cells.mark_config_changed(session, prop)
     if "auto_update" in changed:
-        _auto_update_toggled(session, prop)
+        due += _auto_update_toggled(session, prop)
+    outbox.schedule_cells(session, database.workspace_id, due, delay_s=0.0, reason=Reason.CONFIG)
 
 
 def _merge(current: AIConfigIn, patch: dict[str, Any]) -> dict[str, Any]:
@@ -202,11 +209,16 @@ def _merge(current: AIConfigIn, patch: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def _auto_update_toggled(session: Session, prop: Property) -> None:
+def _auto_update_toggled(session: Session, prop: Property) -> list[Cell]:
+    """Turned on: empty and stale cells are due. Turned off: fills not started are dropped."""
     assert prop.ai is not None
+    due = []
     for cell in session.scalars(select(Cell).where(Cell.property_id == prop.id)):
         status = CellStatus(cell.status)
         if prop.ai["auto_update"] and status in (CellStatus.EMPTY, CellStatus.STALE):
             cell.status = CellStatus.PENDING.value
+            due.append(cell)
         elif not prop.ai["auto_update"] and status == CellStatus.PENDING:
             cell.status = (CellStatus.STALE if cell.value is not None else CellStatus.EMPTY).value
+            outbox.cancel(session, [(cell.row_id, cell.property_id)])
+    return due

@@ -9,8 +9,10 @@ from sqlalchemy.orm import Session, selectinload
 
 from autofill.db.models import Cell, Database, Property, Row
 from autofill.errors import InvalidInput, PayloadTooLarge
+from autofill.fills import outbox
+from autofill.fills.states import Reason
 from autofill.ids import new_id
-from autofill.schemas.properties import PropertyType
+from autofill.schemas.properties import CellStatus, PropertyType
 from autofill.schemas.rows import MAX_CONTENT_BYTES, RowCreate, RowListQuery, RowUpdate
 from autofill.services import cells
 from autofill.services.ai_columns import PropertyIndex
@@ -22,7 +24,9 @@ def ai_properties(database: Database) -> list[Property]:
     return [p for p in database.properties if p.type == PropertyType.AI.value]
 
 
-def create_row(session: Session, database: Database, data: RowCreate) -> Row:
+def create_row(
+    session: Session, database: Database, data: RowCreate, *, debounce_s: float = 0.0
+) -> Row:
     row = Row(
         id=new_id("row"),
         database_id=database.id,
@@ -33,10 +37,16 @@ def create_row(session: Session, database: Database, data: RowCreate) -> Row:
     row.cells = cells.cells_for_new_row(row, ai_properties(database))
     session.add(row)
     session.flush()
+    due = [cell for cell in row.cells if cell.status == CellStatus.PENDING.value]
+    outbox.schedule_cells(
+        session, database.workspace_id, due, delay_s=debounce_s, reason=Reason.EDIT
+    )
     return row
 
 
-def update_row(session: Session, database: Database, row: Row, data: RowUpdate) -> Row:
+def update_row(
+    session: Session, database: Database, row: Row, data: RowUpdate, *, debounce_s: float = 0.0
+) -> Row:
     before_values, before_content = dict(row.values), row.content
     if data.properties:
         row.values = {**row.values, **validated_values(database, data.properties)}
@@ -45,7 +55,11 @@ def update_row(session: Session, database: Database, row: Row, data: RowUpdate) 
         row.content = checked_content(data.content)
     if row.values != before_values or row.content != before_content:
         row.version += 1
-        cells.mark_inputs_changed(row, ai_properties(database), before_values, before_content)
+        due = cells.mark_inputs_changed(row, ai_properties(database), before_values, before_content)
+        # Each save restarts the cells' debounce: a burst of saves costs one fill.
+        outbox.schedule_cells(
+            session, database.workspace_id, due, delay_s=debounce_s, reason=Reason.EDIT
+        )
     session.flush()
     return row
 

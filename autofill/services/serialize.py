@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from autofill.db.models import Cell, Database, Property, Row
+from autofill.db.models import Cell, Database, FillRun, Property, Row
+from autofill.fills.runs import RunState, Scope
+from autofill.schemas.fills import RunOut
 from autofill.schemas.properties import CONTENT_INPUT, CellStatus, OutputSpec, PropertyType
 from autofill.schemas.views import (
     AIConfigOut,
@@ -80,6 +82,7 @@ def cell_out(cell: Cell, prop: Property) -> CellOut:
         value=cell.value,
         status=status,
         error=cell.error,
+        error_code=cell.error_code,
         written_by=written_by,
         provenance=provenance,
         overridden_at=cell.overridden_at,
@@ -108,4 +111,24 @@ def row_out(row: Row, database: Database) -> RowOut:
         version=row.version,
         created_at=row.created_at,
         updated_at=row.updated_at,
+    )
+
+
+def run_out(run: FillRun) -> RunOut:
+    return RunOut(
+        id=run.id,
+        property_id=run.property_id,
+        scope=Scope(run.scope),
+        state=RunState(run.state),
+        total=run.total,
+        done=run.done,
+        failed=run.failed,
+        skipped=run.skipped,
+        remaining=max(run.total - run.done - run.failed - run.skipped, 0),
+        model_calls=run.model_calls,
+        tokens_in=run.tokens_in,
+        tokens_out=run.tokens_out,
+        cost_usd=round(run.cost_usd, 8),
+        created_at=run.created_at,
+        finished_at=run.finished_at,
     )

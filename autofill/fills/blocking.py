@@ -1,0 +1,37 @@
+"""Chains of AI columns: a cell waits while an AI cell it reads (directly or through others)
+has a fill due on the same row, so it runs once, on the new value, not on the old one first."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+
+from autofill.db.models import FillJob, Property
+
+
+def upstream_ai(prop: Property, properties: Iterable[Property]) -> set[str]:
+    """Ids of the AI columns ``prop`` reads, directly or through other AI columns."""
+    ai = {p.id: p for p in properties if p.ai is not None}
+    seen: set[str] = set()
+    stack = [prop.id]
+    while stack:
+        current = ai.get(stack.pop())
+        if current is None or current.ai is None:
+            continue
+        for input_id in current.ai["inputs"]:
+            if input_id in ai and input_id not in seen and input_id != prop.id:
+                seen.add(input_id)
+                stack.append(input_id)
+    return seen
+
+
+def is_blocked(session: Session, row_id: str, upstream: set[str]) -> bool:
+    if not upstream:
+        return False
+    return bool(
+        session.scalar(
+            select(exists().where(FillJob.row_id == row_id, FillJob.property_id.in_(upstream)))
+        )
+    )

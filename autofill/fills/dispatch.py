@@ -1,0 +1,201 @@
+"""The dispatcher: moves due outbox entries to the queue, and sweeps up what got lost.
+
+Several dispatchers may run at once: each takes its batch with ``FOR UPDATE SKIP LOCKED`` on
+PostgreSQL (SQLite has one writer at a time anyway). An entry is marked dispatched and its
+message sent inside one transaction: if the queue is down the send raises, the transaction
+rolls back and the entries wait for the next try. A message sent by a transaction that then
+failed to commit is harmless: the fill checks the entry's generation and lease.
+
+The queue is kept short (``max_queued`` dispatched but not started): the outbox is where
+work waits, so a lost queue loses little and the sweeper's re-dispatch bound can be minutes.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+import structlog
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from autofill.config import Settings
+from autofill.db.models import FillJob, Property
+from autofill.db.session import Store
+from autofill.db.types import utcnow
+from autofill.fills import events
+from autofill.fills.blocking import upstream_ai
+from autofill.fills.states import JobState
+
+log = structlog.get_logger(__name__)
+
+# Sends one fill to the queue: (row id, property id, generation). Raises if the queue is down.
+Send = Callable[[str, str, int], None]
+
+
+def dispatch_due(store: Store, send: Send, settings: Settings) -> int:
+    """Send one batch of due fills; returns how many were sent."""
+    with store.transaction() as session:
+        queued = session.scalar(
+            select(func.count()).where(FillJob.state == JobState.DISPATCHED.value)
+        )
+        room = min(settings.dispatch_batch, settings.max_queued - int(queued or 0))
+        if room <= 0:
+            return 0
+        now = utcnow()
+        jobs = list(
+            session.scalars(
+                select(FillJob)
+                .where(FillJob.state == JobState.WAITING.value, FillJob.due_at <= now)
+                .order_by(FillJob.due_at)
+                .limit(room)
+                .with_for_update(skip_locked=True)
+            )
+        )
+        if not jobs:
+            return 0
+        outgoing = []
+        blocked = _blocked(session, jobs)
+        for job in jobs:
+            if (job.row_id, job.property_id) in blocked:
+                job.state = JobState.BLOCKED.value
+                continue
+            job.state = JobState.DISPATCHED.value
+            job.dispatched_at = now
+            outgoing.append((job.row_id, job.property_id, job.generation))
+        session.flush()
+        for row_id, property_id, generation in outgoing:
+            send(row_id, property_id, generation)
+    return len(outgoing)
+
+
+def _blocked(session: Session, jobs: list[FillJob]) -> set[tuple[str, str]]:
+    """Entries whose row has a fill due for an AI cell they read (directly or not)."""
+    property_ids = {job.property_id for job in jobs}
+    props = {
+        p.id: p for p in session.scalars(select(Property).where(Property.id.in_(property_ids)))
+    }
+    upstream: dict[str, set[str]] = {
+        pid: upstream_ai(prop, prop.database.properties) for pid, prop in props.items()
+    }
+    if not any(upstream.values()):
+        return set()
+    rows = {job.row_id for job in jobs if upstream.get(job.property_id)}
+    due = set(
+        session.execute(
+            select(FillJob.row_id, FillJob.property_id).where(FillJob.row_id.in_(rows))
+        ).tuples()
+    )
+    return {
+        (job.row_id, job.property_id)
+        for job in jobs
+        if any((job.row_id, up) in due for up in upstream.get(job.property_id, ()))
+    }
+
+
+@dataclass(frozen=True)
+class Swept:
+    lease_expired: int = 0  # started, then the worker vanished
+    lost: int = 0  # dispatched, never started (the message was lost)
+    unblocked: int = 0
+    unparked: int = 0  # a new month's budget
+    events_pruned: int = 0
+
+
+def sweep(store: Store, settings: Settings) -> Swept:
+    """Put back in the outbox what a dead worker or a lost message left behind."""
+    now = utcnow()
+    month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    back = {"state": JobState.WAITING.value, "due_at": now, "reserved_tokens": 0}
+    with store.transaction() as session:
+        expired = _rowcount(
+            session.execute(
+                update(FillJob)
+                .where(FillJob.state == JobState.RUNNING.value, FillJob.lease_until < now)
+                .values(**back, reserved_usd=0.0)
+            )
+        )
+        lost = _rowcount(
+            session.execute(
+                update(FillJob)
+                .where(
+                    FillJob.state == JobState.DISPATCHED.value,
+                    FillJob.dispatched_at < now - timedelta(seconds=settings.redispatch_after_s),
+                )
+                .values(**back)
+            )
+        )
+        # Blocked entries are looked at again; the dispatcher blocks them anew if need be.
+        unblocked = _rowcount(
+            session.execute(
+                update(FillJob)
+                .where(FillJob.state == JobState.BLOCKED.value)
+                .values(state=JobState.WAITING.value)
+            )
+        )
+        unparked = _rowcount(
+            session.execute(
+                update(FillJob)
+                .where(FillJob.state == JobState.PARKED.value, FillJob.updated_at < month_start)
+                .values(**back)
+            )
+        )
+    with store.transaction() as session:
+        pruned = events.prune(session, timedelta(seconds=settings.event_retention_s))
+    swept = Swept(expired, lost, unblocked, unparked, pruned)
+    if expired or lost or unparked:
+        log.warning("sweep", **swept.__dict__)
+    return swept
+
+
+def _rowcount(result: object) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def stamp_events(store: Store) -> int:
+    with store.transaction() as session:
+        return events.stamp(session)
+
+
+class Dispatcher:
+    """The dispatch loop: due fills out every ``dispatch_interval_s`` (at once while there is a
+    backlog), events stamped, a sweep every ``sweep_interval_s``. Survives the database or the
+    queue being down: it logs, waits and tries again."""
+
+    def __init__(self, store: Store, send: Send, settings: Settings) -> None:
+        self.store = store
+        self.send = send
+        self.settings = settings
+        self.stopping = threading.Event()
+        self.sent = 0
+
+    def run(self) -> None:
+        next_sweep = 0.0
+        failures = 0
+        while not self.stopping.is_set():
+            try:
+                if time.monotonic() >= next_sweep:
+                    sweep(self.store, self.settings)
+                    next_sweep = time.monotonic() + self.settings.sweep_interval_s
+                sent = dispatch_due(self.store, self.send, self.settings)
+                self.sent += sent
+                stamp_events(self.store)
+                failures = 0
+            except Exception as exc:  # the queue or the database is down: wait, then retry
+                failures += 1
+                log.warning("dispatch failed; retrying", error=str(exc), failures=failures)
+                self.stopping.wait(min(0.5 * 2**failures, 10.0))
+                continue
+            if sent < self.settings.dispatch_batch:
+                self.stopping.wait(self.settings.dispatch_interval_s)
+
+    def start_thread(self) -> threading.Thread:
+        thread = threading.Thread(target=self.run, name="autofill-dispatcher", daemon=True)
+        thread.start()
+        return thread
+
+    def stop(self) -> None:
+        self.stopping.set()

@@ -1,0 +1,156 @@
+"""The feed of cell changes behind ``GET /v1/databases/{id}/events``.
+
+Every change of an AI cell's status, value or error becomes a row of ``cell_events`` in the
+same transaction as the change, written by a session hook, so no code path can change a cell
+without the stream hearing of it (an explicit call per path would be forgotten by the next
+one). Readers see events by ``position``, given after commit in commit order (``stamp``), so
+``Last-Event-ID`` resumption misses nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, insert, inspect, select, text, update
+from sqlalchemy.orm import Session, UOWTransaction
+
+from autofill.db.models import Cell, CellEvent, Property
+from autofill.db.types import utcnow
+
+_WATCHED = ("status", "value", "error")
+
+
+def cell_data(cell: Cell) -> dict[str, Any]:
+    """What an event says of a cell: enough for a table view to redraw it."""
+    return {
+        "row_id": cell.row_id,
+        "property_id": cell.property_id,
+        "status": cell.status,
+        "value": cell.value,
+        "error": cell.error,
+        "error_code": cell.error_code,
+        "model": cell.model,
+        "prompt_version": cell.prompt_version,
+        "tokens_in": cell.tokens_in,
+        "tokens_out": cell.tokens_out,
+        "cost_usd": cell.cost_usd,
+        "truncated": cell.truncated,
+        "filled_at": _iso(cell.filled_at),
+    }
+
+
+def record_cell_events(session: Session, _flush: UOWTransaction) -> None:
+    """``after_flush`` hook: one event per new or changed cell in this flush."""
+    changed = [
+        obj
+        for obj in (*session.new, *session.dirty)
+        if isinstance(obj, Cell) and (obj in session.new or _watched_changed(obj))
+    ]
+    if not changed:
+        return
+    property_ids = {cell.property_id for cell in changed}
+    connection = session.connection()
+    databases = dict(
+        connection.execute(
+            select(Property.id, Property.database_id).where(Property.id.in_(property_ids))
+        ).all()
+    )
+    now = utcnow()
+    entries = [
+        {
+            "database_id": databases[cell.property_id],
+            "row_id": cell.row_id,
+            "property_id": cell.property_id,
+            "status": cell.status,
+            "data": cell_data(cell),
+            "created_at": now,
+        }
+        for cell in changed
+        if cell.property_id in databases
+    ]
+    if entries:
+        connection.execute(insert(CellEvent), entries)
+
+
+def _watched_changed(cell: Cell) -> bool:
+    state = inspect(cell)
+    return any(state.attrs[name].history.has_changes() for name in _WATCHED)
+
+
+def record_new_column(session: Session, prop: Property) -> None:
+    """A new AI column's cells were inserted in bulk (no ORM objects): announce them too."""
+    now = utcnow()
+    cells = session.scalars(select(Cell).where(Cell.property_id == prop.id)).all()
+    entries = [
+        {
+            "database_id": prop.database_id,
+            "row_id": cell.row_id,
+            "property_id": cell.property_id,
+            "status": cell.status,
+            "data": cell_data(cell),
+            "created_at": now,
+        }
+        for cell in cells
+    ]
+    if entries:
+        session.execute(insert(CellEvent), entries)
+
+
+# Any constant works; it names the one lock stampers take so they run one at a time.
+_STAMP_LOCK = 0x41F1_0005
+_STAMP_PG = text(
+    """
+    UPDATE cell_events SET position = numbered.base + numbered.rn
+    FROM (
+        SELECT id, row_number() OVER (ORDER BY id) AS rn,
+               (SELECT coalesce(max(position), 0) FROM cell_events) AS base
+        FROM cell_events WHERE position IS NULL ORDER BY id LIMIT :limit
+    ) AS numbered
+    WHERE cell_events.id = numbered.id
+    """
+)
+
+
+def stamp(session: Session, limit: int = 10_000) -> int:
+    """Give committed events their positions. Call in its own short transaction: the stamp
+    commits before any later stamp runs, so positions become visible in increasing order."""
+    if session.get_bind().dialect.name == "postgresql":
+        if not session.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": _STAMP_LOCK}):
+            return 0  # another stamper is at it; its positions will do
+        result = session.execute(_STAMP_PG, {"limit": limit})
+    else:
+        # SQLite runs one writer at a time, so insert order is commit order: the id will do.
+        result = session.execute(
+            update(CellEvent).where(CellEvent.position.is_(None)).values(position=CellEvent.id)
+        )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def events_after(
+    session: Session, database_id: str, after: int, limit: int = 500
+) -> list[CellEvent]:
+    return list(
+        session.scalars(
+            select(CellEvent)
+            .where(CellEvent.database_id == database_id, CellEvent.position > after)
+            .order_by(CellEvent.position)
+            .limit(limit)
+        )
+    )
+
+
+def last_position(session: Session, database_id: str) -> int:
+    found = session.scalar(
+        select(func.max(CellEvent.position)).where(CellEvent.database_id == database_id)
+    )
+    return int(found or 0)
+
+
+def prune(session: Session, older_than: timedelta) -> int:
+    result = session.execute(delete(CellEvent).where(CellEvent.created_at < utcnow() - older_than))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None

@@ -1,0 +1,266 @@
+"""One cell's fill, start to finish: the production path the Celery task and the evals call.
+
+claim (short transaction)   the outbox entry is still this generation, the cell is not a
+                            person's, no upstream AI cell of the row is due first, the inputs
+                            differ from those of the current value, the budget allows it
+model call (no transaction) prepare → Completer: rate limit, retries, typed validation
+record (short transaction)   under the row's lock: written only if the entry is still this
+                            generation and the row's inputs still hash the same; else thrown
+                            away (a newer fill is due). Usage is counted either way.
+
+Each step can run twice (a redelivered message, a sweeper's re-dispatch) without harm: the
+generation check and the lease make the second one a no-op.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+from typing import Any
+
+import structlog
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+
+from autofill.config import Settings
+from autofill.db.models import Cell, Database, FillJob, Property, Row, Workspace
+from autofill.db.session import Store
+from autofill.db.types import utcnow
+from autofill.fills import outbox, runs, usage
+from autofill.fills.blocking import is_blocked, upstream_ai
+from autofill.fills.states import JobState, Reason
+from autofill.llm.complete import Completer
+from autofill.llm.errors import FillFailed, ProviderError
+from autofill.llm.types import Completion
+from autofill.prompts.budget import PromptTooLarge
+from autofill.prompts.library import PromptLoadError
+from autofill.prompts.prepare import Prepared, prepare, row_data
+from autofill.schemas.properties import CellStatus, PropertyType
+from autofill.services import cells
+
+log = structlog.get_logger(__name__)
+
+
+class Outcome(StrEnum):
+    FILLED = "filled"
+    FAILED = "failed"
+    UNCHANGED = "unchanged"  # same inputs and prompt as the current value: no model call
+    OVERRIDDEN = "overridden"  # a person's value: left alone
+    SUPERSEDED = "superseded"  # the row or column changed meanwhile: a newer fill is due
+    DUPLICATE = "duplicate"  # another worker holds this fill
+    BLOCKED = "blocked"  # an upstream AI cell of the row is due first
+    PARKED = "parked"  # the workspace's budget is spent
+    GONE = "gone"  # the row, column or cell no longer exists
+
+
+@dataclass(frozen=True)
+class Claim:
+    workspace_id: str
+    run_id: str | None
+    input_hash: str
+    prepared: Prepared
+
+
+def fill_cell(
+    store: Store,
+    completer: Completer,
+    settings: Settings,
+    row_id: str,
+    property_id: str,
+    generation: int,
+) -> Outcome:
+    with store.transaction() as session:
+        claimed = _claim(session, settings, row_id, property_id, generation)
+    if isinstance(claimed, Outcome):
+        _log(claimed, row_id, property_id, generation)
+        return claimed
+    try:
+        completion: Completion | FillFailed = completer.complete(claimed.prepared.request)
+    except FillFailed as exc:
+        completion = exc
+    with store.transaction() as session:
+        outcome = _record(session, settings, row_id, property_id, generation, claimed, completion)
+    _log(outcome, row_id, property_id, generation)
+    return outcome
+
+
+def _claim(
+    session: Session, settings: Settings, row_id: str, property_id: str, generation: int
+) -> Claim | Outcome:
+    # The row's lock first, as every writer of this row takes it first: no lock-order cycles.
+    row = session.get(Row, row_id, with_for_update=True)
+    job = session.get(FillJob, (row_id, property_id), with_for_update=True)
+    if job is None or job.generation != generation:
+        return Outcome.SUPERSEDED
+    now = utcnow()
+    if job.state == JobState.RUNNING.value and job.lease_until and job.lease_until > now:
+        return Outcome.DUPLICATE
+    prop = session.get(Property, property_id)
+    cell = session.get(Cell, (row_id, property_id))
+    if row is None or prop is None or prop.ai is None or cell is None:
+        session.delete(job)
+        return Outcome.GONE
+    if cell.status == CellStatus.OVERRIDDEN.value:
+        _finish(session, job, Outcome.OVERRIDDEN)
+        return Outcome.OVERRIDDEN
+    database = session.get_one(Database, row.database_id)
+    if is_blocked(session, row_id, upstream_ai(prop, database.properties)):
+        job.state = JobState.BLOCKED.value
+        return Outcome.BLOCKED
+
+    input_hash, prepared = _prepare(prop, row, database)
+    if isinstance(prepared, str):
+        _fail(session, job, cell, prepared, code="prompt_error")
+        return Outcome.FAILED
+    if (
+        not job.force
+        and cell.filled_at is not None
+        and cell.input_hash == input_hash
+        and cell.prompt_version == prepared.fitted.prompt_version
+        and cell.model == prop.ai["model"]
+    ):
+        cell.status = CellStatus.FILLED.value
+        cell.error = cell.error_code = None
+        usage.record(session, job.workspace_id, usage.Spend(fills_avoided=1))
+        _finish(session, job, Outcome.UNCHANGED)
+        return Outcome.UNCHANGED
+
+    tokens = prepared.fitted.input_tokens + prepared.reserved_output
+    workspace = session.get_one(Workspace, job.workspace_id)
+    refusal = usage.budget_refusal(
+        session, workspace, tokens=tokens, cost_usd=prepared.max_cost_usd
+    )
+    if refusal is not None:
+        job.state = JobState.PARKED.value
+        cell.status = CellStatus.ERROR.value
+        cell.error, cell.error_code = refusal, usage.BUDGET_EXHAUSTED
+        return Outcome.PARKED
+
+    job.state = JobState.RUNNING.value
+    job.lease_until = now + timedelta(seconds=settings.fill_lease_s)
+    job.attempts += 1
+    job.reserved_tokens = tokens
+    job.reserved_usd = prepared.max_cost_usd
+    return Claim(job.workspace_id, job.run_id, input_hash, prepared)
+
+
+def _prepare(prop: Property, row: Row, database: Database) -> tuple[str, Prepared | str]:
+    assert prop.ai is not None
+    ai_values = {cell.property_id: cell.value for cell in row.cells}
+    input_hash = cells.input_hash(prop, row.values, row.content, ai_values)
+    names = {p.id: p.name for p in database.properties}
+    data = row_data(prop.ai, names, row.values, row.content, ai_values)
+    try:
+        return input_hash, prepare(prop.ai, data)
+    except (PromptTooLarge, PromptLoadError, ProviderError) as exc:
+        return input_hash, str(exc)
+
+
+def _record(
+    session: Session,
+    settings: Settings,
+    row_id: str,
+    property_id: str,
+    generation: int,
+    claim: Claim,
+    result: Completion | FillFailed,
+) -> Outcome:
+    # Locks in the order every transaction takes them: row, outbox entry, then counters.
+    row = session.get(Row, row_id, with_for_update=True)
+    job = session.get(FillJob, (row_id, property_id), with_for_update=True)
+    spend = _spend(result)
+    usage.record(session, claim.workspace_id, spend)
+    if claim.run_id is not None:
+        runs.add_spend(session, claim.run_id, spend)
+    if job is None or job.generation != generation:
+        return Outcome.SUPERSEDED
+    prop = session.get(Property, property_id)
+    cell = session.get(Cell, (row_id, property_id))
+    if row is None or prop is None or prop.ai is None or cell is None:
+        session.delete(job)
+        return Outcome.GONE
+    if cell.status == CellStatus.OVERRIDDEN.value:
+        _finish(session, job, Outcome.OVERRIDDEN)
+        return Outcome.OVERRIDDEN
+    database = session.get_one(Database, row.database_id)
+    ai_values = {c.property_id: c.value for c in row.cells}
+    if cells.input_hash(prop, row.values, row.content, ai_values) != claim.input_hash:
+        # Inputs moved without a new generation (an upstream cell filled meanwhile): go again.
+        job.state = JobState.WAITING.value
+        job.due_at = utcnow()
+        job.reserved_tokens, job.reserved_usd = 0, 0.0
+        return Outcome.SUPERSEDED
+    if isinstance(result, FillFailed):
+        code = "provider_error" if isinstance(result.__cause__, ProviderError) else "invalid_answer"
+        _fail(session, job, cell, result.message, code=code)
+        return Outcome.FAILED
+
+    before = cell.value
+    fitted = claim.prepared.fitted
+    cell.value = result.value
+    cell.status = CellStatus.FILLED.value
+    cell.error = cell.error_code = None
+    cell.prompt_version = fitted.prompt_version
+    cell.model = prop.ai["model"]
+    cell.input_hash = claim.input_hash
+    cell.tokens_in = result.usage.input_tokens
+    cell.tokens_out = result.usage.output_tokens
+    cell.cost_usd = result.cost_usd
+    cell.truncated = fitted.truncated
+    cell.filled_at = utcnow()
+    _finish(session, job, Outcome.FILLED)
+    if before != cell.value:
+        # The value is an input of the AI columns that read it: they are due now, in order.
+        readers = [p for p in database.properties if p.type == PropertyType.AI.value]
+        due = cells.mark_dependents_changed(row, prop, readers)
+        outbox.schedule_cells(session, claim.workspace_id, due, delay_s=0.0, reason=Reason.UPSTREAM)
+    return Outcome.FILLED
+
+
+def _spend(result: Completion | FillFailed) -> usage.Spend:
+    if isinstance(result, FillFailed):
+        return usage.Spend(
+            model_calls=result.attempts,
+            tokens_in=result.usage.input_tokens,
+            tokens_out=result.usage.output_tokens,
+        )
+    return usage.Spend(
+        fills=1,
+        model_calls=result.calls,
+        tokens_in=result.usage.input_tokens,
+        tokens_out=result.usage.output_tokens,
+        cost_usd=result.cost_usd,
+    )
+
+
+def _fail(session: Session, job: FillJob, cell: Cell, message: str, *, code: str) -> None:
+    cell.status = CellStatus.ERROR.value
+    cell.error, cell.error_code = message, code
+    _finish(session, job, Outcome.FAILED)
+
+
+def _finish(session: Session, job: FillJob, outcome: Outcome) -> None:
+    """The entry is done: remove it, count it in its run, and let cells that waited go."""
+    session.execute(
+        delete(FillJob).where(
+            FillJob.row_id == job.row_id,
+            FillJob.property_id == job.property_id,
+            FillJob.generation == job.generation,
+        )
+    )
+    session.expunge(job)
+    if job.run_id is not None:
+        runs.count(session, job.run_id, outcome.value)
+    outbox.unblock_row(session, job.row_id)
+
+
+def _log(outcome: Outcome, row_id: str, property_id: str, generation: int, **extra: Any) -> None:
+    log.info(
+        "fill",
+        outcome=outcome.value,
+        row_id=row_id,
+        property_id=property_id,
+        gen=generation,
+        **extra,
+    )

@@ -1,0 +1,212 @@
+"""Bulk fills of one AI column: what they would cost, starting them, progress, cancelling."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from autofill.db.models import Cell, Database, FillJob, FillRun, Property, Row
+from autofill.db.types import utcnow
+from autofill.errors import InvalidInput
+from autofill.fills import outbox
+from autofill.fills.states import JobState, Reason
+from autofill.fills.usage import Spend
+from autofill.ids import new_id
+from autofill.llm.errors import ProviderError
+from autofill.prompts.budget import PromptTooLarge
+from autofill.prompts.library import PromptLoadError
+from autofill.prompts.prepare import prepare, row_data
+from autofill.schemas.properties import CellStatus
+
+
+class Scope(StrEnum):
+    ALL = "all"  # every cell the AI owns, refilled even when up to date
+    EMPTY = "empty"  # cells with no value yet
+    STALE = "stale"
+    ERROR = "error"
+
+
+class RunState(StrEnum):
+    RUNNING = "running"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class Estimate:
+    rows: int
+    input_tokens: int
+    output_tokens: int  # a typical answer per row
+    max_output_tokens: int  # the answer allowance per row, summed
+    cost_usd: float
+    max_cost_usd: float
+    unfillable: int  # rows whose prompt cannot be built (too large, bad model)
+    overridden: int  # rows a person wrote, never included
+
+
+def _selected(session: Session, prop: Property, scope: Scope) -> list[Cell]:
+    statement = select(Cell).where(
+        Cell.property_id == prop.id, Cell.status != CellStatus.OVERRIDDEN.value
+    )
+    if scope == Scope.EMPTY:
+        statement = statement.where(Cell.filled_at.is_(None), Cell.value.is_(None))
+    elif scope == Scope.STALE:
+        statement = statement.where(Cell.status == CellStatus.STALE.value)
+    elif scope == Scope.ERROR:
+        statement = statement.where(Cell.status == CellStatus.ERROR.value)
+    return list(session.scalars(statement.order_by(Cell.row_id)))
+
+
+def _overridden(session: Session, prop: Property) -> int:
+    return len(
+        session.scalars(
+            select(Cell.row_id).where(
+                Cell.property_id == prop.id, Cell.status == CellStatus.OVERRIDDEN.value
+            )
+        ).all()
+    )
+
+
+def estimate(session: Session, database: Database, prop: Property, scope: Scope) -> Estimate:
+    """Build every prompt the run would send (the same code as the fill) and add them up."""
+    assert prop.ai is not None
+    names = {p.id: p.name for p in database.properties}
+    selected = _selected(session, prop, scope)
+    rows = {
+        row.id: row
+        for row in session.scalars(select(Row).where(Row.id.in_([c.row_id for c in selected])))
+    }
+    total_in = total_out = total_max_out = unfillable = 0
+    cost = max_cost = 0.0
+    for cell in selected:
+        row = rows[cell.row_id]
+        ai_values = {c.property_id: c.value for c in row.cells}
+        try:
+            prepared = prepare(
+                prop.ai, row_data(prop.ai, names, row.values, row.content, ai_values)
+            )
+        except (PromptTooLarge, PromptLoadError, ProviderError):
+            unfillable += 1
+            continue
+        total_in += prepared.fitted.input_tokens
+        total_out += prepared.expected_output
+        total_max_out += prepared.reserved_output
+        cost += prepared.estimated_cost_usd
+        max_cost += prepared.max_cost_usd
+    return Estimate(
+        rows=len(selected),
+        input_tokens=total_in,
+        output_tokens=total_out,
+        max_output_tokens=total_max_out,
+        cost_usd=round(cost, 6),
+        max_cost_usd=round(max_cost, 6),
+        unfillable=unfillable,
+        overridden=_overridden(session, prop),
+    )
+
+
+def start(session: Session, database: Database, prop: Property, scope: Scope) -> FillRun:
+    if prop.ai is None:
+        raise InvalidInput.field("property_id", "only AI columns can be filled")
+    selected = _selected(session, prop, scope)
+    run = FillRun(
+        id=new_id("run"),
+        workspace_id=database.workspace_id,
+        property_id=prop.id,
+        scope=scope.value,
+        state=RunState.RUNNING.value if selected else RunState.DONE.value,
+        total=len(selected),
+        finished_at=None if selected else utcnow(),
+    )
+    session.add(run)
+    session.flush()
+    # Entries before cells: every transaction takes outbox locks before the events feed's.
+    outbox.schedule(
+        session,
+        database.workspace_id,
+        ((cell.row_id, cell.property_id) for cell in selected),
+        delay_s=0.0,
+        reason=Reason.RUN,
+        force=scope == Scope.ALL,
+        run_id=run.id,
+    )
+    for cell in selected:
+        cell.status = CellStatus.PENDING.value
+        cell.error = cell.error_code = None
+    session.flush()
+    return run
+
+
+def cancel(session: Session, run: FillRun) -> FillRun:
+    """Fills not yet started are dropped and their cells go back to what they were
+    (stale when they hold a value); fills under way finish."""
+    if run.state != RunState.RUNNING.value:
+        return run
+    dropped = session.execute(
+        select(FillJob.row_id, FillJob.property_id).where(
+            FillJob.run_id == run.id,
+            FillJob.reason == Reason.RUN.value,
+            FillJob.state != JobState.RUNNING.value,
+        )
+    ).all()
+    session.execute(
+        delete(FillJob).where(
+            FillJob.run_id == run.id,
+            FillJob.reason == Reason.RUN.value,
+            FillJob.state != JobState.RUNNING.value,
+        )
+    )
+    # Entries that are also due for an edit keep going, outside the run.
+    session.execute(update(FillJob).where(FillJob.run_id == run.id).values(run_id=None))
+    for row_id, property_id in dropped:
+        cell = session.get(Cell, (row_id, property_id))
+        if cell is not None and cell.status == CellStatus.PENDING.value:
+            cell.status = (
+                CellStatus.STALE if cell.filled_at is not None else CellStatus.EMPTY
+            ).value
+    # The run's own lock last: fills take their entry's lock, then the run's.
+    session.refresh(run, with_for_update=True)
+    if run.state == RunState.RUNNING.value:
+        run.state = RunState.CANCELLED.value
+        run.finished_at = utcnow()
+    session.flush()
+    return run
+
+
+_COUNTERS = {
+    "filled": "done",
+    "failed": "failed",
+    "unchanged": "skipped",
+    "overridden": "skipped",
+    "gone": "skipped",
+}
+
+
+def count(session: Session, run_id: str, outcome: str) -> None:
+    """One cell of the run is settled; the run is done when every cell is."""
+    column = _COUNTERS.get(outcome)
+    if column is None:
+        return
+    run = session.get(FillRun, run_id, with_for_update=True)
+    if run is None:
+        return
+    setattr(run, column, getattr(run, column) + 1)
+    if run.state == RunState.RUNNING.value and run.done + run.failed + run.skipped >= run.total:
+        run.state = RunState.DONE.value
+        run.finished_at = utcnow()
+
+
+def add_spend(session: Session, run_id: str, spend: Spend) -> None:
+    session.execute(
+        update(FillRun)
+        .where(FillRun.id == run_id)
+        .values(
+            model_calls=FillRun.model_calls + spend.model_calls,
+            tokens_in=FillRun.tokens_in + spend.tokens_in,
+            tokens_out=FillRun.tokens_out + spend.tokens_out,
+            cost_usd=FillRun.cost_usd + spend.cost_usd,
+        )
+    )

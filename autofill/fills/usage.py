@@ -1,0 +1,149 @@
+"""What fills spend, per workspace and UTC calendar month, and the budget that caps it.
+
+A fill reserves what its call may cost at most (prompt tokens plus the answer allowance) while
+it runs; the budget check counts spent + reserved, so concurrent fills cannot overshoot it
+together. The check and the reservation happen under a lock on the month's usage row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from autofill.db.models import Cell, FillJob, Workspace, WorkspaceUsage
+from autofill.db.types import utcnow
+from autofill.fills.states import JobState
+from autofill.schemas.properties import CellStatus
+
+BUDGET_EXHAUSTED = "budget_exhausted"
+
+
+def period_of(moment: datetime) -> str:
+    return moment.strftime("%Y-%m")
+
+
+def _ensure_row(session: Session, workspace_id: str, period: str) -> None:
+    dialect = session.get_bind().dialect.name
+    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(WorkspaceUsage)
+    session.execute(
+        statement.on_conflict_do_nothing(),
+        {
+            "workspace_id": workspace_id,
+            "period": period,
+            "fills": 0,
+            "fills_avoided": 0,
+            "model_calls": 0,
+            "tokens_in": 0,
+            "tokens_out": 0,
+            "cost_usd": 0.0,
+        },
+    )
+
+
+@dataclass(frozen=True)
+class Spend:
+    fills: int = 0
+    fills_avoided: int = 0
+    model_calls: int = 0
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cost_usd: float = 0.0
+
+
+def record(session: Session, workspace_id: str, spend: Spend) -> None:
+    period = period_of(utcnow())
+    _ensure_row(session, workspace_id, period)
+    session.execute(
+        update(WorkspaceUsage)
+        .where(WorkspaceUsage.workspace_id == workspace_id, WorkspaceUsage.period == period)
+        .values(
+            fills=WorkspaceUsage.fills + spend.fills,
+            fills_avoided=WorkspaceUsage.fills_avoided + spend.fills_avoided,
+            model_calls=WorkspaceUsage.model_calls + spend.model_calls,
+            tokens_in=WorkspaceUsage.tokens_in + spend.tokens_in,
+            tokens_out=WorkspaceUsage.tokens_out + spend.tokens_out,
+            cost_usd=WorkspaceUsage.cost_usd + spend.cost_usd,
+        )
+    )
+
+
+def this_month(session: Session, workspace_id: str) -> Spend:
+    found = session.get(WorkspaceUsage, (workspace_id, period_of(utcnow())))
+    if found is None:
+        return Spend()
+    return Spend(
+        found.fills,
+        found.fills_avoided,
+        found.model_calls,
+        found.tokens_in,
+        found.tokens_out,
+        found.cost_usd,
+    )
+
+
+def budget_refusal(
+    session: Session, workspace: Workspace, *, tokens: int, cost_usd: float
+) -> str | None:
+    """Why a fill that may spend ``tokens``/``cost_usd`` must not start, or None if it may."""
+    if workspace.budget_tokens is None and workspace.budget_usd is None:
+        return None
+    now = utcnow()
+    period = period_of(now)
+    _ensure_row(session, workspace.id, period)
+    spent = session.scalars(
+        select(WorkspaceUsage)
+        .where(WorkspaceUsage.workspace_id == workspace.id, WorkspaceUsage.period == period)
+        .with_for_update()
+    ).one()
+    reserved_tokens, reserved_usd = session.execute(
+        select(
+            func.coalesce(func.sum(FillJob.reserved_tokens), 0),
+            func.coalesce(func.sum(FillJob.reserved_usd), 0.0),
+        ).where(
+            FillJob.workspace_id == workspace.id,
+            FillJob.state == JobState.RUNNING.value,
+            FillJob.lease_until > now,
+        )
+    ).one()
+    if workspace.budget_tokens is not None:
+        used = spent.tokens_in + spent.tokens_out + int(reserved_tokens)
+        if used + tokens > workspace.budget_tokens:
+            return (
+                f"{BUDGET_EXHAUSTED}: this month's token budget is {workspace.budget_tokens:,}; "
+                f"{used:,} are spent or held by running fills and this fill may need {tokens:,}"
+            )
+    if workspace.budget_usd is not None:
+        used_usd = spent.cost_usd + float(reserved_usd)
+        if used_usd + cost_usd > workspace.budget_usd:
+            return (
+                f"{BUDGET_EXHAUSTED}: this month's budget is ${workspace.budget_usd:.4f}; "
+                f"${used_usd:.4f} is spent or held by running fills and this fill may cost "
+                f"${cost_usd:.4f}"
+            )
+    return None
+
+
+def resume_parked(session: Session, workspace_id: str) -> int:
+    """The budget changed: parked fills go back to the outbox; the claim checks again."""
+    parked = session.execute(
+        select(FillJob.row_id, FillJob.property_id).where(
+            FillJob.workspace_id == workspace_id, FillJob.state == JobState.PARKED.value
+        )
+    ).all()
+    if not parked:
+        return 0
+    session.execute(
+        update(FillJob)
+        .where(FillJob.workspace_id == workspace_id, FillJob.state == JobState.PARKED.value)
+        .values(state=JobState.WAITING.value, due_at=utcnow())
+    )
+    for row_id, property_id in parked:
+        cell = session.get(Cell, (row_id, property_id))
+        if cell is not None and cell.error_code == BUDGET_EXHAUSTED:
+            cell.status = CellStatus.PENDING.value
+            cell.error = cell.error_code = None
+    return len(parked)

@@ -1,0 +1,24 @@
+"""The query of the cell events stream."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from autofill.schemas.common import StrictModel
+
+
+class EventsQuery(StrictModel):
+    after: int | None = Field(
+        default=None,
+        ge=0,
+        description=(
+            "Send events after this position (0: all retained). Default: the Last-Event-ID "
+            "header when resuming, else only changes from now on"
+        ),
+    )
+    timeout: float | None = Field(
+        default=None,
+        gt=0,
+        le=86_400,
+        description="Close the stream after this many seconds (default: stay open)",
+    )
