@@ -1,30 +1,70 @@
-"""`autofill worker`: a Celery worker with the project's settings."""
+"""`autofill worker` and `autofill dispatcher`."""
 
 from __future__ import annotations
 
+import signal
+from types import FrameType
+
 import click
+
+from autofill.config import get_settings
+from autofill.fills.dispatch import Dispatcher
+from cli.common import open_store
 
 
 @click.command(context_settings={"ignore_unknown_options": True})
-@click.option("--concurrency", default=50, show_default=True, type=click.IntRange(1, 1000))
+@click.option(
+    "--concurrency",
+    default=None,
+    type=click.IntRange(1, 1000),
+    help="Fills in flight in this process [default: AUTOFILL_WORKER_CONCURRENCY, 100]",
+)
 @click.option(
     "--pool",
     default="threads",
     show_default=True,
     type=click.Choice(["threads", "prefork", "solo"]),
 )
+@click.option("--with-dispatcher", is_flag=True, help="Also run the dispatcher in this process.")
 @click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
-def worker(concurrency: int, pool: str, celery_args: tuple[str, ...]) -> None:
-    """Start a Celery worker. Model calls wait on the network, so a thread pool keeps many in
-    flight per process; extra arguments go to Celery unchanged."""
+def worker(
+    concurrency: int | None, pool: str, with_dispatcher: bool, celery_args: tuple[str, ...]
+) -> None:
+    """Start a Celery worker that fills cells. Model calls wait on the network, so a thread
+    pool keeps many in flight per process; extra arguments go to Celery unchanged."""
     from worker.celery_app import app
 
+    settings = get_settings()
+    if with_dispatcher:
+        _dispatcher().start_thread()
     app.worker_main(
         [
             "worker",
             f"--pool={pool}",
-            f"--concurrency={concurrency}",
+            f"--concurrency={concurrency or settings.worker_concurrency}",
             "--loglevel=INFO",
             *celery_args,
         ]
     )
+
+
+@click.command()
+def dispatcher() -> None:
+    """Send due fills from the outbox to the workers, and re-send what got lost. Several may
+    run at once."""
+    loop = _dispatcher()
+
+    def stop(_signal: int, _frame: FrameType | None) -> None:
+        loop.stop()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    click.echo("dispatcher: sending due fills (Ctrl-C to stop)")
+    loop.run()
+
+
+def _dispatcher() -> Dispatcher:
+    from worker.tasks import send_fill
+
+    settings = get_settings()
+    return Dispatcher(open_store(settings), send_fill, settings)

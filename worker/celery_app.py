@@ -1,6 +1,16 @@
 """The Celery application, configured for at-least-once delivery of I/O-bound work.
 
 ``celery -A worker.celery_app worker`` and ``autofill worker`` start the same thing.
+
+- Late acks, rejected on worker loss, prefetch 1: a message is acknowledged only once its fill
+  is recorded, and a worker holds one message per free thread, not a backlog others could run.
+- The Redis transport redelivers an unacknowledged message after ``visibility_timeout`` (one
+  hour by default). It must exceed the longest fill (its lease: the fill timeout plus a
+  margin), or a slow fill would be handed to a second worker; ours is three leases. A message
+  lost with a worker or with Redis does not wait for it: the dispatcher's sweeper re-sends
+  fills whose lease expired or that were never started, within minutes.
+- Pool: threads. A fill is a network wait on the model; one process keeps
+  ``AUTOFILL_WORKER_CONCURRENCY`` (100) fills in flight. Prefork on 2 cores would hold 2.
 """
 
 from __future__ import annotations
@@ -9,18 +19,19 @@ from celery import Celery
 
 from autofill.config import Settings, get_settings
 
-# A message not acknowledged within this many seconds is delivered again by the Redis transport.
-# The default (one hour) would leave a fill lost with its worker unrecovered for an hour.
-VISIBILITY_TIMEOUT_S = 900
+
+def visibility_timeout_s(settings: Settings) -> int:
+    return int(max(300.0, 3 * settings.fill_lease_s))
 
 
 def make_celery(settings: Settings) -> Celery:
-    app = Celery("autofill")
+    app = Celery("autofill", include=["worker.tasks"])
     app.conf.update(
         # Embedded mode: no Redis configured → in-memory transport inside one process.
         broker_url=settings.redis_url or "memory://",
-        broker_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT_S},
+        broker_transport_options={"visibility_timeout": visibility_timeout_s(settings)},
         broker_connection_retry_on_startup=True,
+        broker_connection_timeout=4,
         task_serializer="json",
         accept_content=["json"],
         task_ignore_result=True,
@@ -28,6 +39,9 @@ def make_celery(settings: Settings) -> Celery:
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
+        worker_concurrency=settings.worker_concurrency,
+        worker_pool="threads",
+        worker_hijack_root_logger=False,
     )
     return app
 

@@ -12,15 +12,29 @@ import redis
 
 from autofill.config import Settings
 from tests.conftest import REDIS_URL, unavailable
-from worker.celery_app import VISIBILITY_TIMEOUT_S, make_celery
+from worker.celery_app import make_celery, visibility_timeout_s
 
 
 def test_at_least_once_settings() -> None:
-    conf = make_celery(Settings(redis_url=REDIS_URL)).conf
+    settings = Settings(redis_url=REDIS_URL)
+    conf = make_celery(settings).conf
     assert conf.broker_url == REDIS_URL
     assert conf.task_acks_late and conf.task_reject_on_worker_lost
     assert conf.worker_prefetch_multiplier == 1
-    assert conf.broker_transport_options["visibility_timeout"] == VISIBILITY_TIMEOUT_S
+    assert conf.worker_pool == "threads"
+    # Longer than any fill can hold its cell, so a slow fill is never handed out twice.
+    timeout = conf.broker_transport_options["visibility_timeout"]
+    assert timeout == visibility_timeout_s(settings) >= 3 * settings.fill_lease_s
+
+
+def test_the_fill_task_is_registered_and_thin() -> None:
+    app = make_celery(Settings(redis_url=REDIS_URL))
+    app.loader.import_default_modules()
+    import worker.tasks
+
+    task = worker.tasks.fill_cell
+    assert task.name == "autofill.fill_cell"
+    assert task.acks_late and task.reject_on_worker_lost
 
 
 def test_embedded_mode_uses_the_in_memory_transport() -> None:

@@ -1,0 +1,244 @@
+"""Change-driven fills, step by step: what a write makes due, what a fill writes, what it
+throws away, and when it spends nothing."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from sqlalchemy import func, select
+
+from autofill.db.models import FillJob, WorkspaceUsage
+from autofill.fills.fill import Outcome
+from autofill.llm.simulator.server import Simulator
+from tests.autofill.fills.conftest import Pipeline
+from tests.conftest import Caller
+from tests.helpers import make_database
+
+SUMMARY = {"name": "Summary", "type": "ai", "ai": {"task": "summary", "inputs": ["content"]}}
+NOTES_DB: dict[str, Any] = {
+    "name": "Notes",
+    "properties": [
+        {"name": "Name", "type": "title"},
+        {"name": "Status", "type": "select", "options": ["Open", "Done"]},
+        SUMMARY,
+    ],
+}
+
+
+def _row(api: Caller, database_id: str, content: str, **props: Any) -> dict[str, Any]:
+    response = api.post(
+        f"/v1/databases/{database_id}/rows", json={"content": content, "properties": props}
+    )
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()  # type: ignore[no-any-return]
+
+
+def _cell(api: Caller, row_id: str, name: str = "Summary") -> dict[str, Any]:
+    return api.get(f"/v1/rows/{row_id}").get_json()["cells"][name]  # type: ignore[no-any-return]
+
+
+def _jobs(pipeline: Pipeline) -> int:
+    with pipeline.store.transaction() as session:
+        return int(session.scalar(select(func.count()).select_from(FillJob)) or 0)
+
+
+def test_a_new_row_is_filled_with_provenance(
+    fill_api: Caller, pipeline: Pipeline, sim: Simulator
+) -> None:
+    database = make_database(fill_api, NOTES_DB)
+    row = _row(fill_api, database["id"], "The launch slipped a week. Marketing is unhappy.")
+    assert _cell(fill_api, row["id"])["status"] == "pending"
+    assert _jobs(pipeline) == 1
+
+    assert pipeline.drain() == [Outcome.FILLED]
+    cell = _cell(fill_api, row["id"])
+    assert cell["status"] == "filled"
+    assert cell["value"].startswith("[sim] The launch slipped a week.")
+    provenance = cell["provenance"]
+    assert provenance["model"] == "sim:sim-1"
+    assert provenance["prompt_version"].startswith("summary:")
+    assert provenance["tokens_in"] > 0 and provenance["tokens_out"] > 0
+    assert provenance["truncated"] is False
+    assert len(sim.requests) == 1
+    assert _jobs(pipeline) == 0
+
+
+def test_an_edit_no_ai_column_reads_costs_nothing(
+    fill_api: Caller, pipeline: Pipeline, sim: Simulator
+) -> None:
+    database = make_database(fill_api, NOTES_DB)
+    row = _row(fill_api, database["id"], "Ship the beta.")
+    pipeline.drain()
+    before = _cell(fill_api, row["id"])
+    calls = len(sim.requests)
+
+    fill_api.patch(f"/v1/rows/{row['id']}", json={"properties": {"Status": "Done"}})
+    assert _jobs(pipeline) == 0
+    assert pipeline.drain() == []
+    assert len(sim.requests) == calls
+    assert _cell(fill_api, row["id"]) == before
+
+
+def test_ten_rapid_saves_cost_one_fill_on_the_last_content(
+    fill_api: Caller, pipeline: Pipeline, sim: Simulator
+) -> None:
+    database = make_database(fill_api, NOTES_DB)
+    row = _row(fill_api, database["id"], "Draft 0.")
+    pipeline.drain()
+    calls = len(sim.requests)
+    # With a debounce window, the saves keep pushing the fill back.
+    fill_api.client.application.extensions["autofill.settings"] = pipeline.settings.model_copy(
+        update={"debounce_s": 0.5}
+    )
+    for number in range(1, 11):
+        fill_api.patch(f"/v1/rows/{row['id']}", json={"content": f"Draft {number}."})
+        assert pipeline.dispatch() == 0  # still inside the window
+    with pipeline.store.transaction() as session:
+        job = session.scalars(select(FillJob)).one()
+        assert job.generation == 10
+    time.sleep(0.6)
+    assert pipeline.drain() == [Outcome.FILLED]
+    assert len(sim.requests) == calls + 1
+    assert _cell(fill_api, row["id"])["value"] == "[sim] Draft 10."
+
+
+def test_a_row_edited_while_its_fill_is_in_flight_ends_with_the_latest_content(
+    fill_api: Caller, pipeline: Pipeline, sim: Simulator
+) -> None:
+    database = make_database(fill_api, NOTES_DB)
+    row = _row(fill_api, database["id"], "Old content.")
+    assert pipeline.dispatch() == 1
+    sim.configure(latency_ms=600)
+    outcomes: list[Outcome] = []
+    worker = threading.Thread(target=lambda: outcomes.append(pipeline.work_one()))
+    worker.start()
+    deadline = time.monotonic() + 10
+    while not sim.requests and time.monotonic() < deadline:
+        time.sleep(0.01)
+    fill_api.patch(f"/v1/rows/{row['id']}", json={"content": "New content."})
+    worker.join()
+    assert outcomes == [Outcome.SUPERSEDED]
+    # The old answer was never written; the newer fill is due and writes the new one.
+    assert _cell(fill_api, row["id"])["value"] is None
+    sim.configure(latency_ms=0)
+    assert pipeline.drain() == [Outcome.FILLED]
+    assert _cell(fill_api, row["id"])["value"] == "[sim] New content."
+
+
+def test_same_inputs_and_prompt_as_the_value_means_no_model_call(
+    fill_api: Caller, pipeline: Pipeline, sim: Simulator, store: Any
+) -> None:
+    database = make_database(fill_api, NOTES_DB)
+    row = _row(fill_api, database["id"], "Budget approved.")
+    pipeline.drain()
+    calls = len(sim.requests)
+    fill_api.patch(f"/v1/rows/{row['id']}", json={"content": "Budget aproved."})  # a typo
+    fill_api.patch(f"/v1/rows/{row['id']}", json={"content": "Budget approved."})  # undone
+    assert _cell(fill_api, row["id"])["status"] == "pending"
+    assert pipeline.drain() == [Outcome.UNCHANGED]
+    assert len(sim.requests) == calls
+    assert _cell(fill_api, row["id"])["status"] == "filled"
+    with store.transaction() as session:
+        usage = session.scalars(select(WorkspaceUsage)).one()
+        assert (usage.fills, usage.fills_avoided) == (1, 1)
+
+
+def test_an_overridden_cell_is_never_written(
+    fill_api: Caller, pipeline: Pipeline, sim: Simulator
+) -> None:
+    database = make_database(fill_api, NOTES_DB)
+    summary = next(p for p in database["properties"] if p["name"] == "Summary")
+    row = _row(fill_api, database["id"], "Original.")
+    assert pipeline.dispatch() == 1
+    sim.configure(latency_ms=400)
+    outcomes: list[Outcome] = []
+    worker = threading.Thread(target=lambda: outcomes.append(pipeline.work_one()))
+    worker.start()
+    while not sim.requests:
+        time.sleep(0.01)
+    fill_api.put(f"/v1/rows/{row['id']}/cells/{summary['id']}", json={"value": "Mine."})
+    worker.join()
+    assert outcomes == [Outcome.OVERRIDDEN]
+    cell = _cell(fill_api, row["id"])
+    assert (cell["status"], cell["value"]) == ("overridden", "Mine.")
+    # A content edit leaves it alone too.
+    fill_api.patch(f"/v1/rows/{row['id']}", json={"content": "Changed."})
+    assert pipeline.drain() == []
+    assert _cell(fill_api, row["id"])["value"] == "Mine."
+
+
+def test_a_chain_refills_in_order_each_cell_once(
+    fill_api: Caller, pipeline: Pipeline, sim: Simulator
+) -> None:
+    spec = {
+        **NOTES_DB,
+        "properties": [
+            *NOTES_DB["properties"],
+            {
+                "name": "Summary FR",
+                "type": "ai",
+                "ai": {"task": "translate", "inputs": ["Summary"], "target_language": "fr"},
+            },
+        ],
+    }
+    database = make_database(fill_api, spec)
+    row = _row(fill_api, database["id"], "First version.")
+    # Both cells are due; the translation waits for the summary.
+    outcomes = pipeline.drain()
+    assert outcomes.count(Outcome.FILLED) == 2
+    assert Outcome.BLOCKED not in outcomes  # the dispatcher held it back; no worker saw it
+    assert len(sim.requests) == 2
+    translated = _cell(fill_api, row["id"], "Summary FR")["value"]
+    assert "First version." in translated
+
+    fill_api.patch(f"/v1/rows/{row['id']}", json={"content": "Second version."})
+    assert pipeline.drain() == [Outcome.FILLED, Outcome.FILLED]
+    assert len(sim.requests) == 4
+    assert "Second version." in _cell(fill_api, row["id"], "Summary FR")["value"]
+
+
+def test_a_failed_fill_leaves_an_error_and_can_be_retried(
+    fill_api: Caller, pipeline: Pipeline, sim: Simulator
+) -> None:
+    database = make_database(fill_api, NOTES_DB)
+    summary = next(p for p in database["properties"] if p["name"] == "Summary")
+    sim.configure(schedule=["400"])
+    row = _row(fill_api, database["id"], "Anything.")
+    assert pipeline.drain() == [Outcome.FAILED]
+    cell = _cell(fill_api, row["id"])
+    assert cell["status"] == "error"
+    assert cell["error_code"] == "provider_error"
+    assert "400" in cell["error"]
+
+    response = fill_api.post(f"/v1/rows/{row['id']}/cells/{summary['id']}/fill")
+    assert response.status_code == 202
+    assert response.get_json()["status"] == "pending"
+    assert pipeline.drain() == [Outcome.FILLED]
+    assert _cell(fill_api, row["id"])["status"] == "filled"
+
+
+def test_asking_to_fill_an_overridden_cell_is_a_conflict(fill_api: Caller) -> None:
+    database = make_database(fill_api, NOTES_DB)
+    summary = next(p for p in database["properties"] if p["name"] == "Summary")
+    row = _row(fill_api, database["id"], "x")
+    fill_api.put(f"/v1/rows/{row['id']}/cells/{summary['id']}", json={"value": "Mine."})
+    response = fill_api.post(f"/v1/rows/{row['id']}/cells/{summary['id']}/fill")
+    assert response.status_code == 409
+    assert response.get_json()["error"]["fields"] == {"property_id": "the cell is overridden"}
+
+
+def test_changing_the_prompt_refills_auto_update_columns(
+    fill_api: Caller, pipeline: Pipeline, sim: Simulator
+) -> None:
+    database = make_database(fill_api, NOTES_DB)
+    summary = next(p for p in database["properties"] if p["name"] == "Summary")
+    rows = [_row(fill_api, database["id"], f"Page {n}.") for n in range(3)]
+    pipeline.drain()
+    fill_api.patch(
+        f"/v1/properties/{summary['id']}", json={"ai": {"instruction": "One short sentence."}}
+    )
+    assert {_cell(fill_api, r["id"])["status"] for r in rows} == {"pending"}
+    assert pipeline.drain() == [Outcome.FILLED] * 3
+    assert len(sim.requests) == 6

@@ -1,0 +1,50 @@
+"""What one worker process shares between its threads: settings, the store, the completer.
+
+Built on first use from the environment; embedded mode (one process running API, dispatcher
+and worker) installs its own with ``install`` so every part uses the same store.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from autofill.config import Settings, get_settings
+from autofill.db.session import Store
+from autofill.llm.complete import Completer
+
+
+@dataclass(frozen=True)
+class Runtime:
+    settings: Settings
+    store: Store
+    completer: Completer
+
+
+_lock = threading.Lock()
+_current: Runtime | None = None
+
+
+def worker_store(settings: Settings) -> Store:
+    url = settings.resolved_database_url()
+    if url.startswith("sqlite"):
+        return Store(url)
+    # Each fill holds a connection only for its two short transactions, never during the
+    # model call, so a pool well below the thread count keeps every thread going.
+    size = max(5, min(settings.worker_concurrency // 4, 40))
+    return Store(url, pool_size=size, max_overflow=size)
+
+
+def current() -> Runtime:
+    global _current
+    with _lock:
+        if _current is None:
+            settings = get_settings()
+            _current = Runtime(settings, worker_store(settings), Completer())
+        return _current
+
+
+def install(runtime: Runtime) -> None:
+    global _current
+    with _lock:
+        _current = runtime
