@@ -57,10 +57,15 @@ class Settings(BaseSettings):
         default=100, ge=1, le=1000, description="Fills in flight per worker process (threads)"
     )
 
+    fill_lease_margin_s: float = Field(
+        default=30.0, gt=0, description="A started fill's lease beyond its timeout"
+    )
+
     @property
     def fill_lease_s(self) -> float:
-        """How long a started fill owns its cell: its whole budget of calls, plus a margin."""
-        return self.fill_timeout_s + 30.0
+        """How long a started fill owns its cell: its whole budget of calls, plus a margin.
+        Past it, the sweeper takes the fill to be lost with its worker and sends it again."""
+        return self.fill_timeout_s + self.fill_lease_margin_s
 
     def resolved_database_url(self) -> str:
         if self.database_url:

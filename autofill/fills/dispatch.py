@@ -84,11 +84,12 @@ def _blocked(session: Session, jobs: list[FillJob]) -> set[tuple[str, str]]:
     if not any(upstream.values()):
         return set()
     rows = {job.row_id for job in jobs if upstream.get(job.property_id)}
-    due = set(
-        session.execute(
+    due = {
+        (row_id, property_id)
+        for row_id, property_id in session.execute(
             select(FillJob.row_id, FillJob.property_id).where(FillJob.row_id.in_(rows))
-        ).tuples()
-    )
+        )
+    }
     return {
         (job.row_id, job.property_id)
         for job in jobs

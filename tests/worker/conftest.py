@@ -1,0 +1,186 @@
+"""The real topology for worker tests: a PostgreSQL database of its own, a Redis server of its
+own (so a test may stop and restart it), the LLM simulator, and `autofill worker` /
+`autofill dispatcher` as separate processes. The API runs in the test's process against the
+same database."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+import redis
+
+from api import create_app
+from autofill.config import Settings
+from autofill.db.migrate import upgrade
+from autofill.db.session import Store
+from autofill.llm.simulator.server import Simulator
+from autofill.services.workspaces import create_workspace
+from tests.conftest import POSTGRES_ADMIN, Caller, unavailable
+
+AUTOFILL = str(Path(sys.executable).with_name("autofill"))
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class RedisServer:
+    port: int
+    log: Path
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""],
+            stdout=self.log.open("ab"),
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                redis.Redis(port=self.port, socket_connect_timeout=0.2).ping()
+                return
+            except redis.RedisError:
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.kill()  # as a crash: nothing saved, the queue is gone
+            self.process.wait(10)
+            self.process = None
+
+
+@dataclass
+class Topology:
+    store: Store
+    settings: Settings
+    env: dict[str, str]
+    redis: RedisServer
+    sim: Simulator
+    api: Caller
+    logs: Path
+    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    def spawn(self, *args: str) -> subprocess.Popen[bytes]:
+        name = args[0]
+        log = (self.logs / f"{name}-{len(self.processes)}.log").open("ab")
+        process = subprocess.Popen(
+            [AUTOFILL, *args], env=self.env, stdout=log, stderr=subprocess.STDOUT
+        )
+        self.processes.append(process)
+        return process
+
+    def worker(self, concurrency: int = 20) -> subprocess.Popen[bytes]:
+        node = f"w{len(self.processes)}-{os.getpid()}@localhost"
+        return self.spawn("worker", "--concurrency", str(concurrency), "-n", node)
+
+    def dispatcher(self) -> subprocess.Popen[bytes]:
+        return self.spawn("dispatcher")
+
+    def wait_for(self, condition: Callable[[], Any], timeout: float = 60.0) -> Any:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            result = condition()
+            if result:
+                return result
+            time.sleep(0.1)
+        tails = "\n".join(
+            f"--- {log.name}\n{log.read_text(errors='replace')[-3000:]}"
+            for log in sorted(self.logs.glob("*.log"))
+        )
+        raise AssertionError(f"timed out waiting for {condition}\n{tails}")
+
+    def stop_all(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in self.processes:
+            try:
+                process.wait(20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(5)
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    name = f"autofill_topology_{secrets.token_hex(4)}"
+    try:
+        admin = psycopg.connect(POSTGRES_ADMIN, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as exc:
+        unavailable("PostgreSQL", exc)
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    base = POSTGRES_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
+    yield f"{base}/{name}"
+    with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def topology(pg_url: str, tmp_path: Path, simulator_server: Simulator) -> Iterator[Topology]:
+    try:
+        subprocess.run(["redis-server", "--version"], check=True, capture_output=True)
+    except (OSError, subprocess.CalledProcessError) as exc:
+        unavailable("redis-server", exc)
+    server = RedisServer(free_port(), tmp_path / "redis.log")
+    server.start()
+    simulator_server.reset()
+    simulator_server.configure(latency_ms=0, error_rates={}, schedule=[])
+    store = Store(pg_url)
+    upgrade(store)
+    env = {
+        **os.environ,
+        "AUTOFILL_DATABASE_URL": pg_url,
+        "AUTOFILL_REDIS_URL": server.url,
+        "AUTOFILL_SIM_URL": simulator_server.openai_base_url,
+        "AUTOFILL_DATA_DIR": str(tmp_path),
+        "AUTOFILL_DEBOUNCE_S": "0",
+        "AUTOFILL_DISPATCH_INTERVAL_S": "0.05",
+        "AUTOFILL_SWEEP_INTERVAL_S": "1",
+        "AUTOFILL_REDISPATCH_AFTER_S": "8",
+        "AUTOFILL_FILL_TIMEOUT_S": "6",
+        "AUTOFILL_FILL_LEASE_MARGIN_S": "2",
+        "AUTOFILL_LOG_LEVEL": "INFO",
+    }
+    settings = Settings(
+        data_dir=tmp_path, database_url=pg_url, redis_url=server.url, debounce_s=0.0
+    )
+    app = create_app({"TESTING": True, "STORE": store, "SETTINGS": settings, "MIGRATE": False})
+    with store.transaction() as session:
+        workspace, token = create_workspace(session, "Topology")
+    topo = Topology(
+        store=store,
+        settings=settings,
+        env=env,
+        redis=server,
+        sim=simulator_server,
+        api=Caller(app.test_client(), token, workspace.id),
+        logs=tmp_path,
+    )
+    try:
+        yield topo
+    finally:
+        topo.stop_all()
+        server.stop()
+        store.dispose()
