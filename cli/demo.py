@@ -1,14 +1,26 @@
-"""`autofill demo`: a multilingual sample database with AI columns, through the real REST API."""
+"""`autofill demo`: a multilingual sample database whose AI cells fill themselves, live.
+
+Runs the API, the dispatcher and a worker in this one process (embedded mode), on whatever
+store and broker are configured: SQLite and Celery's in-memory transport by default. Answers
+come from a provider when a key is set, else from the LLM simulator, and the demo says which.
+"""
 
 from __future__ import annotations
 
+import os
+import time
 from typing import Any
 
 import click
 from flask.testing import FlaskClient
 from rich.console import Console
+from rich.live import Live
+from rich.markup import escape
 from rich.table import Table
 
+from autofill.config import get_settings
+from autofill.llm.simulator.config import SimConfig
+from autofill.llm.simulator.server import Simulator
 from autofill.logging import configure_logging
 from autofill.services.workspaces import create_workspace
 from cli.common import open_store, transaction
@@ -24,45 +36,127 @@ _STATE_STYLE = {
 }
 
 
+def _provider() -> tuple[str, str] | None:
+    """A live model when a key is set: (model reference, what to tell the user)."""
+    if os.environ.get("OPENAI_API_KEY"):
+        return "openai:gpt-4.1-mini", "OpenAI (OPENAI_API_KEY is set)"
+    if os.environ.get("ANTHROPIC_API_KEY"):
+        return "anthropic:claude-haiku-4-5", "Anthropic (ANTHROPIC_API_KEY is set)"
+    return None
+
+
 @click.command()
-def demo() -> None:
-    """Create a sample database with AI columns and rows, and show their cells."""
+@click.option(
+    "--timeout", default=120.0, show_default=True, help="Give up waiting for fills after (s)."
+)
+def demo(timeout: float) -> None:
+    """Create a sample database with AI columns, watch its cells fill, edit rows, and watch
+    only the affected cells refill."""
     from api import create_app
+    from worker.embedded import embedded
 
     configure_logging("WARNING")  # the demo's own output is the show; request logs are noise
     console = Console()
-    store = open_store()
+    settings = get_settings().model_copy(update={"debounce_s": 0.3})
+    simulator: Simulator | None = None
+    provider = _provider()
+    if provider is None:
+        simulator = Simulator(SimConfig(latency_ms=250, jitter=0.4)).start()
+        os.environ["AUTOFILL_SIM_URL"] = simulator.openai_base_url
+        model = "sim:sim-1"
+        console.print(
+            "[bold yellow]No provider key set[/] (OPENAI_API_KEY or ANTHROPIC_API_KEY): "
+            "answers come from the built-in LLM [bold]simulator[/] and are marked [sim]. "
+            "They are not a model's."
+        )
+    else:
+        model, said = provider
+        console.print(f"Answers come from {said}: model [bold]{model}[/].")
+
+    store = open_store(settings)
     with transaction(store) as session:
         workspace, token = create_workspace(session, "Demo")
-    client = create_app({"STORE": store, "MIGRATE": False}).test_client()
+        workspace.default_model = model
+    client = create_app({"STORE": store, "SETTINGS": settings, "MIGRATE": False}).test_client()
     api = _Api(client, token)
-
-    database = api.call("POST", "/v1/databases", DATABASE)
-    rows = [api.call("POST", f"/v1/databases/{database['id']}/rows", row) for row in ROWS]
-    console.print(
-        f"Created [bold]{database['name']}[/] with {len(rows)} rows in {len(_languages())} "
-        "languages and 4 AI columns (summary, key info, classify, translate)."
-    )
-
-    # An edit no AI column reads (Status) leaves every cell as it was; a content edit does not.
-    first = rows[0]["id"]
-    api.call("PATCH", f"/v1/rows/{first}", {"properties": {"Status": "Done"}})
-    api.call("PATCH", f"/v1/rows/{rows[1]['id']}", {"content": ROWS[1]["content"] + " Merci."})
-    sentiment = next(p for p in database["properties"] if p["name"] == "Sentiment")
-    api.call("PUT", f"/v1/rows/{first}/cells/{sentiment['id']}", {"value": "Positive"})
-
-    listing = api.call("GET", f"/v1/databases/{database['id']}/rows")
-    console.print(_table(database, listing["items"]))
-    console.print(
-        "Cells are [yellow]pending[/]: this build stores rows and AI columns but has no fill "
-        "worker yet, so nothing is sent to a model. The Sentiment cell on the first row was "
-        "written by a person ([cyan]overridden[/]) and the AI will leave it alone."
-    )
+    try:
+        with embedded(store, settings, concurrency=8):
+            _show(console, api, timeout)
+    finally:
+        if simulator is not None:
+            simulator.stop()
     console.print(
         f"\nWorkspace {workspace.id}, API token (shown once):\n  {token}\n"
         "Browse it over REST: [bold]autofill serve[/], then\n"
         f"  curl -H 'Authorization: Bearer {token}' http://127.0.0.1:8000/v1/databases"
     )
+
+
+def _show(console: Console, api: _Api, timeout: float) -> None:
+    database = api.call("POST", "/v1/databases", DATABASE)
+    rows = [api.call("POST", f"/v1/databases/{database['id']}/rows", row) for row in ROWS]
+    console.print(
+        f"Created [bold]{database['name']}[/] with {len(rows)} rows in {len(_languages())} "
+        "languages and 4 AI columns (summary, key info, classify, translate). Filling:"
+    )
+    _watch(console, api, database, timeout)
+
+    # Edits: one no AI column reads, a typo made and undone within the debounce window, a
+    # rewrite, and a person's override. Only the rewrite costs model calls.
+    first, second, fourth = rows[0]["id"], rows[1]["id"], rows[3]["id"]
+    sentiment = next(p for p in database["properties"] if p["name"] == "Sentiment")
+    api.call("PATCH", f"/v1/rows/{first}", {"properties": {"Status": "Done"}})
+    api.call("PATCH", f"/v1/rows/{second}", {"content": ROWS[1]["content"] + " Mrci."})
+    api.call("PATCH", f"/v1/rows/{second}", {"content": ROWS[1]["content"]})
+    api.call(
+        "PATCH",
+        f"/v1/rows/{fourth}",
+        {"content": "Update: SSO works again after the certificate fix. Danke für die Hilfe!"},
+    )
+    api.call("PUT", f"/v1/rows/{first}/cells/{sentiment['id']}", {"value": "Positive"})
+    console.print(
+        "\nEdited: a Status change (no AI column reads it), a typo made and undone, a page "
+        "rewritten (German ticket), and Sentiment on the first row written by a person:"
+    )
+    _watch(console, api, database, timeout)
+
+    usage = api.call("GET", "/v1/workspace")["usage"]
+    summary = Table(title="What it cost", show_header=False)
+    for label, value in (
+        ("fills", usage["fills"]),
+        ("model calls", usage["model_calls"]),
+        ("tokens in / out", f"{usage['tokens_in']:,} / {usage['tokens_out']:,}"),
+        ("cost", f"${usage['cost_usd']:.4f}"),
+        ("fills avoided (inputs unchanged)", usage["fills_avoided"]),
+    ):
+        summary.add_row(label, str(value))
+    console.print(summary)
+
+
+def _watch(console: Console, api: _Api, database: dict[str, Any], timeout: float) -> None:
+    """Redraw the table until no cell is pending (or the timeout passes)."""
+
+    def rows() -> list[dict[str, Any]]:
+        return list(api.call("GET", f"/v1/databases/{database['id']}/rows")["items"])
+
+    deadline = time.monotonic() + timeout
+    current = rows()
+    with Live(_table(database, current), console=console, refresh_per_second=8) as live:
+        while time.monotonic() < deadline:
+            time.sleep(0.25)
+            current = rows()
+            live.update(_table(database, current))
+            if not _pending(current):
+                break
+    console.print()
+    if _pending(current):
+        raise click.ClickException(
+            f"cells still pending after {timeout:.0f} s; is the model reachable?"
+        )
+
+
+def _pending(rows: list[dict[str, Any]]) -> bool:
+    return any(cell["status"] == "pending" for row in rows for cell in row["cells"].values())
 
 
 class _Api:
@@ -82,7 +176,7 @@ def _languages() -> set[str]:
 
 
 def _table(database: dict[str, Any], rows: list[dict[str, Any]]) -> Table:
-    table = Table(title=database["name"], show_lines=False)
+    table = Table(title=database["name"], show_lines=True)
     props = database["properties"]
     for prop in props:
         table.add_column(prop["name"] + (" ✨" if prop["type"] == "ai" else ""), overflow="fold")
@@ -91,9 +185,18 @@ def _table(database: dict[str, Any], rows: list[dict[str, Any]]) -> Table:
         for prop in props:
             if prop["type"] == "ai":
                 cell = row["cells"][prop["name"]]
-                shown = cell["value"] if cell["value"] is not None else cell["status"]
-                cells.append(f"[{_STATE_STYLE[cell['status']]}]{shown}[/]")
+                shown = _shown(cell["value"]) if cell["value"] is not None else cell["status"]
+                cells.append(f"[{_STATE_STYLE[cell['status']]}]{_escape(shown)}[/]")
             else:
-                cells.append(str(row["properties"].get(prop["name"]) or ""))
+                cells.append(_escape(str(row["properties"].get(prop["name"]) or "")))
         table.add_row(*cells)
     return table
+
+
+def _shown(value: Any) -> str:
+    text = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+    return text if len(text) <= 90 else text[:89] + "…"
+
+
+def _escape(text: str) -> str:
+    return escape(text)  # values may hold "[sim]" and other brackets rich would eat

@@ -16,7 +16,11 @@ Run = Callable[..., subprocess.CompletedProcess[str]]
 @pytest.fixture
 def run(tmp_path: Path) -> Run:
     """Run `autofill ARGS` in an empty directory with no configuration (embedded SQLite)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOFILL_")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("AUTOFILL_") and k not in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY")
+    }
     env["COLUMNS"] = "160"
 
     def _run(

@@ -16,6 +16,7 @@ from autofill.text import fold
 
 MARK = "[sim]"
 _DOCUMENT = re.compile(r"<document>(.*?)</document>", re.S)
+_PROPERTIES = re.compile(r"<properties>\n?(.*?)\n?</properties>", re.S)
 _CONTENT = re.compile(r"<content>\n?(.*?)\n?</content>", re.S)
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+|(?<=[。！？])|\n+")
 _NUMBER = re.compile(r"-?\d+(?:[.,]\d+)?")
@@ -23,12 +24,19 @@ _DATE = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
 
 
 def find_document(text: str) -> str:
-    """The row's data: the page (``<content>``) of the last ``<document>`` block, else the
-    whole block (properties only), else all of the text."""
+    """The row's data: the page (``<content>``) of the last ``<document>`` block, else its
+    property values, else all of the text."""
     blocks = _DOCUMENT.findall(text)
     block = blocks[-1] if blocks else text
     content = _CONTENT.findall(block)
-    return (content[-1] if content and content[-1].strip() else block).strip()
+    if content and content[-1].strip():
+        return str(content[-1]).strip()
+    properties = _PROPERTIES.findall(block)
+    if properties:
+        # Properties only (e.g. a translated title): their values, without the markup.
+        lines = str(properties[-1]).strip().splitlines()
+        return "\n".join(line.split(": ", 1)[-1] for line in lines if line.strip()).strip()
+    return block.strip()
 
 
 def leading_sentences(document: str, count: int = 2, max_chars: int = 280) -> str:
