@@ -11,6 +11,7 @@ from cli.demo import demo
 from cli.llm_sim import llm_sim
 from cli.prompts import prompts
 from cli.serve import serve
+from cli.watch import watch
 from cli.worker import dispatcher, worker
 from cli.workspace import token, workspace
 
@@ -22,5 +23,16 @@ def main() -> None:
     configure_logging(get_settings().log_level)
 
 
-for command in (workspace, token, db, serve, worker, dispatcher, demo, llm_sim, prompts):
+for command in (
+    workspace,
+    token,
+    db,
+    serve,
+    worker,
+    dispatcher,
+    watch,
+    demo,
+    llm_sim,
+    prompts,
+):
     main.add_command(command)
