@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+from pathlib import Path
 from types import FrameType
 
 import click
@@ -49,10 +50,16 @@ def worker(
 
 
 @click.command()
-def dispatcher() -> None:
+@click.option(
+    "--heartbeat",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Touch this file on every pass (for health checks).",
+)
+def dispatcher(heartbeat: Path | None) -> None:
     """Send due fills from the outbox to the workers, and re-send what got lost. Several may
     run at once."""
-    loop = _dispatcher()
+    loop = _dispatcher(heartbeat)
 
     def stop(_signal: int, _frame: FrameType | None) -> None:
         loop.stop()
@@ -63,8 +70,8 @@ def dispatcher() -> None:
     loop.run()
 
 
-def _dispatcher() -> Dispatcher:
+def _dispatcher(heartbeat: Path | None = None) -> Dispatcher:
     from worker.tasks import send_fill
 
     settings = get_settings()
-    return Dispatcher(open_store(settings), send_fill, settings)
+    return Dispatcher(open_store(settings), send_fill, settings, heartbeat=heartbeat)

@@ -19,7 +19,7 @@ def compose() -> dict:  # type: ignore[type-arg]
 
 def test_services_and_health_checks() -> None:
     services = compose()["services"]
-    assert set(services) >= {"postgres", "redis", "api", "worker"}
+    assert set(services) >= {"postgres", "redis", "api", "worker", "dispatcher"}
     for name, service in services.items():
         assert "healthcheck" in service, f"{name} has no health check"
     assert services["api"]["depends_on"]["postgres"]["condition"] == "service_healthy"
@@ -28,10 +28,11 @@ def test_services_and_health_checks() -> None:
     assert env["AUTOFILL_DATABASE_URL"].startswith("postgresql+psycopg://")
     assert env["AUTOFILL_REDIS_URL"].startswith("redis://redis:6379")
     assert services["worker"]["environment"] == env
+    assert services["dispatcher"]["environment"] == env
 
 
 def test_commands_exist_in_the_cli() -> None:
-    for name in ("api", "worker"):
+    for name in ("api", "worker", "dispatcher"):
         command = compose()["services"][name]["command"]
         assert command[0] == "autofill"
         # --help on the same subcommand and options proves the words parse.

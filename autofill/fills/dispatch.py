@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 import structlog
 from sqlalchemy import func, select, update
@@ -166,10 +167,13 @@ class Dispatcher:
     backlog), events stamped, a sweep every ``sweep_interval_s``. Survives the database or the
     queue being down: it logs, waits and tries again."""
 
-    def __init__(self, store: Store, send: Send, settings: Settings) -> None:
+    def __init__(
+        self, store: Store, send: Send, settings: Settings, *, heartbeat: Path | None = None
+    ) -> None:
         self.store = store
         self.send = send
         self.settings = settings
+        self.heartbeat = heartbeat  # touched on every pass, for a container's health check
         self.stopping = threading.Event()
         self.sent = 0
 
@@ -177,6 +181,8 @@ class Dispatcher:
         next_sweep = 0.0
         failures = 0
         while not self.stopping.is_set():
+            if self.heartbeat is not None:
+                self.heartbeat.touch()
             try:
                 if time.monotonic() >= next_sweep:
                     sweep(self.store, self.settings)

@@ -90,12 +90,12 @@ class Topology:
         self.processes.append(process)
         return process
 
-    def worker(self, concurrency: int = 20) -> subprocess.Popen[bytes]:
+    def worker(self, concurrency: int = 20, *options: str) -> subprocess.Popen[bytes]:
         node = f"w{len(self.processes)}-{os.getpid()}@localhost"
-        return self.spawn("worker", "--concurrency", str(concurrency), "-n", node)
+        return self.spawn("worker", "--concurrency", str(concurrency), *options, "-n", node)
 
     def dispatcher(self) -> subprocess.Popen[bytes]:
-        return self.spawn("dispatcher")
+        return self.spawn("dispatcher", "--heartbeat", str(self.logs / "dispatcher.alive"))
 
     def wait_for(self, condition: Callable[[], Any], timeout: float = 60.0) -> Any:
         deadline = time.monotonic() + timeout

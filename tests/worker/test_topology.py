@@ -68,6 +68,7 @@ def test_edits_fill_cells_once_for_the_latest_content(topology: Topology) -> Non
     cell = _summary(topology, row)
     assert cell["provenance"]["model"] == "sim:sim-1"
     assert cell["provenance"]["tokens_in"] > 0
+    assert (topology.logs / "dispatcher.alive").exists()  # its health check's heartbeat
 
     # An edit to a property no AI column reads: no model call.
     calls = len(topology.sim.requests)
@@ -232,3 +233,10 @@ def test_overrides_survive_refills_and_budgets_stop_and_resume_fills(topology: T
         )
     )
     assert len(topology.sim.requests) == calls + 3
+
+
+def test_one_worker_process_can_run_the_dispatcher_too(topology: Topology) -> None:
+    topology.worker(8, "--with-dispatcher")
+    database = _database(topology)
+    row = _row(topology, database["id"], "One process does it all.")
+    topology.wait_for(lambda: _filled_with(topology, row, "[sim] One process does it all."))
