@@ -111,7 +111,10 @@ def _show(console: Console, api: _Api, timeout: float) -> None:
     api.call(
         "PATCH",
         f"/v1/rows/{fourth}",
-        {"content": "Update: SSO works again after the certificate fix. Danke für die Hilfe!"},
+        {
+            "content": "Update: Seit dem Zertifikatswechsel funktioniert SSO wieder. "
+            "Danke für die schnelle Hilfe!"
+        },
     )
     api.call("PUT", f"/v1/rows/{first}/cells/{sentiment['id']}", {"value": "Positive"})
     console.print(

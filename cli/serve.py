@@ -32,7 +32,7 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
-@click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64))
+@click.option("--threads", default=16, show_default=True, type=click.IntRange(1, 256))
 @click.option("--dev", is_flag=True, help="Flask's reloading development server instead")
 def serve(host: str, port: int, workers: int, threads: int, dev: bool) -> None:
     """Run the REST API."""

@@ -32,7 +32,7 @@ def test_preview_a_demo_column(run: Run, tmp_path: Path) -> None:
 
     with sqlite3.connect(tmp_path / DEMO_DB) as db:
         prop = db.execute("select id from properties where name = 'Sentiment'").fetchone()[0]
-        row = db.execute("select id from rows where content like '%Seit dem Update%'").fetchone()[0]
+        row = db.execute("select id from rows where content like '%SSO wieder%'").fetchone()[0]
     result = run("prompts", "preview", prop, "--row", row, "--json")
     assert result.returncode == 0, result.stderr
     body = json.loads(result.stdout)
