@@ -13,8 +13,9 @@ from cli.common import open_store
 
 
 class _Gunicorn(BaseApplication):  # type: ignore[misc]
-    def __init__(self, options: dict[str, Any]) -> None:
+    def __init__(self, options: dict[str, Any], *, fill_here: bool) -> None:
         self.options = options
+        self.fill_here = fill_here
         super().__init__()
 
     def load_config(self) -> None:
@@ -25,7 +26,21 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
         from api import create_app
 
         # Migrations ran once in the master, before the workers forked.
-        return create_app({"MIGRATE": False})
+        app = create_app({"MIGRATE": False})
+        if self.fill_here:
+            _fill_in_process(app)
+        return app
+
+
+def _fill_in_process(app: Any) -> None:
+    """Embedded mode (no Redis): this process runs a dispatcher and a worker too. Celery's
+    in-memory transport lives in one process, so each API process fills what it dispatches;
+    several dispatchers sharing one outbox is safe."""
+    from worker.embedded import start_embedded
+
+    store = app.extensions["autofill.store"]
+    settings = app.extensions["autofill.settings"]
+    app.extensions["autofill.embedded"] = start_embedded(store, settings)
 
 
 @click.command()
@@ -34,14 +49,27 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
 @click.option("--threads", default=16, show_default=True, type=click.IntRange(1, 256))
 @click.option("--dev", is_flag=True, help="Flask's reloading development server instead")
-def serve(host: str, port: int, workers: int, threads: int, dev: bool) -> None:
-    """Run the REST API."""
+@click.option(
+    "--fill/--no-fill",
+    default=None,
+    help="Run a dispatcher and worker in the API's processes "
+    "[default: when no AUTOFILL_REDIS_URL is set]",
+)
+def serve(host: str, port: int, workers: int, threads: int, dev: bool, fill: bool | None) -> None:
+    """Run the REST API (and, with no Redis configured, the fills too)."""
     settings = get_settings()
     open_store(settings).dispose()  # migrate before serving
+    fill_here = settings.redis_url is None if fill is None else fill
+    if fill_here and settings.redis_url is None:
+        click.echo("No AUTOFILL_REDIS_URL: cells are filled inside the API's processes.")
     if dev:
         from api import create_app
 
-        create_app({"MIGRATE": False}).run(host=host, port=port, debug=True)
+        app = create_app({"MIGRATE": False})
+        if fill_here:
+            _fill_in_process(app)
+        # The reloader would start a second process, and a second pipeline, in the parent.
+        app.run(host=host, port=port, debug=True, use_reloader=not fill_here)
         return
     options = {
         "bind": f"{host}:{port}",
@@ -50,4 +78,4 @@ def serve(host: str, port: int, workers: int, threads: int, dev: bool) -> None:
         "worker_class": "gthread",
         "timeout": int(os.environ.get("AUTOFILL_HTTP_TIMEOUT", "60")),
     }
-    _Gunicorn(options).run()
+    _Gunicorn(options, fill_here=fill_here).run()

@@ -8,7 +8,7 @@ dispatcher and worker together, on the same code paths as the distributed topolo
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 
 from celery.contrib.testing.worker import start_worker
 
@@ -40,3 +40,11 @@ def embedded(store: Store, settings: Settings, *, concurrency: int = 16) -> Iter
         finally:
             dispatcher.stop()
             thread.join(timeout=30)
+
+
+def start_embedded(store: Store, settings: Settings, *, concurrency: int = 16) -> ExitStack:
+    """``embedded`` for a process that runs until it exits (``autofill serve`` with no Redis):
+    close the returned stack to stop."""
+    stack = ExitStack()
+    stack.enter_context(embedded(store, settings, concurrency=concurrency))
+    return stack

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from autofill.db.session import Store
+from autofill.llm.simulator.server import Simulator
 from autofill.services.workspaces import create_workspace
 
 AUTOFILL = str(Path(sys.executable).with_name("autofill"))
@@ -46,9 +47,18 @@ def call(
 
 
 @pytest.fixture
-def server(store: Store, database_url: str, tmp_path: Path) -> Iterator[str]:
+def server(
+    store: Store, database_url: str, tmp_path: Path, simulator_server: Simulator
+) -> Iterator[str]:
     port = free_port()
-    env = {**os.environ, "AUTOFILL_DATABASE_URL": database_url, "AUTOFILL_DATA_DIR": str(tmp_path)}
+    env = {
+        **os.environ,
+        "AUTOFILL_DATABASE_URL": database_url,
+        "AUTOFILL_DATA_DIR": str(tmp_path),
+        "AUTOFILL_SIM_URL": simulator_server.openai_base_url,
+        "AUTOFILL_DEBOUNCE_S": "0",
+    }
+    env.pop("AUTOFILL_REDIS_URL", None)
     process = subprocess.Popen(
         [AUTOFILL, "serve", "--port", str(port), "--workers", "2"],
         env=env,
@@ -118,3 +128,28 @@ def test_gunicorn_serves_the_api(server: str, store: Store) -> None:
     assert status == 422 and "properties.Nope" in error["error"]["fields"]
     status, spec = call(server, "GET", "/v1/openapi.json")
     assert status == 200 and spec["openapi"] == "3.1.0"
+
+
+def test_with_no_redis_the_api_processes_fill_the_cells(server: str, store: Store) -> None:
+    with store.transaction() as session:
+        _, token = create_workspace(session, "Embedded")
+    spec = {
+        "name": "Embedded",
+        "properties": [
+            {"name": "Name", "type": "title"},
+            {"name": "Summary", "type": "ai", "ai": {"task": "summary", "inputs": ["content"]}},
+        ],
+    }
+    status, database = call(server, "POST", "/v1/databases", token, spec)
+    assert status == 201
+    _, row = call(
+        server, "POST", f"/v1/databases/{database['id']}/rows", token, {"content": "Served."}
+    )
+    deadline = time.monotonic() + 30
+    cell: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        cell = call(server, "GET", f"/v1/rows/{row['id']}", token)[1]["cells"]["Summary"]
+        if cell["status"] == "filled":
+            break
+        time.sleep(0.2)
+    assert (cell["status"], cell["value"]) == ("filled", "[sim] Served.")
