@@ -8,6 +8,7 @@ from autofill.config import get_settings
 from autofill.logging import configure_logging
 from cli.db import db
 from cli.demo import demo
+from cli.evals import evals
 from cli.llm_sim import llm_sim
 from cli.prompts import prompts
 from cli.serve import serve
@@ -34,5 +35,6 @@ for command in (
     demo,
     llm_sim,
     prompts,
+    evals,
 ):
     main.add_command(command)

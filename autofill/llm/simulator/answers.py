@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from autofill.prompts.language import detect_language
 from autofill.text import fold
 
 MARK = "[sim]"
@@ -126,3 +127,15 @@ def _points_at_an_option(schema: dict[str, Any], document: str) -> bool:
 
 # Answers of the right JSON shape but the wrong content, for testing re-asks.
 INVALID = {"string": "Maybe", "number": "lots", "integer": "lots", "boolean": "perhaps"}
+
+
+def mimic_prose(system: str, document: str, example_turns: list[str]) -> str:
+    """The ``sim:mimic-*`` models: a scripted model that leans on its few-shot examples, as
+    small models do. It answers in the page's language only when an example in that language
+    came before; otherwise in English. Eval tests use it to show that removing an example is
+    caught by the gate."""
+    page = detect_language(document)
+    shown = {detect_language(find_document(turn)) for turn in example_turns}
+    if page is None or page in shown:
+        return prose(system, document)
+    return f"{MARK} A short summary of the page, written in English."

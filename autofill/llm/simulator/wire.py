@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from autofill.llm.simulator.answers import INVALID, find_document, prose, value_for
+from autofill.llm.simulator.answers import INVALID, find_document, mimic_prose, prose, value_for
 from autofill.llm.tokenizer import count_tokens
 
 MIN_CACHEABLE = 1024
@@ -82,6 +82,11 @@ def openai_answer(body: dict[str, Any], cache: PrefixCache, invalid: bool) -> di
             else value_for(schema, document, system, schema.get("$defs", {}))
         )
         content = json.dumps(value, ensure_ascii=False)
+    elif "mimic" in str(body.get("model", "")):
+        examples = [
+            t for m, t in zip(messages[:-1], texts[:-1], strict=True) if m.get("role") == "user"
+        ]
+        content = "Maybe" if invalid else mimic_prose(system, document, examples)
     else:
         content = "Maybe" if invalid else prose(system, document)
 

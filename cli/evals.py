@@ -1,0 +1,153 @@
+"""`autofill evals`: run the prompt regression suite, accept a baseline, gate a deploy."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from autofill.config import get_settings
+from autofill.llm.complete import Completer
+from autofill.llm.simulator.server import Simulator
+from evals.cache import DiskCache
+from evals.cases_schema import CaseLoadError, load_cases
+from evals.gate import (
+    BASELINE,
+    DEFAULT_MARGIN,
+    build_baseline,
+    compare,
+    load_baseline,
+    save_baseline,
+)
+from evals.record import RunRecord, markdown, pass_rates, write
+from evals.runner import CaseResult, run_suite
+
+
+@click.group()
+def evals() -> None:
+    """Prompt regression evals: cases in evals/cases, checks, runs, baseline and gate."""
+
+
+def _out_dir(out: Path | None) -> Path:
+    return out or get_settings().data_dir / "evals" / "runs"
+
+
+def _cache() -> DiskCache:
+    configured = os.environ.get("AUTOFILL_EVAL_CACHE_DIR")
+    return DiskCache(
+        Path(configured) if configured else get_settings().data_dir / "evals" / "cache"
+    )
+
+
+@contextmanager
+def _model_reachable(model: str, console: Console) -> Iterator[None]:
+    """A ``sim:`` model with no simulator configured gets one in this process."""
+    if not model.startswith("sim:") or os.environ.get("AUTOFILL_SIM_URL"):
+        yield
+        return
+    with Simulator() as simulator:
+        os.environ["AUTOFILL_SIM_URL"] = simulator.openai_base_url
+        console.print(
+            f"[yellow]Model {model} is the LLM simulator[/]: its answers are simulated, "
+            "not a model's."
+        )
+        try:
+            yield
+        finally:
+            os.environ.pop("AUTOFILL_SIM_URL", None)
+
+
+def _run(console: Console, model: str, task: str | None, samples: int, live: bool) -> RunRecord:
+    try:
+        cases = load_cases(task=task)
+    except CaseLoadError as exc:
+        raise click.ClickException(str(exc)) from None
+    if not cases:
+        raise click.ClickException(f"no cases for task {task!r}")
+    with _model_reachable(model, console):
+        results = run_suite(cases, model, Completer(), _cache(), samples=samples, live=live)
+    return RunRecord.new(model, results)
+
+
+def _summary(console: Console, results: list[CaseResult]) -> None:
+    table = Table(title="Eval results")
+    table.add_column("task")
+    table.add_column("passed", justify="right")
+    table.add_column("language")
+    table.add_column("passed", justify="right")
+    tasks = list(pass_rates(results, "task").items())
+    languages = list(pass_rates(results, "language").items())
+    for index in range(max(len(tasks), len(languages))):
+        left = tasks[index] if index < len(tasks) else None
+        right = languages[index] if index < len(languages) else None
+        table.add_row(
+            left[0] if left else "",
+            f"{left[1][0]}/{left[1][1]}" if left else "",
+            right[0] if right else "",
+            f"{right[1][0]}/{right[1][1]}" if right else "",
+        )
+    console.print(table)
+
+
+@evals.command("run")
+@click.option("--task", default=None, help="Only this task's cases.")
+@click.option("--model", default=None, help="Model reference [default: the baseline's]")
+@click.option("--samples", default=1, show_default=True, type=click.IntRange(1, 20))
+@click.option("--live", is_flag=True, help="Ignore cached answers.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None)
+@click.option("--accept", is_flag=True, help="Make this run the baseline (evals/baseline.json).")
+def run(
+    task: str | None, model: str | None, samples: int, live: bool, out: Path | None, accept: bool
+) -> None:
+    """Run the cases through the production fill path and report."""
+    console = Console()
+    if accept and task is not None:
+        raise click.ClickException("--accept needs the whole suite; drop --task")
+    model = model or _baseline_model()
+    record = _run(console, model, task, samples, live)
+    paths = write(record, _out_dir(out))
+    _summary(console, record.results)
+    header = record.header()
+    console.print(
+        f"{header['passed']}/{header['cases']} passed · {header['tokens_in']:,} tokens in · "
+        f"${header['cost_usd']:.4f} · {header['cache_hits']}/{header['samples']} from cache"
+    )
+    console.print(f"Record: {paths['jsonl']}\nReport: {paths['md']}, {paths['html']}")
+    if accept:
+        save_baseline(build_baseline(record))
+        console.print(f"Baseline written: {BASELINE} (commit it)")
+
+
+def _baseline_model() -> str:
+    try:
+        return str(load_baseline()["model"])
+    except ValueError:
+        return get_settings().default_model
+
+
+@evals.command("gate")
+@click.option("--margin", default=DEFAULT_MARGIN, show_default=True, type=click.FloatRange(0, 1))
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None)
+def gate(margin: float, out: Path | None) -> None:
+    """Run the suite with the baseline's model and fail if it regressed or a prompt changed
+    without a new baseline."""
+    console = Console()
+    try:
+        baseline = load_baseline()
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    record = _run(console, str(baseline["model"]), None, 1, False)
+    result = compare(baseline, record, margin)
+    paths = write(record, _out_dir(out))
+    paths["md"].write_text(markdown(record, result.lines()), encoding="utf-8")
+    _summary(console, record.results)
+    for line in result.lines():
+        console.print(line, markup=False)
+    console.print(f"Report: {paths['md']}")
+    if not result.passed:
+        raise SystemExit(1)

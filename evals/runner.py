@@ -1,0 +1,161 @@
+"""Running cases through the production fill path: the same ``prepare`` (rendering, language,
+budgeting) and the same ``Completer`` (provider, retries, typed validation) a worker uses, so a
+case passes here exactly when the column would fill that way in production."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from autofill.llm.complete import Completer
+from autofill.llm.errors import FillFailed
+from autofill.prompts.budget import PromptTooLarge
+from autofill.prompts.prepare import Prepared, prepare
+from autofill.prompts.render import RowData
+from evals.cache import DiskCache, request_key
+from evals.cases_schema import Case
+from evals.checks import Verdict, run_checks
+
+
+@dataclass
+class Sample:
+    value: Any
+    text: str
+    error: str | None
+    tokens_in: int
+    tokens_out: int
+    cached_tokens: int
+    cost_usd: float
+    latency_s: float
+    from_cache: bool
+    checks: list[Verdict]
+
+    @property
+    def passed(self) -> bool:
+        return self.error is None and all(check.passed for check in self.checks)
+
+
+@dataclass
+class CaseResult:
+    case: Case
+    prompt_version: str
+    examples: list[str]
+    page_language: str | None
+    truncated: bool
+    input_tokens: int
+    samples: list[Sample] = field(default_factory=list)
+
+    @property
+    def pass_share(self) -> float:
+        return sum(s.passed for s in self.samples) / len(self.samples) if self.samples else 0.0
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.samples) and self.pass_share >= self.case.pass_share
+
+
+def run_case(
+    case: Case,
+    model: str,
+    completer: Completer,
+    cache: DiskCache,
+    *,
+    samples: int = 1,
+    live: bool = False,
+) -> CaseResult:
+    try:
+        prepared = prepare(case.column(model), RowData(case.properties, case.content))
+    except PromptTooLarge as exc:
+        result = CaseResult(case, "", [], None, False, 0)
+        result.samples.append(_failed_sample(f"prompt cannot be built: {exc}"))
+        return result
+    fitted = prepared.fitted
+    result = CaseResult(
+        case,
+        fitted.prompt_version,
+        list(fitted.examples),
+        fitted.language,
+        fitted.truncated,
+        fitted.input_tokens,
+    )
+    for number in range(case.samples or samples):
+        result.samples.append(_sample(case, prepared, completer, cache, number, live))
+    return result
+
+
+def _sample(
+    case: Case,
+    prepared: Prepared,
+    completer: Completer,
+    cache: DiskCache,
+    number: int,
+    live: bool,
+) -> Sample:
+    key = request_key(prepared.request, number)
+    stored = None if live else cache.get(key)
+    from_cache = stored is not None
+    if stored is None:
+        started = time.monotonic()
+        try:
+            completion = completer.complete(prepared.request)
+        except FillFailed as exc:
+            # Failures are not cached: a provider error may be gone next time.
+            return _failed_sample(exc.message)
+        stored = {
+            "value": completion.value,
+            "text": completion.text,
+            "tokens_in": completion.usage.input_tokens,
+            "tokens_out": completion.usage.output_tokens,
+            "cached_tokens": completion.usage.cached_tokens,
+            "cost_usd": completion.cost_usd,
+            "latency_s": round(time.monotonic() - started, 4),
+        }
+        cache.put(key, stored)
+    return Sample(
+        value=stored["value"],
+        text=stored["text"],
+        error=None,
+        tokens_in=stored["tokens_in"],
+        tokens_out=stored["tokens_out"],
+        cached_tokens=stored["cached_tokens"],
+        cost_usd=stored["cost_usd"],
+        latency_s=stored["latency_s"],
+        from_cache=from_cache,
+        checks=run_checks(case, stored["value"]),
+    )
+
+
+def _failed_sample(message: str) -> Sample:
+    return Sample(
+        value=None,
+        text="",
+        error=message,
+        tokens_in=0,
+        tokens_out=0,
+        cached_tokens=0,
+        cost_usd=0.0,
+        latency_s=0.0,
+        from_cache=False,
+        checks=[Verdict("answered", False, message)],
+    )
+
+
+def run_suite(
+    cases: list[Case],
+    model: str,
+    completer: Completer,
+    cache: DiskCache,
+    *,
+    samples: int = 1,
+    live: bool = False,
+    progress: Callable[[CaseResult], None] | None = None,
+) -> list[CaseResult]:
+    results = []
+    for case in cases:
+        result = run_case(case, model, completer, cache, samples=samples, live=live)
+        results.append(result)
+        if progress is not None:
+            progress(result)
+    return results
