@@ -1,0 +1,46 @@
+"""`autofill evals` from a bare directory: run, the cache on a second run, the gate."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.cli.conftest import Run
+
+
+def test_run_writes_a_record_and_reports_and_reuses_answers(run: Run, tmp_path: Path) -> None:
+    first = run("evals", "run", "--task", "classify")
+    assert first.returncode == 0, first.stderr
+    assert "simulator" in first.stdout and "0/12 from cache" in first.stdout
+    runs = tmp_path / ".autofill" / "evals" / "runs"
+    records = sorted(runs.glob("*.jsonl"))
+    assert len(records) == 1
+    lines = [json.loads(line) for line in records[0].read_text().splitlines()]
+    header, cases = lines[0]["run"], lines[1:]
+    assert header["model"] == "sim:sim-1" and header["simulated"] is True
+    assert set(header["prompts"]) >= {"summary", "classify"}
+    assert len(cases) == 12
+    sample = cases[0]["samples"][0]
+    assert {"value", "text", "tokens_in", "cost_usd", "latency_s", "checks"} <= set(sample)
+    assert all({"check", "passed", "reason"} == set(c) for c in sample["checks"])
+    assert sorted(runs.glob("*.md")) and sorted(runs.glob("*.html"))
+
+    second = run("evals", "run", "--task", "classify")
+    assert second.returncode == 0 and "12/12 from cache" in second.stdout
+
+
+def test_the_gate_passes_on_the_committed_baseline(run: Run) -> None:
+    result = run("evals", "gate")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Gate: passed" in result.stdout
+
+
+def test_bad_cases_or_options_are_clear_errors(run: Run, tmp_path: Path) -> None:
+    cases = tmp_path / "cases"
+    cases.mkdir()
+    (cases / "x.yaml").write_text("cases: [{id: x, task: summary, language: en}]")
+    result = run("evals", "run", extra_env={"AUTOFILL_EVAL_CASES_DIR": str(cases)})
+    assert result.returncode == 1
+    assert "x.yaml: case x" in result.stderr and "Traceback" not in result.stderr
+    result = run("evals", "run", "--task", "classify", "--accept")
+    assert result.returncode == 1 and "--accept needs the whole suite" in result.stderr
