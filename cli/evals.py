@@ -24,6 +24,7 @@ from evals.gate import (
     load_baseline,
     save_baseline,
 )
+from evals.judges import Judging
 from evals.record import RunRecord, markdown, pass_rates, write
 from evals.runner import CaseResult, run_suite
 
@@ -62,16 +63,38 @@ def _model_reachable(model: str, console: Console) -> Iterator[None]:
             os.environ.pop("AUTOFILL_SIM_URL", None)
 
 
-def _run(console: Console, model: str, task: str | None, samples: int, live: bool) -> RunRecord:
+def _run(
+    console: Console,
+    model: str,
+    task: str | None,
+    samples: int,
+    live: bool,
+    judge_model: str | None,
+) -> RunRecord:
     try:
         cases = load_cases(task=task)
     except CaseLoadError as exc:
         raise click.ClickException(str(exc)) from None
     if not cases:
         raise click.ClickException(f"no cases for task {task!r}")
-    with _model_reachable(model, console):
-        results = run_suite(cases, model, Completer(), _cache(), samples=samples, live=live)
-    return RunRecord.new(model, results)
+    try:
+        answers = {k: v.get("answer") for k, v in load_baseline()["cases"].items()}
+    except ValueError:
+        answers = {}
+    cache = _cache()
+    with _model_reachable(model, console), _model_reachable(judge_model or model, console):
+        judging = Judging(judge_model, Completer(), cache) if judge_model else None
+        results = run_suite(
+            cases,
+            model,
+            Completer(),
+            cache,
+            samples=samples,
+            live=live,
+            judging=judging,
+            baseline_answers=answers,
+        )
+    return RunRecord.new(model, results, judge_model)
 
 
 def _summary(console: Console, results: list[CaseResult]) -> None:
@@ -101,15 +124,25 @@ def _summary(console: Console, results: list[CaseResult]) -> None:
 @click.option("--live", is_flag=True, help="Ignore cached answers.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None)
 @click.option("--accept", is_flag=True, help="Make this run the baseline (evals/baseline.json).")
+@click.option("--judge-model", default=None, help="Model for the judges [default: the baseline's]")
+@click.option("--no-judges", is_flag=True, help="Deterministic checks only.")
 def run(
-    task: str | None, model: str | None, samples: int, live: bool, out: Path | None, accept: bool
+    task: str | None,
+    model: str | None,
+    samples: int,
+    live: bool,
+    out: Path | None,
+    accept: bool,
+    judge_model: str | None,
+    no_judges: bool,
 ) -> None:
     """Run the cases through the production fill path and report."""
     console = Console()
     if accept and task is not None:
         raise click.ClickException("--accept needs the whole suite; drop --task")
     model = model or _baseline_model()
-    record = _run(console, model, task, samples, live)
+    judge = None if no_judges else (judge_model or _baseline_judge() or model)
+    record = _run(console, model, task, samples, live, judge)
     paths = write(record, _out_dir(out))
     _summary(console, record.results)
     header = record.header()
@@ -130,6 +163,14 @@ def _baseline_model() -> str:
         return get_settings().default_model
 
 
+def _baseline_judge() -> str | None:
+    try:
+        found = load_baseline().get("judge_model")
+    except ValueError:
+        return None
+    return str(found) if found else None
+
+
 @evals.command("gate")
 @click.option("--margin", default=DEFAULT_MARGIN, show_default=True, type=click.FloatRange(0, 1))
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None)
@@ -141,7 +182,8 @@ def gate(margin: float, out: Path | None) -> None:
         baseline = load_baseline()
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
-    record = _run(console, str(baseline["model"]), None, 1, False)
+    judge = baseline.get("judge_model")
+    record = _run(console, str(baseline["model"]), None, 1, False, str(judge) if judge else None)
     result = compare(baseline, record, margin)
     paths = write(record, _out_dir(out))
     paths["md"].write_text(markdown(record, result.lines()), encoding="utf-8")

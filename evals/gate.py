@@ -33,6 +33,7 @@ def build_baseline(record: RunRecord) -> dict[str, Any]:
         ),
         "run_id": record.run_id,
         "model": record.model,
+        "judge_model": record.judge_model,
         "simulated": record.simulated,
         "prompts": record.prompts,
         "pass_rates": {lang: round(p / t, 4) for lang, (p, t) in rates.items()},

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from autofill.prompts.library import TASKS, load_prompt
+from evals.judges import judges_file
 from evals.runner import CaseResult
 
 
@@ -27,23 +28,36 @@ class RunRecord:
     started_at: str
     prompts: dict[str, str]
     results: list[CaseResult]
+    judge_model: str | None = None
 
     @classmethod
-    def new(cls, model: str, results: list[CaseResult]) -> RunRecord:
+    def new(
+        cls, model: str, results: list[CaseResult], judge_model: str | None = None
+    ) -> RunRecord:
         now = datetime.now(UTC)
         return cls(
             run_id=now.strftime("%Y%m%dT%H%M%SZ"),
             model=model,
-            simulated=model.startswith("sim:"),
+            simulated=model.startswith("sim:") or (judge_model or "").startswith("sim:"),
             started_at=now.isoformat(),
             prompts=prompt_versions(),
             results=results,
+            judge_model=judge_model,
         )
+
+    def pairwise(self) -> dict[str, int]:
+        counts = {"win": 0, "loss": 0, "tie": 0}
+        for result in self.results:
+            if result.pairwise is not None:
+                counts[result.pairwise] += 1
+        return counts
 
     def header(self) -> dict[str, Any]:
         return {
             "run_id": self.run_id,
             "model": self.model,
+            "judge_model": self.judge_model,
+            "judges": {j.id: j.version for j in judges_file().judges} if self.judge_model else {},
             "simulated": self.simulated,
             "started_at": self.started_at,
             "prompts": self.prompts,
@@ -54,6 +68,7 @@ class RunRecord:
             "cost_usd": round(sum(s.cost_usd for r in self.results for s in r.samples), 6),
             "cache_hits": sum(s.from_cache for r in self.results for s in r.samples),
             "samples": sum(len(r.samples) for r in self.results),
+            "pairwise_vs_baseline": self.pairwise(),
         }
 
 
@@ -74,6 +89,7 @@ def case_line(result: CaseResult) -> dict[str, Any]:
         "input_tokens": result.input_tokens,
         "passed": result.passed,
         "pass_share": round(result.pass_share, 4),
+        "pairwise_vs_baseline": result.pairwise,
         "samples": [
             {
                 **{k: v for k, v in asdict(s).items() if k != "checks"},
@@ -131,6 +147,8 @@ def markdown(record: RunRecord, extra: list[str] | None = None) -> str:
         f"{header['passed']}/{header['cases']} cases passed; {header['samples']} samples, "
         f"{header['cache_hits']} from cache; {header['tokens_in']:,} tokens in, "
         f"{header['tokens_out']:,} out, ${header['cost_usd']:.4f}.",
+        f"Judge model: `{record.judge_model or 'none'}`. Against the baseline's answers "
+        f"(pairwise, both orders): {header['pairwise_vs_baseline']}.",
         "",
         "| task | passed | | language | passed |",
         "| --- | --- | --- | --- | --- |",

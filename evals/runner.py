@@ -17,6 +17,7 @@ from autofill.prompts.render import RowData
 from evals.cache import DiskCache, request_key
 from evals.cases_schema import Case
 from evals.checks import Verdict, run_checks
+from evals.judges import Judging
 
 
 @dataclass
@@ -46,6 +47,8 @@ class CaseResult:
     truncated: bool
     input_tokens: int
     samples: list[Sample] = field(default_factory=list)
+    # Against the baseline's answer, when it differs: win, loss or tie (both orders asked).
+    pairwise: str | None = None
 
     @property
     def pass_share(self) -> float:
@@ -64,6 +67,8 @@ def run_case(
     *,
     samples: int = 1,
     live: bool = False,
+    judging: Judging | None = None,
+    baseline_answer: Any = None,
 ) -> CaseResult:
     try:
         prepared = prepare(case.column(model), RowData(case.properties, case.content))
@@ -81,7 +86,18 @@ def run_case(
         fitted.input_tokens,
     )
     for number in range(case.samples or samples):
-        result.samples.append(_sample(case, prepared, completer, cache, number, live))
+        sample = _sample(case, prepared, completer, cache, number, live)
+        if judging is not None and sample.error is None:
+            sample.checks += judging.judge(case, sample.value)
+        result.samples.append(sample)
+    first = result.samples[0]
+    if (
+        judging is not None
+        and first.error is None
+        and baseline_answer is not None
+        and first.value != baseline_answer
+    ):
+        result.pairwise = judging.compare(case, first.value, baseline_answer)
     return result
 
 
@@ -150,11 +166,22 @@ def run_suite(
     *,
     samples: int = 1,
     live: bool = False,
+    judging: Judging | None = None,
+    baseline_answers: dict[str, Any] | None = None,
     progress: Callable[[CaseResult], None] | None = None,
 ) -> list[CaseResult]:
     results = []
     for case in cases:
-        result = run_case(case, model, completer, cache, samples=samples, live=live)
+        result = run_case(
+            case,
+            model,
+            completer,
+            cache,
+            samples=samples,
+            live=live,
+            judging=judging,
+            baseline_answer=(baseline_answers or {}).get(case.id),
+        )
         results.append(result)
         if progress is not None:
             progress(result)
