@@ -193,3 +193,24 @@ def gate(margin: float, out: Path | None) -> None:
     console.print(f"Report: {paths['md']}")
     if not result.passed:
         raise SystemExit(1)
+
+
+@evals.command("import-feedback")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where candidates go [default: evals/candidates]",
+)
+def import_feedback_command(out: Path | None) -> None:
+    """Turn users' shared feedback into candidate cases (emails and phone numbers redacted)."""
+    from cli.common import open_store, transaction
+    from evals.feedback import CANDIDATES_DIR, import_feedback
+
+    store = open_store()
+    with transaction(store) as session:
+        written = import_feedback(session, out or CANDIDATES_DIR)
+    if not written:
+        click.echo("No new shared feedback.")
+    for path in written:
+        click.echo(f"candidate: {path}")

@@ -10,8 +10,10 @@ from autofill.errors import Conflict
 from autofill.fills import outbox
 from autofill.fills.states import Reason
 from autofill.schemas import CellOut, CellOverride
+from autofill.schemas.feedback import FeedbackIn, FeedbackOut
 from autofill.schemas.properties import CellStatus
 from autofill.services import cells as service
+from autofill.services.feedback import record_feedback
 from autofill.services.lookup import get_cell, get_database, get_property, get_row
 from autofill.services.rows import ai_properties
 from autofill.services.serialize import cell_out
@@ -100,3 +102,29 @@ def _schedule(ctx: Ctx, due: list[Cell], reason: Reason) -> None:
 def _cell_response(ctx: Ctx, cell: Cell, prop: Property) -> CellOut:
     ctx.session.flush()  # server-side defaults (updated_at) are set before serialising
     return cell_out(cell, prop)
+
+
+@bp.post("/<property_id>/feedback")
+@endpoint(
+    summary="Thumbs up or down on an AI value; with share, the page may become an eval case",
+    tag=TAG,
+    body=FeedbackIn,
+    response=FeedbackOut,
+    status=201,
+    errors=(404, 409, 422),
+)
+def feedback(ctx: Ctx, row_id: str, property_id: str, body: FeedbackIn) -> FeedbackOut:
+    row, prop, cell = _locked_cell(ctx, row_id, property_id)
+    database = get_database(ctx.session, ctx.workspace_id, row.database_id)
+    stored = record_feedback(database, row, prop, cell, body)
+    ctx.session.add(stored)
+    ctx.session.flush()
+    return FeedbackOut(
+        id=stored.id,
+        row_id=stored.row_id,
+        property_id=stored.property_id,
+        rating=body.rating,
+        comment=stored.comment,
+        share=stored.share,
+        created_at=stored.created_at,
+    )

@@ -258,3 +258,25 @@ class CellEvent(Base):
     status: Mapped[str] = mapped_column(String(16))
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class CellFeedback(Base):
+    """A person's thumbs up or down on an AI cell. With ``share`` (consent to show the page to
+    the prompt team) it keeps a snapshot of what the model saw, so it can become an eval case
+    even after the row changes; without consent it keeps no page data."""
+
+    __tablename__ = "cell_feedback"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    workspace_id: Mapped[str] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
+    )
+    row_id: Mapped[str] = mapped_column(String(40))
+    property_id: Mapped[str] = mapped_column(String(40))
+    rating: Mapped[str] = mapped_column(String(8))  # up | down
+    comment: Mapped[str | None] = mapped_column(Text, default=None)
+    share: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Only with share: the column's configuration, its inputs as sent, and the answer.
+    snapshot: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    imported_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
