@@ -98,22 +98,33 @@ def _run(
 
 
 def _summary(console: Console, results: list[CaseResult]) -> None:
-    table = Table(title="Eval results")
+    """Passed/total per task (rows) and answer language (columns)."""
+    cells: dict[tuple[str, str], list[int]] = {}
+    for result in results:
+        key = (result.case.task, result.case.answer_language)
+        cell = cells.setdefault(key, [0, 0])
+        cell[0] += result.passed
+        cell[1] += 1
+    tasks = sorted({task for task, _ in cells})
+    languages = sorted({language for _, language in cells})
+    table = Table(title="Eval results: passed/total by task and language")
     table.add_column("task")
-    table.add_column("passed", justify="right")
-    table.add_column("language")
-    table.add_column("passed", justify="right")
-    tasks = list(pass_rates(results, "task").items())
-    languages = list(pass_rates(results, "language").items())
-    for index in range(max(len(tasks), len(languages))):
-        left = tasks[index] if index < len(tasks) else None
-        right = languages[index] if index < len(languages) else None
-        table.add_row(
-            left[0] if left else "",
-            f"{left[1][0]}/{left[1][1]}" if left else "",
-            right[0] if right else "",
-            f"{right[1][0]}/{right[1][1]}" if right else "",
-        )
+    for language in languages:
+        table.add_column(language, justify="right")
+    table.add_column("all", justify="right", style="bold")
+    for task in tasks:
+        row = [cells.get((task, language)) for language in languages]
+        passed = sum(c[0] for c in row if c)
+        total = sum(c[1] for c in row if c)
+        table.add_row(task, *(f"{c[0]}/{c[1]}" if c else "" for c in row), f"{passed}/{total}")
+    totals = pass_rates(results, "language")
+    overall = (sum(p for p, _ in totals.values()), sum(t for _, t in totals.values()))
+    table.add_row(
+        "all",
+        *(f"{totals[language][0]}/{totals[language][1]}" for language in languages),
+        f"{overall[0]}/{overall[1]}",
+        style="bold",
+    )
     console.print(table)
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from autofill.prompts.library import TASKS, load_prompt
+from autofill.prompts.schema import TaskName
 from evals.cases_schema import CaseLoadError, load_cases
 
 
@@ -24,11 +25,24 @@ def test_at_least_sixty_handwritten_cases_across_tasks_and_languages() -> None:
     )
 
 
-def test_every_edge_case_of_the_examples_has_cases() -> None:
-    tags = {tag for case in load_cases() for tag in case.tags}
-    for edge in ("empty", "one-line", "bulleted", "mixed-language", "injection", "none-fits"):
-        assert edge in tags, edge
-    assert "already-translated" in tags and "absent" in tags
+EDGE_TAGS = {
+    "empty",
+    "one-line",
+    "bulleted",
+    "mixed",
+    "injection",
+    "none",
+    "absent",
+    "already-target",
+}
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_every_edge_case_a_prompt_example_covers_has_a_case(task: TaskName) -> None:
+    examples = load_prompt(task).prompt.examples
+    example_edges = {tag for example in examples for tag in example.tags} & EDGE_TAGS
+    case_edges = {tag for case in load_cases(task=task) for tag in case.tags}
+    assert example_edges <= case_edges, example_edges - case_edges
 
 
 def test_no_case_copies_a_prompt_example() -> None:
