@@ -7,9 +7,11 @@ from typing import Any
 
 import structlog
 from flask import Flask, Response, g, request
+from flask_wtf.csrf import CSRFProtect
 
 from api.errors import register_error_handlers
 from api.routes import cells, databases, events, meta, properties, rows, runs, workspace
+from api.web import routes as web
 from autofill.config import Settings, get_settings
 from autofill.db.migrate import upgrade
 from autofill.db.session import Store
@@ -30,12 +32,20 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.update(
         MAX_CONTENT_LENGTH=settings.max_request_bytes,  # Werkzeug answers 413 before parsing
         TESTING=bool(config.get("TESTING", False)),
+        SECRET_KEY=settings.resolved_secret_key(),
+        # The web page keeps the token in this cookie: never readable by scripts, not sent on
+        # cross-site requests, HTTPS-only when AUTOFILL_SECURE_COOKIES is set.
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
+        WTF_CSRF_TIME_LIMIT=None,  # valid for the session's life, not an hour
     )
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions["autofill.store"] = store
     app.extensions["autofill.settings"] = settings
 
+    csrf = CSRFProtect(app)
     for blueprint in (
         workspace.bp,
         databases.bp,
@@ -46,7 +56,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         events.bp,
         meta.bp,
     ):
+        # Bearer-token calls need no CSRF token; cookie-authenticated changes are checked in
+        # api.endpoint (X-CSRFToken), where the way the caller authenticated is known.
+        csrf.exempt(blueprint)
         app.register_blueprint(blueprint)
+    app.register_blueprint(web.bp)
     register_error_handlers(app)
     _log_requests(app)
     return app

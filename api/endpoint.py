@@ -13,15 +13,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Response, current_app, jsonify, request
+from flask import Response, current_app, jsonify, request, session
+from flask_wtf.csrf import validate_csrf
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
+from wtforms.validators import ValidationError as CSRFError
 
 from api.body import read_json_object
 from autofill.config import Settings
 from autofill.db.models import Workspace
 from autofill.db.session import Store
-from autofill.errors import Unauthorized
+from autofill.errors import Forbidden, Unauthorized
 from autofill.services.errors import from_validation_error
 from autofill.services.workspaces import authenticate
 
@@ -82,9 +84,22 @@ def settings() -> Settings:
     return value
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 def _bearer_token() -> str:
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
+    """The request's token: the Authorization header, or the web page's session cookie. A
+    cookie is sent by the browser on its own, so a change made with one must also carry the
+    page's CSRF token (X-CSRFToken), which another site cannot read."""
+    header = request.headers.get("Authorization")
+    if header is None and session.get("token"):
+        if request.method not in SAFE_METHODS:
+            try:
+                validate_csrf(request.headers.get("X-CSRFToken"))
+            except CSRFError as exc:
+                raise Forbidden(f"missing or invalid X-CSRFToken header: {exc}") from None
+        return str(session["token"])
+    scheme, _, token = (header or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("send `Authorization: Bearer <token>`")
     return token.strip()

@@ -6,10 +6,12 @@ and no Redis, so a newcomer's first command works on a bare machine.
 
 from __future__ import annotations
 
+import os
+import secrets
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -66,6 +68,34 @@ class Settings(BaseSettings):
         """How long a started fill owns its cell: its whole budget of calls, plus a margin.
         Past it, the sweeper takes the fill to be lost with its worker and sends it again."""
         return self.fill_timeout_s + self.fill_lease_margin_s
+
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Signs the web page's session cookie; a file in the data dir when unset",
+    )
+    secure_cookies: bool = Field(
+        default=False, description="Send the session cookie over HTTPS only (behind TLS)"
+    )
+
+    def resolved_secret_key(self) -> str:
+        """The configured key, else one generated once and kept in the data directory (0600),
+        so every API process and every restart signs sessions alike."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        path = self.data_dir / "secret_key"
+        try:
+            return path.read_text(encoding="ascii").strip()
+        except FileNotFoundError:
+            pass
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        try:
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process made it first: use theirs
+            return path.read_text(encoding="ascii").strip()
+        with os.fdopen(descriptor, "w", encoding="ascii") as out:
+            out.write(key)
+        return key
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -5,7 +5,8 @@ AutofillError
 │   └── PayloadTooLarge   413  a field is over its documented size limit
 ├── NotFound              404  absent, or in another workspace (the two look the same)
 ├── Conflict              409  valid on its own but clashes with existing data
-└── Unauthorized          401  missing, unknown or revoked token
+├── Unauthorized          401  missing, unknown or revoked token
+└── Forbidden             403  a cookie-authenticated change without its CSRF token
 """
 
 from __future__ import annotations
@@ -48,3 +49,8 @@ class Conflict(AutofillError):
 class Unauthorized(AutofillError):
     status = 401
     code = "unauthorized"
+
+
+class Forbidden(AutofillError):
+    status = 403
+    code = "forbidden"

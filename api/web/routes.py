@@ -1,0 +1,88 @@
+"""Server-rendered pages. The token lives in the signed session cookie (HttpOnly, SameSite);
+forms carry a CSRF token; the table's script calls the REST API with the cookie and the CSRF
+header, and listens to the events stream."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
+
+from api.endpoint import store
+from autofill.db.models import Workspace
+from autofill.errors import NotFound, Unauthorized
+from autofill.services import databases as database_service
+from autofill.services.lookup import get_database
+from autofill.services.serialize import database_out
+from autofill.services.workspaces import authenticate
+
+bp = Blueprint("web", __name__)
+
+
+def _workspace() -> Workspace | None:
+    token = session.get("token")
+    if not token:
+        return None
+    with store().transaction() as db:
+        try:
+            return authenticate(db, str(token))
+        except Unauthorized:
+            session.clear()  # revoked since: sign in again
+            return None
+
+
+@bp.get("/")
+def home() -> ResponseReturnValue:
+    return redirect(url_for("web.databases" if session.get("token") else "web.login"))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> ResponseReturnValue:
+    error = None
+    if request.method == "POST":
+        token = (request.form.get("token") or "").strip()
+        try:
+            with store().transaction() as db:
+                authenticate(db, token)
+        except Unauthorized:
+            error = "That token is unknown or revoked."
+        else:
+            session.clear()
+            session["token"] = token
+            return redirect(url_for("web.databases"))
+    return render_template("login.html", error=error), 401 if error else 200
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    session.clear()
+    return redirect(url_for("web.login"))  # type: ignore[return-value]
+
+
+@bp.get("/databases")
+def databases() -> ResponseReturnValue:
+    workspace = _workspace()
+    if workspace is None:
+        return redirect(url_for("web.login"))
+    with store().transaction() as db:
+        items, _ = database_service.list_databases(db, workspace.id, limit=200, cursor=None)
+        listed: list[dict[str, Any]] = [
+            {"id": d.id, "name": d.name, "columns": len(d.properties)} for d in items
+        ]
+    return render_template("databases.html", workspace=workspace, databases=listed)
+
+
+@bp.get("/databases/<database_id>")
+def database(database_id: str) -> ResponseReturnValue:
+    workspace = _workspace()
+    if workspace is None:
+        return redirect(url_for("web.login"))
+    with store().transaction() as db:
+        try:
+            found = database_out(get_database(db, workspace.id, database_id))
+        except NotFound:
+            return render_template("not_found.html", workspace=workspace), 404
+    return render_template(
+        "database.html", workspace=workspace, database=found.model_dump(mode="json")
+    )
