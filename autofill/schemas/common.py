@@ -9,6 +9,15 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from autofill.text import MAX_NAME_CHARS, clean_label
 
 
+class FieldProblem(ValueError):
+    """A model-level rule broken by one field: errors name ``field`` below the model's path
+    (``ai.instruction``, not ``ai``), so a form can show the message next to that field."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 class StrictModel(BaseModel):
     """Unknown fields are an error, not silently dropped: a typo must not become a no-op."""
 

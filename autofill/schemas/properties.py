@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field, model_validator
 
-from autofill.schemas.common import Name, StrictModel
+from autofill.schemas.common import FieldProblem, Name, StrictModel
 from autofill.text import clean_options, fold
 
 MAX_INSTRUCTION_CHARS = 4_000
@@ -108,13 +108,13 @@ class OutputSpec(StrictModel):
     @model_validator(mode="after")
     def _options_match_type(self) -> OutputSpec:
         if self.type in OPTION_OUTPUTS and self.options is None:
-            raise ValueError(f"a {self.type.value} output needs options")
+            raise FieldProblem("options", f"a {self.type.value} output needs options")
         if self.type not in OPTION_OUTPUTS and self.options is not None:
-            raise ValueError(f"a {self.type.value} output takes no options")
+            raise FieldProblem("options", f"a {self.type.value} output takes no options")
         if self.type == OutputType.TEXT and self.allow_none:
             # Typed outputs may be "not in the page" (no option fits, no date given); text may
             # simply say so.
-            raise ValueError("allow_none applies to typed outputs, not text")
+            raise FieldProblem("allow_none", "allow_none applies to typed outputs, not text")
         return self
 
 
@@ -145,20 +145,23 @@ class AIConfigIn(StrictModel):
         if self.instruction is not None and not self.instruction.strip():
             self.instruction = None
         if self.task in (Task.KEY_INFO, Task.CUSTOM) and self.instruction is None:
-            raise ValueError(f"a {self.task.value} column needs an instruction")
+            raise FieldProblem("instruction", f"a {self.task.value} column needs an instruction")
         if self.task == Task.TRANSLATE and self.target_language is None:
-            raise ValueError("a translate column needs a target_language")
+            raise FieldProblem("target_language", "a translate column needs a target_language")
         if self.task != Task.TRANSLATE and self.target_language is not None:
-            raise ValueError("target_language applies to translate columns only")
+            raise FieldProblem(
+                "target_language", "target_language applies to translate columns only"
+            )
         if self.output is None:
             if self.task == Task.CLASSIFY:
-                raise ValueError("a classify column needs output options")
+                raise FieldProblem("output", "a classify column needs output options")
             self.output = OutputSpec()
         allowed = TASK_OUTPUTS[self.task]
         if self.output.type not in allowed:
             names = ", ".join(kind.value for kind in allowed)
-            raise ValueError(
-                f"a {self.task.value} column outputs {names}, not {self.output.type.value}"
+            raise FieldProblem(
+                "output",
+                f"a {self.task.value} column outputs {names}, not {self.output.type.value}",
             )
         return self
 
@@ -187,13 +190,13 @@ class PropertyCreate(StrictModel):
     def _fields_match_type(self) -> PropertyCreate:
         needs_options = self.type in (PropertyType.SELECT, PropertyType.MULTI_SELECT)
         if needs_options and self.options is None:
-            raise ValueError(f"a {self.type.value} property needs options")
+            raise FieldProblem("options", f"a {self.type.value} property needs options")
         if not needs_options and self.options is not None:
-            raise ValueError(f"a {self.type.value} property takes no options")
+            raise FieldProblem("options", f"a {self.type.value} property takes no options")
         if self.type == PropertyType.AI and self.ai is None:
-            raise ValueError("an ai property needs an `ai` configuration")
+            raise FieldProblem("ai", "an ai property needs an `ai` configuration")
         if self.type != PropertyType.AI and self.ai is not None:
-            raise ValueError(f"a {self.type.value} property takes no `ai` configuration")
+            raise FieldProblem("ai", f"a {self.type.value} property takes no `ai` configuration")
         return self
 
 

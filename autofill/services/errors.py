@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import ValidationError
 
 from autofill.errors import InvalidInput
+from autofill.schemas.common import FieldProblem
 
 
 def field_path(loc: tuple[int | str, ...], prefix: str = "") -> str:
@@ -22,6 +23,10 @@ def from_validation_error(exc: ValidationError, prefix: str = "") -> InvalidInpu
     for error in exc.errors(include_url=False):
         # Model-level validators report at the model's own location; strip pydantic's prefix.
         message = str(error["msg"]).removeprefix("Value error, ")
-        fields.setdefault(field_path(tuple(error["loc"]), prefix), message)
+        loc = tuple(error["loc"])
+        problem = error.get("ctx", {}).get("error")
+        if isinstance(problem, FieldProblem):
+            loc = (*loc, problem.field)
+        fields.setdefault(field_path(loc, prefix), message)
     summary = "; ".join(f"{path}: {message}" for path, message in list(fields.items())[:3])
     return InvalidInput(f"invalid request: {summary}", fields)
