@@ -11,7 +11,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from api.errors import register_error_handlers
 from api.routes import cells, databases, events, meta, properties, rows, runs, workspace
-from api.web import routes as web
+from api.web import bp as web_bp
 from autofill.config import Settings, get_settings
 from autofill.db.migrate import upgrade
 from autofill.db.session import Store
@@ -60,7 +60,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         # api.endpoint (X-CSRFToken), where the way the caller authenticated is known.
         csrf.exempt(blueprint)
         app.register_blueprint(blueprint)
-    app.register_blueprint(web.bp)
+    app.register_blueprint(web_bp)
     register_error_handlers(app)
     _log_requests(app)
     return app

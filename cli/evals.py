@@ -26,6 +26,7 @@ from evals.gate import (
 )
 from evals.judges import Judging
 from evals.record import RunRecord, markdown, pass_rates, write
+from evals.reports import runs_dir
 from evals.runner import CaseResult, run_suite
 
 
@@ -35,7 +36,7 @@ def evals() -> None:
 
 
 def _out_dir(out: Path | None) -> Path:
-    return out or get_settings().data_dir / "evals" / "runs"
+    return out or runs_dir(get_settings().data_dir)
 
 
 def _cache() -> DiskCache:

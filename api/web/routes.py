@@ -6,30 +6,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, redirect, render_template, request, session, url_for
+from flask import Response, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 
 from api.endpoint import store
+from api.web.blueprint import bp
+from api.web.session import page
 from autofill.db.models import Workspace
 from autofill.errors import NotFound, Unauthorized
 from autofill.services import databases as database_service
 from autofill.services.lookup import get_database
 from autofill.services.serialize import database_out
 from autofill.services.workspaces import authenticate
-
-bp = Blueprint("web", __name__)
-
-
-def _workspace() -> Workspace | None:
-    token = session.get("token")
-    if not token:
-        return None
-    with store().transaction() as db:
-        try:
-            return authenticate(db, str(token))
-        except Unauthorized:
-            session.clear()  # revoked since: sign in again
-            return None
 
 
 @bp.get("/")
@@ -61,10 +49,8 @@ def logout() -> Response:
 
 
 @bp.get("/databases")
-def databases() -> ResponseReturnValue:
-    workspace = _workspace()
-    if workspace is None:
-        return redirect(url_for("web.login"))
+@page
+def databases(workspace: Workspace) -> ResponseReturnValue:
     with store().transaction() as db:
         items, _ = database_service.list_databases(db, workspace.id, limit=200, cursor=None)
         listed: list[dict[str, Any]] = [
@@ -74,10 +60,8 @@ def databases() -> ResponseReturnValue:
 
 
 @bp.get("/databases/<database_id>")
-def database(database_id: str) -> ResponseReturnValue:
-    workspace = _workspace()
-    if workspace is None:
-        return redirect(url_for("web.login"))
+@page
+def database(database_id: str, workspace: Workspace) -> ResponseReturnValue:
     with store().transaction() as db:
         try:
             found = database_out(get_database(db, workspace.id, database_id))

@@ -9,6 +9,8 @@ from autofill.errors import InvalidInput
 from autofill.prompts.budget import PromptTooLarge
 from autofill.prompts.prepare import Prepared, prepare, row_data
 from autofill.schemas.preview import PreviewMessage, PreviewOut, PreviewRequest
+from autofill.schemas.properties import AIConfigIn
+from autofill.services.ai_columns import PropertyIndex, resolve_ai_config
 from autofill.services.lookup import get_row
 from autofill.services.rows import checked_content, validated_values
 
@@ -31,6 +33,38 @@ def preview(
         content, ai_values = checked_content(body.row.content), {}
     try:
         prepared = prepare(prop.ai, row_data(prop.ai, names, values, content, ai_values))
+    except PromptTooLarge as exc:
+        raise InvalidInput.field("ai.max_input_tokens", str(exc)) from None
+    return preview_out(prepared)
+
+
+def preview_draft(
+    session: Session,
+    workspace_id: str,
+    database: Database,
+    config: AIConfigIn,
+    *,
+    row_id: str,
+    prop_id: str | None,
+    default_model: str,
+) -> PreviewOut:
+    """The prompt a column configured as ``config`` would send for a row, before it is saved:
+    the same resolution and preparation as a real fill. ``prop_id`` is the column being edited
+    (None for a new one), so it cannot read itself."""
+    ai = resolve_ai_config(
+        config,
+        prop_id or "prop_draft",
+        PropertyIndex(list(database.properties)),
+        default_model=default_model,
+        path="ai",
+    )
+    row = get_row(session, workspace_id, row_id)
+    if row.database_id != database.id:
+        raise InvalidInput.field("row_id", "the row belongs to another database")
+    names = {p.id: p.name for p in database.properties}
+    ai_values = {cell.property_id: cell.value for cell in row.cells}
+    try:
+        prepared = prepare(ai, row_data(ai, names, row.values, row.content, ai_values))
     except PromptTooLarge as exc:
         raise InvalidInput.field("ai.max_input_tokens", str(exc)) from None
     return preview_out(prepared)

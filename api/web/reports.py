@@ -1,0 +1,40 @@
+"""The eval reports page: the latest runs of the prompt regression suite, read from the records
+``autofill evals run`` writes into the data directory."""
+
+from __future__ import annotations
+
+from flask import render_template
+from flask.typing import ResponseReturnValue
+
+from api.endpoint import settings
+from api.web.blueprint import bp
+from api.web.session import page
+from autofill.db.models import Workspace
+from evals.reports import latest_runs, load_run, runs_dir
+
+
+@bp.get("/evals")
+@page
+def eval_runs(workspace: Workspace) -> ResponseReturnValue:
+    directory = runs_dir(settings().data_dir)
+    runs = latest_runs(directory)
+    latest = runs[0] if runs else None
+    return render_template(
+        "evals.html", workspace=workspace, runs=runs, report=latest, directory=directory
+    )
+
+
+@bp.get("/evals/<name>")
+@page
+def eval_run(name: str, workspace: Workspace) -> ResponseReturnValue:
+    directory = runs_dir(settings().data_dir)
+    report = load_run(directory, name)
+    if report is None:
+        return render_template("not_found.html", workspace=workspace), 404
+    return render_template(
+        "evals.html",
+        workspace=workspace,
+        runs=latest_runs(directory),
+        report=report,
+        directory=directory,
+    )
