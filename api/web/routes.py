@@ -67,6 +67,11 @@ def database(database_id: str, workspace: Workspace) -> ResponseReturnValue:
             found = database_out(get_database(db, workspace.id, database_id))
         except NotFound:
             return render_template("not_found.html", workspace=workspace), 404
+    # Answers from the LLM simulator must never pass for a model's: say so on the page.
+    simulated = any(p.ai is not None and p.ai.model.startswith("sim:") for p in found.properties)
     return render_template(
-        "database.html", workspace=workspace, database=found.model_dump(mode="json")
+        "database.html",
+        workspace=workspace,
+        database=found.model_dump(mode="json"),
+        simulated=simulated,
     )

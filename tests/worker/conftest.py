@@ -6,9 +6,7 @@ same database."""
 from __future__ import annotations
 
 import os
-import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,9 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
-import redis
 
 from api import create_app
 from autofill.config import Settings
@@ -27,47 +23,10 @@ from autofill.db.migrate import upgrade
 from autofill.db.session import Store
 from autofill.llm.simulator.server import Simulator
 from autofill.services.workspaces import create_workspace
-from tests.conftest import POSTGRES_ADMIN, Caller, unavailable
+from tests.conftest import Caller, unavailable
+from tests.topology import RedisServer, free_port, scratch_postgres
 
 AUTOFILL = str(Path(sys.executable).with_name("autofill"))
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@dataclass
-class RedisServer:
-    port: int
-    log: Path
-    process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""],
-            stdout=self.log.open("ab"),
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                redis.Redis(port=self.port, socket_connect_timeout=0.2).ping()
-                return
-            except redis.RedisError:
-                time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.kill()  # as a crash: nothing saved, the queue is gone
-            self.process.wait(10)
-            self.process = None
 
 
 @dataclass
@@ -124,17 +83,8 @@ class Topology:
 
 @pytest.fixture
 def pg_url() -> Iterator[str]:
-    name = f"autofill_topology_{secrets.token_hex(4)}"
-    try:
-        admin = psycopg.connect(POSTGRES_ADMIN, autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as exc:
-        unavailable("PostgreSQL", exc)
-    with admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    base = POSTGRES_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
-    yield f"{base}/{name}"
-    with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_postgres("autofill_topology") as url:
+        yield url
 
 
 @pytest.fixture
