@@ -251,6 +251,25 @@ def test_the_table_works_at_phone_width_and_by_keyboard(site: Site, watched: Wat
     expect(page.locator("#cell-dialog")).to_be_hidden()
     expect(cell_button).to_be_focused()
 
+    # A fill the provider refuses shows as an error, its message on hover and in the details;
+    # "Fill again" recovers it.
+    site.sim.configure(schedule=["400"])
+    site.call(
+        "POST",
+        f"/v1/databases/{database['id']}/rows",
+        json={"properties": {"Name": "Eve"}, "content": "Eve."},
+    )
+    eve = _cell(page, "Eve", summary)
+    expect(eve).to_have_attribute("data-status", "error")
+    assert "400" in (eve.get_by_role("button").get_attribute("title") or "")
+    eve.get_by_role("button").click()
+    details = page.locator("#cell-dialog")
+    expect(details.locator("#cell-state")).to_have_text("The fill failed.")
+    expect(details.locator("#cell-value")).to_contain_text("400")
+    details.get_by_role("button", name="Fill again").click()
+    expect(eve).to_have_attribute("data-status", "filled")
+    page.keyboard.press("Escape")
+
     page.get_by_role("link", name="Eval reports").click()
     expect(page.get_by_role("heading", name="Prompt eval reports")).to_be_visible()
     assert watched.problems == []
