@@ -36,7 +36,10 @@ KEEPALIVE_S = 15.0
 )
 def stream(ctx: Ctx, database_id: str, query: EventsQuery) -> Response:
     database = get_database(ctx.session, ctx.workspace_id, database_id)
-    after = query.after if query.after is not None else _last_event_id()
+    # A reconnecting EventSource repeats its URL (with `after`) and adds Last-Event-ID: the
+    # header is the later, better-informed position, so it wins.
+    resumed = _last_event_id()
+    after = resumed if resumed is not None else query.after
     if after is None:
         after = events.last_position(ctx.session, database.id)
     generator = _events(store(), database.id, after, query.timeout)

@@ -211,7 +211,10 @@ function reloadSoon() {
 }
 
 function listen() {
-  const source = new EventSource(`/v1/databases/${database.id}/events`);
+  // From the position the page was rendered at: changes made while the rows loaded are
+  // replayed, in order, so the table ends in the latest state.
+  const after = document.getElementById("table").dataset.eventsAfter;
+  const source = new EventSource(`/v1/databases/${database.id}/events?after=${after}`);
   source.addEventListener("open", () => { live.textContent = "Live: cells update as they fill."; });
   source.addEventListener("error", () => { live.textContent = "Reconnecting to live updates…"; });
   source.addEventListener("cell", (message) => {

@@ -12,8 +12,8 @@ class EventsQuery(StrictModel):
         default=None,
         ge=0,
         description=(
-            "Send events after this position (0: all retained). Default: the Last-Event-ID "
-            "header when resuming, else only changes from now on"
+            "Send events after this position (0: all retained); a Last-Event-ID header, "
+            "sent when a client resumes, takes precedence. Default: only changes from now on"
         ),
     )
     timeout: float | None = Field(

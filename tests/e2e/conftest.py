@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx2
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Error, Page, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Error, Page, expect, sync_playwright
 
 from autofill.db.migrate import upgrade
 from autofill.db.session import Store
@@ -157,6 +157,8 @@ def watched(browser: Browser, site: Site) -> Iterator[Watched]:
     context = browser.new_context(viewport={"width": 1280, "height": 860}, base_url=site.url)
     page = context.new_page()
     page.set_default_timeout(15_000)
+    # Cells fill through the real pipeline on a busy 2-core machine: allow for it.
+    expect.set_options(timeout=15_000)
     problems: list[str] = []
 
     def on_console(message: ConsoleMessage) -> None:

@@ -51,6 +51,8 @@ class SimState:
             self.accepted: deque[float] = deque()  # times of requests inside the rpm window
             self.cache = PrefixCache()
             self.sequence = 0
+            self.latency_total = 0.0  # seconds slept, over the requests that slept
+            self.latency_count = 0
 
     def admit(self, now: float) -> float | None:
         """None if the rpm limit lets this request in, else seconds until it would."""
@@ -99,7 +101,13 @@ def build_app(state: SimState) -> web.Application:
     async def stats(_: web.Request) -> web.Response:
         with state.lock:
             return web.json_response(
-                {"requests": len(state.records), "statuses": dict(state.statuses)}
+                {
+                    "requests": len(state.records),
+                    "statuses": dict(state.statuses),
+                    "mean_latency_s": (
+                        state.latency_total / state.latency_count if state.latency_count else 0.0
+                    ),
+                }
             )
 
     async def configure(request: web.Request) -> web.Response:
@@ -150,6 +158,10 @@ async def _handle(
     wait = state.admit(received)
     if wait is not None:
         return _finish(state, seq, _rate_limited(error, wait))
+    with state.lock:
+        # Benchmarks compare throughput with in-flight ÷ the latency actually served.
+        state.latency_total += latency
+        state.latency_count += 1
     await asyncio.sleep(latency)
 
     if fault == Fault.RATE_LIMIT:

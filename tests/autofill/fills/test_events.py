@@ -54,6 +54,10 @@ def test_the_stream_carries_every_change_of_a_bulk_run_and_resumes(
     assert filled["value"].startswith("[sim] Page") and filled["model"] == "sim:sim-1"
     # A new client starts from now.
     assert _read(fill_api, database["id"]) == []
+    # A browser's EventSource reconnects with its first URL (`after=0`) and Last-Event-ID:
+    # the header wins, so nothing already seen comes again.
+    again = _read(fill_api, database["id"], after=0, headers={"Last-Event-ID": str(last)})
+    assert [e["id"] for e in again] == [e["id"] for e in resumed]
 
 
 def test_the_stream_is_the_callers_own(fill_api: Caller, other_api: Caller) -> None:
