@@ -1,74 +1,25 @@
-"""Real services for the tests that run the whole topology (worker and browser tests): a
-PostgreSQL database of their own, a Redis server of their own, free loopback ports."""
+"""Real services for the tests that run the whole topology (worker and browser tests): the
+benchmarks' own helpers, with a missing server reported the tests' way (skip, or fail in CI)."""
 
 from __future__ import annotations
 
-import secrets
-import socket
-import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from pathlib import Path
 
 import psycopg
-import redis
 
+from bench.services import RedisServer, free_port
+from bench.services import scratch_postgres as _scratch_postgres
 from tests.conftest import POSTGRES_ADMIN, unavailable
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@dataclass
-class RedisServer:
-    port: int
-    log: Path
-    process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""],
-            stdout=self.log.open("ab"),
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                redis.Redis(port=self.port, socket_connect_timeout=0.2).ping()
-                return
-            except redis.RedisError:
-                time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.kill()  # as a crash: nothing saved, the queue is gone
-            self.process.wait(10)
-            self.process = None
+__all__ = ["RedisServer", "free_port", "scratch_postgres"]
 
 
 @contextmanager
 def scratch_postgres(prefix: str) -> Iterator[str]:
-    """A new database on the local server (SQLAlchemy URL), dropped afterwards."""
-    name = f"{prefix}_{secrets.token_hex(4)}"
     try:
-        admin = psycopg.connect(POSTGRES_ADMIN, autocommit=True, connect_timeout=5)
+        psycopg.connect(POSTGRES_ADMIN, connect_timeout=5).close()
     except psycopg.OperationalError as exc:
         unavailable("PostgreSQL", exc)
-    with admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    base = POSTGRES_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
-    try:
-        yield f"{base}/{name}"
-    finally:
-        with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with _scratch_postgres(prefix) as url:
+        yield url
