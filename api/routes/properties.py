@@ -90,4 +90,4 @@ def fill(ctx: Ctx, property_id: str, body: FillRequest) -> RunOut | Reply:
     if body.dry_run:
         estimate = runs.estimate(ctx.session, database, prop, body.scope)
         return Reply(FillEstimate(property_id=prop.id, scope=body.scope, **estimate.__dict__), 200)
-    return run_out(runs.start(ctx.session, database, prop, body.scope))
+    return run_out(ctx.session, runs.start(ctx.session, database, prop, body.scope))

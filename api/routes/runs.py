@@ -30,7 +30,7 @@ def _run(ctx: Ctx, run_id: str) -> FillRun:
     errors=(404,),
 )
 def show(ctx: Ctx, run_id: str) -> RunOut:
-    return run_out(_run(ctx, run_id))
+    return run_out(ctx.session, _run(ctx, run_id))
 
 
 @bp.delete("/<run_id>")
@@ -41,4 +41,4 @@ def show(ctx: Ctx, run_id: str) -> RunOut:
     errors=(404,),
 )
 def cancel(ctx: Ctx, run_id: str) -> RunOut:
-    return run_out(runs.cancel(ctx.session, _run(ctx, run_id)))
+    return run_out(ctx.session, runs.cancel(ctx.session, _run(ctx, run_id)))

@@ -235,6 +235,37 @@ class WorkspaceUsage(Base):
     cost_usd: Mapped[float] = mapped_column(Float, default=0.0)
 
 
+class FillLedger(Base):
+    """What one fill spent and how it ended, appended without touching a shared row.
+
+    Every fill used to add to its workspace's month row (and its run's row) in its own
+    transaction: a hundred fills in flight queued on those two row locks (bench/backfill.py
+    showed most worker threads waiting on them). Fills append here instead; readers add the
+    entries to the rows, and the sweeper folds entries into the rows now and then
+    (autofill.fills.ledger)."""
+
+    __tablename__ = "fill_ledger"
+    __table_args__ = (
+        Index("ix_fill_ledger_workspace_period", "workspace_id", "period"),
+        Index("ix_fill_ledger_run", "run_id"),
+    )
+
+    id: Mapped[int] = mapped_column(EventId, primary_key=True, autoincrement=True)
+    workspace_id: Mapped[str] = mapped_column(String(40))
+    period: Mapped[str] = mapped_column(String(7))
+    run_id: Mapped[str | None] = mapped_column(String(40), default=None)
+    fills: Mapped[int] = mapped_column(Integer, default=0)
+    fills_avoided: Mapped[int] = mapped_column(Integer, default=0)
+    model_calls: Mapped[int] = mapped_column(Integer, default=0)
+    tokens_in: Mapped[int] = mapped_column(BigInteger, default=0)
+    tokens_out: Mapped[int] = mapped_column(BigInteger, default=0)
+    cost_usd: Mapped[float] = mapped_column(Float, default=0.0)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    skipped: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class CellEvent(Base):
     """A change of an AI cell: the feed behind the events stream. Written by the same
     transaction as the change; pruned after a retention period.

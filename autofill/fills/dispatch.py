@@ -27,7 +27,7 @@ from autofill.config import Settings
 from autofill.db.models import FillJob, Property
 from autofill.db.session import Store
 from autofill.db.types import utcnow
-from autofill.fills import events
+from autofill.fills import events, ledger
 from autofill.fills.blocking import upstream_ai
 from autofill.fills.states import JobState
 
@@ -147,6 +147,8 @@ def sweep(store: Store, settings: Settings) -> Swept:
         )
     with store.transaction() as session:
         pruned = events.prune(session, timedelta(seconds=settings.event_retention_s))
+    with store.transaction() as session:
+        ledger.fold(session)
     swept = Swept(expired, lost, unblocked, unparked, pruned)
     if expired or lost or unparked:
         log.warning("sweep", **swept.__dict__)

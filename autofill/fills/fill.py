@@ -170,9 +170,7 @@ def _record(
     row = session.get(Row, row_id, with_for_update=True)
     job = session.get(FillJob, (row_id, property_id), with_for_update=True)
     spend = _spend(result)
-    usage.record(session, claim.workspace_id, spend)
-    if claim.run_id is not None:
-        runs.add_spend(session, claim.run_id, spend)
+    usage.record(session, claim.workspace_id, spend, run_id=claim.run_id)
     if job is None or job.generation != generation:
         return Outcome.SUPERSEDED
     prop = session.get(Property, property_id)
@@ -251,7 +249,7 @@ def _finish(session: Session, job: FillJob, outcome: Outcome) -> None:
     )
     session.expunge(job)
     if job.run_id is not None:
-        runs.count(session, job.run_id, outcome.value)
+        runs.count(session, job.workspace_id, job.run_id, outcome.value)
     outbox.unblock_row(session, job.row_id)
 
 

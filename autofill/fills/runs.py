@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import delete, select, update
@@ -11,9 +12,9 @@ from sqlalchemy.orm import Session
 from autofill.db.models import Cell, Database, FillJob, FillRun, Property, Row
 from autofill.db.types import utcnow
 from autofill.errors import InvalidInput
-from autofill.fills import outbox
+from autofill.fills import ledger, outbox
+from autofill.fills.ledger import Settled, Spend
 from autofill.fills.states import JobState, Reason
-from autofill.fills.usage import Spend
 from autofill.ids import new_id
 from autofill.llm.errors import ProviderError
 from autofill.prompts.budget import PromptTooLarge
@@ -143,8 +144,8 @@ def start(session: Session, database: Database, prop: Property, scope: Scope) ->
 def cancel(session: Session, run: FillRun) -> FillRun:
     """Fills not yet started are dropped and their cells go back to what they were
     (stale when they hold a value); fills under way finish."""
-    if run.state != RunState.RUNNING.value:
-        return run
+    if view(session, run).state != RunState.RUNNING:
+        return run  # ended already (its last cells may not be folded into the row yet)
     dropped = session.execute(
         select(FillJob.row_id, FillJob.property_id).where(
             FillJob.run_id == run.id,
@@ -177,36 +178,37 @@ def cancel(session: Session, run: FillRun) -> FillRun:
 
 
 _COUNTERS = {
-    "filled": "done",
-    "failed": "failed",
-    "unchanged": "skipped",
-    "overridden": "skipped",
-    "gone": "skipped",
+    "filled": Settled(done=1),
+    "failed": Settled(failed=1),
+    "unchanged": Settled(skipped=1),
+    "overridden": Settled(skipped=1),
+    "gone": Settled(skipped=1),
 }
 
 
-def count(session: Session, run_id: str, outcome: str) -> None:
-    """One cell of the run is settled; the run is done when every cell is."""
-    column = _COUNTERS.get(outcome)
-    if column is None:
-        return
-    run = session.get(FillRun, run_id, with_for_update=True)
-    if run is None:
-        return
-    setattr(run, column, getattr(run, column) + 1)
-    if run.state == RunState.RUNNING.value and run.done + run.failed + run.skipped >= run.total:
-        run.state = RunState.DONE.value
-        run.finished_at = utcnow()
+def count(session: Session, workspace_id: str, run_id: str, outcome: str) -> None:
+    """One cell of the run is settled: appended to the ledger, not added to the run's row, so
+    the fills of a bulk run do not queue on that row's lock."""
+    settled = _COUNTERS.get(outcome)
+    if settled is not None:
+        ledger.append(session, workspace_id, run_id=run_id, settled=settled)
 
 
-def add_spend(session: Session, run_id: str, spend: Spend) -> None:
-    session.execute(
-        update(FillRun)
-        .where(FillRun.id == run_id)
-        .values(
-            model_calls=FillRun.model_calls + spend.model_calls,
-            tokens_in=FillRun.tokens_in + spend.tokens_in,
-            tokens_out=FillRun.tokens_out + spend.tokens_out,
-            cost_usd=FillRun.cost_usd + spend.cost_usd,
-        )
-    )
+@dataclass(frozen=True)
+class RunView:
+    """A run as readers see it: its row plus its ledger entries not yet folded."""
+
+    run: FillRun
+    state: RunState
+    spend: Spend
+    settled: Settled
+    finished_at: datetime | None
+
+
+def view(session: Session, run: FillRun) -> RunView:
+    totals = ledger.run_totals(session, run)
+    state, finished_at = RunState(run.state), run.finished_at
+    settled = totals.settled
+    if state == RunState.RUNNING and settled.done + settled.failed + settled.skipped >= run.total:
+        state, finished_at = RunState.DONE, totals.last_at or utcnow()
+    return RunView(run, state, totals.spend, settled, finished_at)

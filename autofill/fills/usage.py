@@ -2,13 +2,12 @@
 
 A fill reserves what its call may cost at most (prompt tokens plus the answer allowance) while
 it runs; the budget check counts spent + reserved, so concurrent fills cannot overshoot it
-together. The check and the reservation happen under a lock on the month's usage row.
+together. The check and the reservation happen under a lock on the month's usage row, taken
+only when the workspace has a budget. Spending is appended to the fill ledger (no shared row
+to wait on); what was spent is the month's row plus the ledger's entries not yet folded in.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -16,14 +15,21 @@ from sqlalchemy.orm import Session
 
 from autofill.db.models import Cell, FillJob, Workspace, WorkspaceUsage
 from autofill.db.types import utcnow
+from autofill.fills import ledger
+from autofill.fills.ledger import Spend, period_of
 from autofill.fills.states import JobState
 from autofill.schemas.properties import CellStatus
 
 BUDGET_EXHAUSTED = "budget_exhausted"
-
-
-def period_of(moment: datetime) -> str:
-    return moment.strftime("%Y-%m")
+__all__ = [
+    "BUDGET_EXHAUSTED",
+    "Spend",
+    "budget_refusal",
+    "period_of",
+    "record",
+    "resume_parked",
+    "this_month",
+]
 
 
 def _ensure_row(session: Session, workspace_id: str, period: str) -> None:
@@ -44,44 +50,26 @@ def _ensure_row(session: Session, workspace_id: str, period: str) -> None:
     )
 
 
-@dataclass(frozen=True)
-class Spend:
-    fills: int = 0
-    fills_avoided: int = 0
-    model_calls: int = 0
-    tokens_in: int = 0
-    tokens_out: int = 0
-    cost_usd: float = 0.0
-
-
-def record(session: Session, workspace_id: str, spend: Spend) -> None:
-    period = period_of(utcnow())
-    _ensure_row(session, workspace_id, period)
-    session.execute(
-        update(WorkspaceUsage)
-        .where(WorkspaceUsage.workspace_id == workspace_id, WorkspaceUsage.period == period)
-        .values(
-            fills=WorkspaceUsage.fills + spend.fills,
-            fills_avoided=WorkspaceUsage.fills_avoided + spend.fills_avoided,
-            model_calls=WorkspaceUsage.model_calls + spend.model_calls,
-            tokens_in=WorkspaceUsage.tokens_in + spend.tokens_in,
-            tokens_out=WorkspaceUsage.tokens_out + spend.tokens_out,
-            cost_usd=WorkspaceUsage.cost_usd + spend.cost_usd,
-        )
-    )
+def record(session: Session, workspace_id: str, spend: Spend, run_id: str | None = None) -> None:
+    ledger.append(session, workspace_id, run_id=run_id, spend=spend)
 
 
 def this_month(session: Session, workspace_id: str) -> Spend:
-    found = session.get(WorkspaceUsage, (workspace_id, period_of(utcnow())))
-    if found is None:
-        return Spend()
+    period = period_of(utcnow())
+    found = session.get(WorkspaceUsage, (workspace_id, period))
+    return _plus(found, ledger.unfolded_spend(session, workspace_id, period))
+
+
+def _plus(row: WorkspaceUsage | None, extra: Spend) -> Spend:
+    if row is None:
+        return extra
     return Spend(
-        found.fills,
-        found.fills_avoided,
-        found.model_calls,
-        found.tokens_in,
-        found.tokens_out,
-        found.cost_usd,
+        fills=row.fills + extra.fills,
+        fills_avoided=row.fills_avoided + extra.fills_avoided,
+        model_calls=row.model_calls + extra.model_calls,
+        tokens_in=row.tokens_in + extra.tokens_in,
+        tokens_out=row.tokens_out + extra.tokens_out,
+        cost_usd=row.cost_usd + extra.cost_usd,
     )
 
 
@@ -94,11 +82,12 @@ def budget_refusal(
     now = utcnow()
     period = period_of(now)
     _ensure_row(session, workspace.id, period)
-    spent = session.scalars(
+    row = session.scalars(
         select(WorkspaceUsage)
         .where(WorkspaceUsage.workspace_id == workspace.id, WorkspaceUsage.period == period)
         .with_for_update()
     ).one()
+    spent = _plus(row, ledger.unfolded_spend(session, workspace.id, period))
     reserved_tokens, reserved_usd = session.execute(
         select(
             func.coalesce(func.sum(FillJob.reserved_tokens), 0),

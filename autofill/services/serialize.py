@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from sqlalchemy.orm import Session
+
 from autofill.db.models import Cell, Database, FillRun, Property, Row
-from autofill.fills.runs import RunState, Scope
+from autofill.fills import runs
+from autofill.fills.runs import Scope
 from autofill.schemas.fills import RunOut
 from autofill.schemas.properties import CONTENT_INPUT, CellStatus, OutputSpec, PropertyType
 from autofill.schemas.views import (
@@ -114,21 +117,23 @@ def row_out(row: Row, database: Database) -> RowOut:
     )
 
 
-def run_out(run: FillRun) -> RunOut:
+def run_out(session: Session, run: FillRun) -> RunOut:
+    seen = runs.view(session, run)
+    settled = seen.settled
     return RunOut(
         id=run.id,
         property_id=run.property_id,
         scope=Scope(run.scope),
-        state=RunState(run.state),
+        state=seen.state,
         total=run.total,
-        done=run.done,
-        failed=run.failed,
-        skipped=run.skipped,
-        remaining=max(run.total - run.done - run.failed - run.skipped, 0),
-        model_calls=run.model_calls,
-        tokens_in=run.tokens_in,
-        tokens_out=run.tokens_out,
-        cost_usd=round(run.cost_usd, 8),
+        done=settled.done,
+        failed=settled.failed,
+        skipped=settled.skipped,
+        remaining=max(run.total - settled.done - settled.failed - settled.skipped, 0),
+        model_calls=seen.spend.model_calls,
+        tokens_in=seen.spend.tokens_in,
+        tokens_out=seen.spend.tokens_out,
+        cost_usd=round(seen.spend.cost_usd, 8),
         created_at=run.created_at,
-        finished_at=run.finished_at,
+        finished_at=seen.finished_at,
     )

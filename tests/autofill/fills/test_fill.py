@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from autofill.db.models import FillJob, WorkspaceUsage
+from autofill.db.models import FillJob
 from autofill.fills.fill import Outcome
 from autofill.llm.simulator.server import Simulator
 from tests.autofill.fills.conftest import Pipeline
@@ -140,9 +140,8 @@ def test_same_inputs_and_prompt_as_the_value_means_no_model_call(
     assert pipeline.drain() == [Outcome.UNCHANGED]
     assert len(sim.requests) == calls
     assert _cell(fill_api, row["id"])["status"] == "filled"
-    with store.transaction() as session:
-        usage = session.scalars(select(WorkspaceUsage)).one()
-        assert (usage.fills, usage.fills_avoided) == (1, 1)
+    spent = fill_api.get("/v1/workspace").get_json()["usage"]
+    assert (spent["fills"], spent["fills_avoided"]) == (1, 1)
 
 
 def test_an_overridden_cell_is_never_written(

@@ -1,0 +1,151 @@
+"""The distributed topology for benchmarks, all on loopback: a PostgreSQL database and a Redis
+server of the run's own, the LLM simulator as its own process, `autofill dispatcher` and
+`autofill worker` processes. CPU time and resident memory are read from /proc for each process
+(threads included), so a figure can say what our processes cost per fill."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx2
+
+from autofill.db.migrate import upgrade
+from autofill.db.session import Store
+from autofill.services.workspaces import create_workspace
+from bench.services import RedisServer, free_port, scratch_postgres
+
+AUTOFILL = str(Path(sys.executable).with_name("autofill"))
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and all its threads so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def machine_cpu_seconds() -> float:
+    """All CPU time spent on the machine (every process, PostgreSQL and Redis included)."""
+    parts = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    idle = int(parts[3]) + int(parts[4])
+    return (sum(int(p) for p in parts[:8]) - idle) / CLOCK_TICKS
+
+
+@dataclass
+class Topology:
+    database_url: str
+    sim_url: str
+    env: dict[str, str]
+    logs: Path
+    store: Store
+    workspace_id: str
+    token: str
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    def spawn(self, name: str, *args: str) -> subprocess.Popen[bytes]:
+        process = subprocess.Popen(
+            [AUTOFILL, *args],
+            env=self.env,
+            stdout=(self.logs / f"{name}.log").open("ab"),
+            stderr=subprocess.STDOUT,
+        )
+        self.processes[name] = process
+        return process
+
+    def ours(self) -> dict[str, int]:
+        """Our processes (not the simulator, PostgreSQL or Redis): name → pid."""
+        return {n: p.pid for n, p in self.processes.items() if n != "sim" and p.poll() is None}
+
+    def cpu(self) -> dict[str, float]:
+        return {name: cpu_seconds(pid) for name, pid in self.ours().items()}
+
+    def sim_stats(self) -> dict[str, Any]:
+        base = self.sim_url.removesuffix("/v1")
+        return httpx2.get(f"{base}/_sim/stats", timeout=10).json()  # type: ignore[no-any-return]
+
+    def sim_configure(self, **changes: Any) -> None:
+        base = self.sim_url.removesuffix("/v1")
+        httpx2.post(f"{base}/_sim/config", json=changes, timeout=10).raise_for_status()
+
+    def sim_reset(self) -> None:
+        base = self.sim_url.removesuffix("/v1")
+        httpx2.post(f"{base}/_sim/reset", timeout=10).raise_for_status()
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in self.processes.values():
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(5)
+
+
+def _wait_for_sim(url: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError("the LLM simulator exited")
+        try:
+            httpx2.get(f"{url.removesuffix('/v1')}/_sim/stats", timeout=1)
+            return
+        except httpx2.HTTPError:
+            time.sleep(0.1)
+    raise RuntimeError("the LLM simulator did not start")
+
+
+@contextmanager
+def topology(
+    *, sim_args: list[str], env: dict[str, str] | None = None, keep_logs: bool = False
+) -> Iterator[Topology]:
+    """Services up, migrated, one workspace; the caller spawns workers and dispatchers."""
+    with ExitStack() as stack:
+        logs = Path(tempfile.mkdtemp(prefix="autofill-bench-"))
+        database_url = stack.enter_context(scratch_postgres("autofill_bench"))
+        redis_server = RedisServer(free_port(), logs / "redis.log")
+        redis_server.start()
+        stack.callback(redis_server.stop)
+        sim_port = free_port()
+        sim_url = f"http://127.0.0.1:{sim_port}/v1"
+        store = Store(database_url)
+        stack.callback(store.dispose)
+        upgrade(store)
+        with store.transaction() as session:
+            workspace, token = create_workspace(session, "Benchmarks")
+        full_env = {
+            **os.environ,
+            "AUTOFILL_DATABASE_URL": database_url,
+            "AUTOFILL_REDIS_URL": redis_server.url,
+            "AUTOFILL_SIM_URL": sim_url,
+            "AUTOFILL_DATA_DIR": str(logs),
+            "AUTOFILL_DEBOUNCE_S": "0",
+            **(env or {}),
+        }
+        topo = Topology(database_url, sim_url, full_env, logs, store, workspace.id, token)
+        stack.callback(topo.stop)
+        sim = topo.spawn("sim", "llm-sim", "--port", str(sim_port), *sim_args)
+        _wait_for_sim(sim_url, sim)
+        yield topo
+        if not keep_logs:
+            for log in logs.glob("*"):
+                log.unlink()
+            logs.rmdir()
