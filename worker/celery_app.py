@@ -16,8 +16,10 @@
 from __future__ import annotations
 
 from celery import Celery
+from celery.signals import worker_init
 
 from autofill.config import Settings, get_settings
+from autofill.fills.fill import warm_up
 
 
 def visibility_timeout_s(settings: Settings) -> int:
@@ -47,3 +49,8 @@ def make_celery(settings: Settings) -> Celery:
 
 
 app = make_celery(get_settings())
+
+
+@worker_init.connect
+def _warm_up(**_: object) -> None:
+    warm_up()

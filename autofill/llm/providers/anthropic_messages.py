@@ -56,8 +56,15 @@ class AnthropicProvider:
                 }
             ]
             arguments["tool_choice"] = {"type": "tool", "name": TOOL}
+        # As for OpenAI (providers/openai_chat.py): the bulk goes as extra_body, byte for byte
+        # the same on the wire, without the SDK's per-call walk over it.
+        bulk = {
+            key: arguments.pop(key) for key in ("messages", "system", "tools") if key in arguments
+        }
         with sdk_errors(anthropic, self.name, timeout):
-            raw = self.client.messages.with_raw_response.create(**arguments)
+            raw = self.client.messages.with_raw_response.create(
+                **arguments, messages=[], extra_body=bulk
+            )
             headers = {k.lower(): v for k, v in raw.headers.items()}
             reply = cast(Message, raw.parse())
 

@@ -162,6 +162,6 @@ def test_control_endpoints(sim: Simulator) -> None:
     post(sim.base_url + "/_sim/config", {"schedule": ["500"]})
     assert chat(sim)[0] == 500
     stats = json.loads(urllib.request.urlopen(sim.base_url + "/_sim/stats").read())
-    assert stats == {"requests": 1, "statuses": {"500": 1}}
+    assert stats == {"requests": 1, "statuses": {"500": 1}, "mean_latency_s": 0.0}
     post(sim.base_url + "/_sim/reset", {})
     assert json.loads(urllib.request.urlopen(sim.base_url + "/_sim/requests").read()) == []
