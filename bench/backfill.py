@@ -5,6 +5,7 @@ the dispatcher, Redis and Celery worker processes, against the simulator with a 
     .venv/bin/python -m bench.backfill --in-flight 100            # 10,000 rows × 2 columns
     .venv/bin/python -m bench.backfill --in-flight 50 --rows 5000
     .venv/bin/python -m bench.backfill --in-flight 100 --profile  # py-spy of one worker
+    .venv/bin/python -m bench.backfill --rpm 1200 --rows 2400 --columns 1   # rate-limited
 
 The limit is in-flight calls ÷ the latency the simulator actually served (measured in the same
 run): a pipeline adding nothing would fill that many cells per second. The figure is the
@@ -12,10 +13,16 @@ steady-state rate (10 % → 90 % of the cells) as a share of it; the whole run's
 beside it. CPU per fill counts our processes (workers, dispatcher), then the whole machine
 (PostgreSQL, Redis and the simulator included). Worker memory is read at 10 % of the run and at
 its end: it must not grow with the run's size.
+
+With ``--rpm N`` the simulator refuses (429) more than N requests in any minute, and the
+workers are told the same limit (``AUTOFILL_RATE_LIMITS``, as N/60 a second, so no minute holds
+more than N): the figure is the sustained call rate as a share of N, and no 429 may reach a
+cell as an error.
 """
 
 from __future__ import annotations
 
+import json
 import statistics
 import subprocess
 import sys
@@ -82,11 +89,11 @@ def load_rows(topo: Topology, rows: int) -> str:
     return database_id
 
 
-def add_columns(topo: Topology, database_id: str) -> list[str]:
+def add_columns(topo: Topology, database_id: str, columns: int) -> list[str]:
     ids = []
     with topo.store.transaction() as session:
         database = get_database(session, topo.workspace_id, database_id, for_update=True)
-        for spec in COLUMNS:
+        for spec in COLUMNS[:columns]:
             prop = property_service.add_property(
                 session, database, PropertyCreate.model_validate(spec), default_model="sim:sim-1"
             )
@@ -131,10 +138,21 @@ def profile(pid: int, seconds: int, out: Path) -> list[tuple[str, float]]:
 
 
 def one_run(
-    rows: int, in_flight: int, workers: int, latency_ms: float, jitter: float, do_profile: bool
+    rows: int,
+    in_flight: int,
+    workers: int,
+    latency_ms: float,
+    jitter: float,
+    do_profile: bool,
+    columns: int = 2,
+    rpm: int | None = None,
 ) -> dict[str, Any]:
     sim_args = ["--latency-ms", str(latency_ms), "--jitter", str(jitter)]
-    with topology(sim_args=sim_args) as topo:
+    env = {}
+    if rpm is not None:
+        sim_args += ["--rpm", str(rpm)]
+        env["AUTOFILL_RATE_LIMITS"] = json.dumps({"sim": {"requests": f"{rpm / 60:g}/second"}})
+    with topology(sim_args=sim_args, env=env) as topo:
         database_id = load_rows(topo, rows)
         names = [f"worker{i}" for i in range(workers)]
         for name in names:
@@ -143,12 +161,12 @@ def one_run(
             )
         topo.spawn("dispatcher", "dispatcher")
         wait_ready(topo, names)
-        total = rows * len(COLUMNS)
+        total = rows * columns
         sim_pid = topo.processes["sim"].pid
         cpu_before, machine_before = topo.cpu(), machine_cpu_seconds()
         sim_before = cpu_seconds(sim_pid)
         started = time.monotonic()
-        property_ids = add_columns(topo, database_id)
+        property_ids = add_columns(topo, database_id, columns)
         marks: dict[str, float] = {}
         rss_early: list[float] = []
         profiled: list[tuple[str, float]] = []
@@ -180,6 +198,8 @@ def one_run(
             "fills": total,
             "errors": counts["error"],
             "model_calls": sim["requests"],
+            "refused_429": sim["statuses"].get("429", 0),
+            "steady_calls_per_minute": round(60 * steady, 1),
             "seconds": round(marks["end"], 1),
             "overall_fills_per_s": round(total / marks["end"], 1),
             "steady_fills_per_s": round(steady, 1),
@@ -203,29 +223,61 @@ def one_run(
 
 @click.command()
 @click.option("--rows", default=10_000, show_default=True)
+@click.option("--columns", default=2, show_default=True, type=click.IntRange(1, len(COLUMNS)))
 @click.option("--in-flight", default=100, show_default=True)
 @click.option("--workers", default=2, show_default=True, help="worker processes")
 @click.option("--latency-ms", default=1000.0, show_default=True)
 @click.option("--jitter", default=0.3, show_default=True, help="log-normal sigma")
+@click.option("--rpm", type=click.IntRange(1), default=None, help="rate limit (requests/min)")
 @click.option("--runs", default=1, show_default=True, help="median of this many runs")
 @click.option("--profile", "do_profile", is_flag=True, help="py-spy one worker at 10 %")
 def main(
     rows: int,
+    columns: int,
     in_flight: int,
     workers: int,
     latency_ms: float,
     jitter: float,
+    rpm: int | None,
     runs: int,
     do_profile: bool,
 ) -> None:
     results = []
     for n in range(runs):
-        result = one_run(rows, in_flight, workers, latency_ms, jitter, do_profile and n == 0)
-        click.echo(result)
+        result = one_run(
+            rows, in_flight, workers, latency_ms, jitter, do_profile and n == 0, columns, rpm
+        )
+        click.echo(json.dumps(result))
         results.append(result)
-    median = sorted(results, key=lambda r: r["share_of_limit"])[len(results) // 2]
+    command = (
+        f"python -m bench.backfill --rows {rows} --columns {columns} --in-flight {in_flight} "
+        f"--latency-ms {latency_ms:g} --runs {runs}" + (f" --rpm {rpm}" if rpm else "")
+    )
+    settings = {
+        "rows": rows,
+        "columns": columns,
+        "in_flight": in_flight,
+        "workers": workers,
+        "latency_ms": latency_ms,
+        "jitter": jitter,
+        "runs": runs,
+    }
+    if rpm is not None:
+        share = [r["steady_calls_per_minute"] / rpm for r in results]
+        median = results[share.index(statistics.median_low(share))]
+        errors = sum(r["errors"] for r in results)
+        record(
+            "rate_limited_backfill",
+            median["steady_calls_per_minute"],
+            "calls/min",
+            target=f"within 5% of {rpm}/min, no 429 in a cell",
+            met=abs(median["steady_calls_per_minute"] / rpm - 1) <= 0.05 and errors == 0,
+            command=command,
+            details={**median, **settings, "rpm": rpm, "shares_of_rpm": share},
+        )
+        return
     shares = [r["share_of_limit"] for r in results]
-    command = f"python -m bench.backfill --rows {rows} --in-flight {in_flight} --runs {runs}"
+    median = results[shares.index(statistics.median_low(shares))]
     target = ">= 90% of the limit" if in_flight == 100 else None
     record(
         f"backfill_{in_flight}_in_flight",
@@ -234,17 +286,7 @@ def main(
         target=target,
         met=(median["share_of_limit"] >= 0.9) if target else None,
         command=command,
-        details={
-            **median,
-            "rows": rows,
-            "in_flight": in_flight,
-            "workers": workers,
-            "latency_ms": latency_ms,
-            "jitter": jitter,
-            "runs": runs,
-            "shares_of_limit": shares,
-            "median_share": statistics.median(shares),
-        },
+        details={**median, **settings, "shares_of_limit": shares},
     )
     record(
         f"backfill_{in_flight}_in_flight_cpu_per_fill",
@@ -253,7 +295,22 @@ def main(
         target=None,
         met=None,
         command=command,
-        details={"machine_wide": median["cpu_ms_per_fill_machine"]},
+        details={
+            "machine_wide": median["cpu_ms_per_fill_machine"],
+            "simulator": median["cpu_ms_per_fill_simulator"],
+            "by_process": median["cpu_ms_per_fill_by_process"],
+            "profile_self_pct": median["profile_self_pct"],
+        },
+    )
+    early, end = median["worker_rss_mib_at_10pct"], median["worker_rss_mib_at_end"]
+    record(
+        "worker_memory_growth",
+        round(max(e - s for s, e in zip(early, end, strict=True)), 1),
+        "MiB",
+        target="no growth with the run's size (< 5% between 10% and 100% of the run)",
+        met=all(e <= s * 1.05 for s, e in zip(early, end, strict=True)),
+        command=command,
+        details={"rss_mib_at_10pct": early, "rss_mib_at_end": end, "rows": rows},
     )
 
 
