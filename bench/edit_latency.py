@@ -1,0 +1,168 @@
+"""Edit-to-fill latency: from a PATCH returning to its cell being filled, as a client sees it
+through the events stream, at 1, 10 and 100 edits a second.
+
+    .venv/bin/python -m bench.edit_latency            # about 3 minutes
+
+The whole topology runs on loopback: `autofill serve` (gunicorn) on PostgreSQL, a dispatcher,
+a worker, Redis, and the simulator answering at once; no debounce (AUTOFILL_DEBOUNCE_S=0), the
+dispatcher at its default interval. Each edit rewrites a different row's page with a marker; the
+stream's first `filled` event whose value carries that marker ends the measurement of that edit.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import click
+import httpx2
+
+from bench.backfill import wait_ready
+from bench.results import record
+from bench.services import free_port
+from bench.topology import Topology, topology
+
+RATES = [(1, 30), (10, 20), (100, 10)]  # edits per second, seconds
+
+
+def _wait_http(url: str) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx2.get(f"{url}/readyz", timeout=1).status_code == 200:
+                return
+        except httpx2.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError("the API did not become ready")
+
+
+class Listener(threading.Thread):
+    """Reads the events stream; remembers when each marker was first seen filled."""
+
+    def __init__(self, url: str, token: str, database_id: str) -> None:
+        super().__init__(daemon=True)
+        self.url, self.token, self.database_id = url, token, database_id
+        self.seen: dict[str, float] = {}
+        self.ready = threading.Event()
+        self.stop = False
+
+    def run(self) -> None:
+        headers = {"Authorization": f"Bearer {self.token}"}
+        path = f"{self.url}/v1/databases/{self.database_id}/events"
+        with (
+            httpx2.Client(timeout=None) as client,
+            client.stream("GET", path, headers=headers) as response,
+        ):
+            self.ready.set()
+            for line in response.iter_lines():
+                if self.stop:
+                    return
+                if not line.startswith("data: "):
+                    continue
+                event = json.loads(line[6:])
+                value = event.get("value")
+                if event.get("status") == "filled" and "edit-" in str(value):
+                    marker = str(value).split("edit-", 1)[1].split(" ", 1)[0]
+                    self.seen.setdefault(marker, time.monotonic())
+
+
+def measure(topo: Topology, url: str) -> dict[int, dict[str, Any]]:
+    api = httpx2.Client(base_url=url, headers={"Authorization": f"Bearer {topo.token}"}, timeout=30)
+    database = api.post(
+        "/v1/databases",
+        json={
+            "name": "Latency",
+            "properties": [
+                {"name": "Name", "type": "title"},
+                {"name": "Summary", "type": "ai", "ai": {"task": "summary", "model": "sim:sim-1"}},
+            ],
+        },
+    ).json()
+    total = sum(rate * seconds for rate, seconds in RATES)
+    rows = [
+        api.post(
+            f"/v1/databases/{database['id']}/rows",
+            json={"properties": {"Name": f"Row {n}"}, "content": f"Row {n} is new."},
+        ).json()["id"]
+        for n in range(total)
+    ]
+    listener = Listener(url, topo.token, database["id"])
+    listener.start()
+    listener.ready.wait(10)
+    time.sleep(5)  # the rows' first fills settle
+    results: dict[int, dict[str, Any]] = {}
+    returned: dict[str, float] = {}
+    lock = threading.Lock()
+    cursor = 0
+
+    def edit(row_id: str, marker: str, at: float) -> None:
+        time.sleep(max(0.0, at - time.monotonic()))
+        with httpx2.Client(
+            base_url=url, headers={"Authorization": f"Bearer {topo.token}"}, timeout=30
+        ) as client:
+            response = client.patch(
+                f"/v1/rows/{row_id}", json={"content": f"Update edit-{marker} arrived."}
+            )
+        response.raise_for_status()
+        with lock:
+            returned[marker] = time.monotonic()
+
+    for rate, seconds in RATES:
+        count = rate * seconds
+        start = time.monotonic() + 0.5
+        markers = [f"{rate}x{n}" for n in range(count)]
+        with ThreadPoolExecutor(max_workers=min(32, count)) as pool:
+            for n, marker in enumerate(markers):
+                pool.submit(edit, rows[cursor + n], marker, start + n / rate)
+        cursor += count
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not all(m in listener.seen for m in markers):
+            time.sleep(0.1)
+        latencies = sorted(
+            1000 * (listener.seen[m] - returned[m]) for m in markers if m in listener.seen
+        )
+        cuts = statistics.quantiles(latencies, n=100, method="inclusive")
+        results[rate] = {
+            "edits": count,
+            "observed": len(latencies),
+            "p50_ms": round(cuts[49], 1),
+            "p95_ms": round(cuts[94], 1),
+            "p99_ms": round(cuts[98], 1),
+            "max_ms": round(latencies[-1], 1),
+        }
+        click.echo(f"{rate:>3} edits/s: {results[rate]}")
+    listener.stop = True
+    return results
+
+
+@click.command()
+def main() -> None:
+    env = {"AUTOFILL_DEBOUNCE_S": "0"}
+    with topology(sim_args=["--latency-ms", "0"], env=env) as topo:
+        port = free_port()
+        topo.spawn("serve", "serve", "--port", str(port), "--workers", "2", "--threads", "16")
+        topo.spawn("worker0", "worker", "--concurrency", "50", "-n", "worker0@bench")
+        topo.spawn("dispatcher", "dispatcher")
+        url = f"http://127.0.0.1:{port}"
+        _wait_http(url)
+        wait_ready(topo, ["worker0"])
+        results = measure(topo, url)
+    for rate, figures in results.items():
+        record(
+            f"edit_to_fill_latency_{rate}_per_s",
+            figures["p50_ms"],
+            "ms (p50)",
+            target=None,
+            met=None,
+            command="python -m bench.edit_latency",
+            details=figures,
+        )
+
+
+if __name__ == "__main__":
+    main()
