@@ -20,7 +20,9 @@ from typing import Any
 
 import click
 import httpx2
+from sqlalchemy import func, select
 
+from autofill.db.models import Cell
 from bench.backfill import wait_ready
 from bench.results import record
 from bench.services import free_port
@@ -94,7 +96,16 @@ def measure(topo: Topology, url: str) -> dict[int, dict[str, Any]]:
     listener = Listener(url, topo.token, database["id"])
     listener.start()
     listener.ready.wait(10)
-    time.sleep(5)  # the rows' first fills settle
+    # The rows' first fills must be over, or the first edits would queue behind them.
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        with topo.store.transaction() as session:
+            pending = session.scalar(
+                select(func.count()).select_from(Cell).where(Cell.status != "filled")
+            )
+        if not pending:
+            break
+        time.sleep(0.5)
     results: dict[int, dict[str, Any]] = {}
     returned: dict[str, float] = {}
     lock = threading.Lock()
