@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, fields
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -69,21 +70,25 @@ def append(
     )
 
 
+def _typed(name: str, value: Any) -> Any:
+    """Sums come back as numbers of any kind: cost is a float, every other counter an int."""
+    return float(value) if name == "cost_usd" else int(value)
+
+
+def plus(row: Any, extra: Spend) -> Spend:
+    """A row holding the spend counters (the month's usage) plus what is not folded in yet."""
+    if row is None:
+        return extra
+    return Spend(**{n: getattr(row, n) + getattr(extra, n) for n in _SPEND})
+
+
 def unfolded_spend(session: Session, workspace_id: str, period: str) -> Spend:
     sums = session.execute(
         select(*(func.coalesce(func.sum(getattr(FillLedger, n)), 0) for n in _SPEND)).where(
             FillLedger.workspace_id == workspace_id, FillLedger.period == period
         )
     ).one()
-    found = dict(zip(_SPEND, sums, strict=True))
-    return Spend(
-        fills=int(found["fills"]),
-        fills_avoided=int(found["fills_avoided"]),
-        model_calls=int(found["model_calls"]),
-        tokens_in=int(found["tokens_in"]),
-        tokens_out=int(found["tokens_out"]),
-        cost_usd=float(found["cost_usd"]),
-    )
+    return Spend(**{n: _typed(n, v) for n, v in zip(_SPEND, sums, strict=True)})
 
 
 @dataclass(frozen=True)
@@ -102,18 +107,9 @@ def run_totals(session: Session, run: FillRun) -> RunTotals:
             func.max(FillLedger.created_at),
         ).where(FillLedger.run_id == run.id)
     ).one()
-    extra = dict(zip(names, found[:-1], strict=True))
-    spend = Spend(
-        model_calls=run.model_calls + int(extra["model_calls"]),
-        tokens_in=run.tokens_in + int(extra["tokens_in"]),
-        tokens_out=run.tokens_out + int(extra["tokens_out"]),
-        cost_usd=run.cost_usd + float(extra["cost_usd"]),
-    )
-    settled = Settled(
-        done=run.done + int(extra["done"]),
-        failed=run.failed + int(extra["failed"]),
-        skipped=run.skipped + int(extra["skipped"]),
-    )
+    extra = {n: _typed(n, v) for n, v in zip(names, found[:-1], strict=True)}
+    spend = Spend(**{n: getattr(run, n) + extra[n] for n in _SPEND[2:]})
+    settled = Settled(**{n: getattr(run, n) + extra[n] for n in _SETTLED})
     return RunTotals(spend, settled, found[-1])
 
 
@@ -155,10 +151,7 @@ def fold(session: Session, limit: int = 50_000) -> int:
             update(FillRun)
             .where(FillRun.id == run_id)
             .values(
-                **{
-                    n: getattr(FillRun, n) + (named[n] if n == "cost_usd" else int(named[n]))
-                    for n in [*_SPEND[2:], *_SETTLED]
-                }
+                **{n: getattr(FillRun, n) + _typed(n, named[n]) for n in [*_SPEND[2:], *_SETTLED]}
             )
         )
         _finish_if_complete(session, run_id, last_at[run_id])
@@ -175,7 +168,7 @@ def _finish_if_complete(session: Session, run_id: str, last_at: datetime) -> Non
 
 
 def _add_usage(session: Session, workspace_id: str, period: str, totals: list[float]) -> None:
-    values = {n: (t if n == "cost_usd" else int(t)) for n, t in zip(_SPEND, totals, strict=True)}
+    values = {n: _typed(n, t) for n, t in zip(_SPEND, totals, strict=True)}
     dialect = session.get_bind().dialect.name
     insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(WorkspaceUsage)
     statement = insert.values(workspace_id=workspace_id, period=period, **values)

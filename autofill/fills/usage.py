@@ -57,20 +57,7 @@ def record(session: Session, workspace_id: str, spend: Spend, run_id: str | None
 def this_month(session: Session, workspace_id: str) -> Spend:
     period = period_of(utcnow())
     found = session.get(WorkspaceUsage, (workspace_id, period))
-    return _plus(found, ledger.unfolded_spend(session, workspace_id, period))
-
-
-def _plus(row: WorkspaceUsage | None, extra: Spend) -> Spend:
-    if row is None:
-        return extra
-    return Spend(
-        fills=row.fills + extra.fills,
-        fills_avoided=row.fills_avoided + extra.fills_avoided,
-        model_calls=row.model_calls + extra.model_calls,
-        tokens_in=row.tokens_in + extra.tokens_in,
-        tokens_out=row.tokens_out + extra.tokens_out,
-        cost_usd=row.cost_usd + extra.cost_usd,
-    )
+    return ledger.plus(found, ledger.unfolded_spend(session, workspace_id, period))
 
 
 def budget_refusal(
@@ -87,7 +74,7 @@ def budget_refusal(
         .where(WorkspaceUsage.workspace_id == workspace.id, WorkspaceUsage.period == period)
         .with_for_update()
     ).one()
-    spent = _plus(row, ledger.unfolded_spend(session, workspace.id, period))
+    spent = ledger.plus(row, ledger.unfolded_spend(session, workspace.id, period))
     reserved_tokens, reserved_usd = session.execute(
         select(
             func.coalesce(func.sum(FillJob.reserved_tokens), 0),
