@@ -18,7 +18,6 @@ import shutil
 import statistics
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +25,7 @@ import click
 import httpx2
 
 from bench.results import record
-from bench.services import free_port
+from bench.services import free_port, wait_until_ready
 from bench.topology import topology
 
 LUA = """
@@ -78,16 +77,7 @@ def main(seconds: int, runs: int) -> None:
         port = free_port()
         topo.spawn("serve", "serve", "--port", str(port))
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx2.get(f"{url}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx2.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit("the API did not start")
-            time.sleep(0.2)
+        wait_until_ready(url, [topo.processes["serve"]])
         api = httpx2.Client(base_url=url, headers={"Authorization": f"Bearer {topo.token}"})
         summary = {"task": "summary", "model": "sim:sim-1", "auto_update": False}
         database = api.post(

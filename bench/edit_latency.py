@@ -25,22 +25,10 @@ from sqlalchemy import func, select
 from autofill.db.models import Cell
 from bench.backfill import wait_ready
 from bench.results import record
-from bench.services import free_port
+from bench.services import free_port, wait_until_ready
 from bench.topology import Topology, topology
 
 RATES = [(1, 30), (10, 20), (100, 10)]  # edits per second, seconds
-
-
-def _wait_http(url: str) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx2.get(f"{url}/readyz", timeout=1).status_code == 200:
-                return
-        except httpx2.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError("the API did not become ready")
 
 
 class Listener(threading.Thread):
@@ -160,7 +148,7 @@ def main() -> None:
         topo.spawn("worker0", "worker", "--concurrency", "50", "-n", "worker0@bench")
         topo.spawn("dispatcher", "dispatcher")
         url = f"http://127.0.0.1:{port}"
-        _wait_http(url)
+        wait_until_ready(url, [topo.processes["serve"]])
         wait_ready(topo, ["worker0"])
         results = measure(topo, url)
     for rate, figures in results.items():

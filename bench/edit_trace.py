@@ -44,6 +44,7 @@ from autofill.services import properties as property_service
 from autofill.services import rows as row_service
 from autofill.services.lookup import get_database, get_row
 from autofill.services.workspaces import create_workspace
+from bench.backfill import COLUMNS as PAGE_COLUMNS
 from bench.results import record
 
 SENTENCES = [
@@ -60,16 +61,7 @@ SENTENCES = [
 ]
 NAMES = ["Acme", "Globex", "Initech", "Umbrella", "Hooli", "Vehement", "Stark", "Wayne"]
 COLUMNS: list[dict[str, Any]] = [
-    {"name": "Summary", "type": "ai", "ai": {"task": "summary", "model": "sim:sim-1"}},
-    {
-        "name": "Sentiment",
-        "type": "ai",
-        "ai": {
-            "task": "classify",
-            "model": "sim:sim-1",
-            "output": {"type": "select", "options": ["Positive", "Neutral", "Negative"]},
-        },
-    },
+    *PAGE_COLUMNS,  # a summary and a sentiment of the page, as in the backfill
     {
         "name": "Name (FR)",
         "type": "ai",

@@ -8,11 +8,12 @@ import secrets
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx2
 import psycopg
 import redis
 
@@ -72,3 +73,22 @@ def scratch_postgres(prefix: str) -> Iterator[str]:
     finally:
         with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def wait_until_ready(
+    url: str, processes: Sequence[subprocess.Popen[bytes]] = (), timeout: float = 60.0
+) -> None:
+    """Until ``GET {url}/readyz`` answers 200. RuntimeError if one of ``processes`` (the ones
+    serving it) exits first, or when ``timeout`` runs out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for process in processes:
+            if process.poll() is not None:
+                raise RuntimeError(f"a process exited before {url} was ready: {process.args!r}")
+        try:
+            if httpx2.get(f"{url}/readyz", timeout=1).status_code == 200:
+                return
+        except httpx2.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{url} did not become ready within {timeout:g} s")

@@ -9,7 +9,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +22,7 @@ from autofill.db.migrate import upgrade
 from autofill.db.session import Store
 from autofill.llm.simulator import Simulator
 from autofill.services.workspaces import create_workspace
+from bench.services import wait_until_ready
 from tests.conftest import unavailable
 from tests.topology import RedisServer, free_port, scratch_postgres
 
@@ -61,22 +61,6 @@ class Site:
             f"--- {log.name}\n{log.read_text(errors='replace')[-3000:]}"
             for log in sorted(self.logs.glob("*.log"))
         )
-
-
-def _wait_until_up(url: str, processes: list[subprocess.Popen[bytes]], logs: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        for process in processes:
-            if process.poll() is not None:
-                tails = "\n".join(p.read_text(errors="replace")[-3000:] for p in logs.glob("*.log"))
-                raise RuntimeError(f"a site process exited ({process.args!r}):\n{tails}")
-        try:
-            if httpx2.get(f"{url}/readyz", timeout=1).status_code == 200:
-                return
-        except httpx2.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError("the site did not become ready within 60 s")
 
 
 @pytest.fixture(scope="module")
@@ -118,7 +102,11 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         ]
         url = f"http://127.0.0.1:{port}"
         try:
-            _wait_until_up(url, processes, logs)
+            try:
+                wait_until_ready(url, processes)
+            except RuntimeError as exc:
+                tails = "\n".join(p.read_text(errors="replace")[-3000:] for p in logs.glob("*.log"))
+                raise RuntimeError(f"{exc}\n{tails}") from None
             yield Site(url=url, token=token, sim=sim, logs=logs)
         finally:
             for process in processes:
