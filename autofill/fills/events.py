@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, insert, inspect, select, text, update
 from sqlalchemy.orm import Session, UOWTransaction
+from sqlalchemy.orm.util import identity_key
 
 from autofill.db.models import Cell, CellEvent, Property
 from autofill.db.types import utcnow
@@ -49,13 +50,8 @@ def record_cell_events(session: Session, _flush: UOWTransaction) -> None:
     ]
     if not changed:
         return
-    property_ids = {cell.property_id for cell in changed}
     connection = session.connection()
-    databases = dict(
-        connection.execute(
-            select(Property.id, Property.database_id).where(Property.id.in_(property_ids))
-        ).all()
-    )
+    databases = _databases_of(session, {cell.property_id for cell in changed})
     now = utcnow()
     entries = [
         {
@@ -71,6 +67,24 @@ def record_cell_events(session: Session, _flush: UOWTransaction) -> None:
     ]
     if entries:
         connection.execute(insert(CellEvent), entries)
+
+
+def _databases_of(session: Session, property_ids: set[str]) -> dict[str, str]:
+    """Each column's database: from the session when it holds the column already (a fill
+    does), else one query. A flush hook must not load through the session, so it asks the
+    connection."""
+    found: dict[str, str] = {}
+    for property_id in property_ids:
+        loaded = session.identity_map.get(identity_key(Property, property_id))
+        if isinstance(loaded, Property) and "database_id" in loaded.__dict__:
+            found[property_id] = loaded.database_id
+    missing = property_ids - found.keys()
+    if missing:
+        rows = session.connection().execute(
+            select(Property.id, Property.database_id).where(Property.id.in_(missing))
+        )
+        found.update((property_id, database_id) for property_id, database_id in rows)
+    return found
 
 
 def _watched_changed(cell: Cell) -> bool:

@@ -20,11 +20,11 @@ from enum import StrEnum
 from typing import Any
 
 import structlog
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from autofill.config import Settings
-from autofill.db.models import Cell, Database, FillJob, Property, Row, Workspace
+from autofill.db.models import Cell, FillJob, Property, Row, Workspace
 from autofill.db.session import Store
 from autofill.db.types import utcnow
 from autofill.fills import outbox, runs, usage
@@ -90,30 +90,27 @@ def fill_cell(
 def _claim(
     session: Session, settings: Settings, row_id: str, property_id: str, generation: int
 ) -> Claim | Outcome:
-    # The row's lock first, as every writer of this row takes it first: no lock-order cycles.
-    row = session.get(Row, row_id, with_for_update=True)
-    job = session.get(FillJob, (row_id, property_id), with_for_update=True)
+    loaded = _load(session, row_id, property_id)
+    job = loaded.job
     if job is None or job.generation != generation:
         return Outcome.SUPERSEDED
     now = utcnow()
     if job.state == JobState.RUNNING.value and job.lease_until and job.lease_until > now:
         return Outcome.DUPLICATE
-    prop = session.get(Property, property_id)
-    cell = session.get(Cell, (row_id, property_id))
+    row, prop, cell = loaded.row, loaded.prop, loaded.cell
     if row is None or prop is None or prop.ai is None or cell is None:
         session.delete(job)
         return Outcome.GONE
     if cell.status == CellStatus.OVERRIDDEN.value:
-        _finish(session, job, Outcome.OVERRIDDEN)
+        _finish(session, job, Outcome.OVERRIDDEN, loaded.properties)
         return Outcome.OVERRIDDEN
-    database = session.get_one(Database, row.database_id)
-    if is_blocked(session, row_id, upstream_ai(prop, database.properties)):
+    if is_blocked(session, row_id, upstream_ai(prop, loaded.properties)):
         job.state = JobState.BLOCKED.value
         return Outcome.BLOCKED
 
-    input_hash, prepared = _prepare(prop, row, database)
+    input_hash, prepared = _prepare(prop, row, loaded.properties, loaded.ai_values)
     if isinstance(prepared, str):
-        _fail(session, job, cell, prepared, code="prompt_error")
+        _fail(session, job, cell, prepared, loaded.properties, code="prompt_error")
         return Outcome.FAILED
     if (
         not job.force
@@ -125,7 +122,7 @@ def _claim(
         cell.status = CellStatus.FILLED.value
         cell.error = cell.error_code = None
         usage.record(session, job.workspace_id, usage.Spend(fills_avoided=1))
-        _finish(session, job, Outcome.UNCHANGED)
+        _finish(session, job, Outcome.UNCHANGED, loaded.properties)
         return Outcome.UNCHANGED
 
     tokens = prepared.fitted.input_tokens + prepared.reserved_output
@@ -156,16 +153,58 @@ def warm_up() -> None:
     detect_language("Warming up the language detector.")
 
 
-def _prepare(prop: Property, row: Row, database: Database) -> tuple[str, Prepared | str]:
+def _prepare(
+    prop: Property, row: Row, properties: list[Property], ai_values: dict[str, Any]
+) -> tuple[str, Prepared | str]:
     assert prop.ai is not None
-    ai_values = {cell.property_id: cell.value for cell in row.cells}
     input_hash = cells.input_hash(prop, row.values, row.content, ai_values)
-    names = {p.id: p.name for p in database.properties}
+    names = {p.id: p.name for p in properties}
     data = row_data(prop.ai, names, row.values, row.content, ai_values)
     try:
         return input_hash, prepare(prop.ai, data)
     except (PromptTooLarge, PromptLoadError, ProviderError) as exc:
         return input_hash, str(exc)
+
+
+@dataclass
+class _Loaded:
+    """What a fill's transaction reads, in as few statements as the ORM allows: the row and
+    its outbox entry locked, the database's properties and the row's cells in one query each
+    (the column and the cell are picked from them, not loaded again)."""
+
+    row: Row | None
+    job: FillJob | None
+    properties: list[Property]
+    row_cells: list[Cell]
+    property_id: str
+
+    @property
+    def prop(self) -> Property | None:
+        return next((p for p in self.properties if p.id == self.property_id), None)
+
+    @property
+    def cell(self) -> Cell | None:
+        return next((c for c in self.row_cells if c.property_id == self.property_id), None)
+
+    @property
+    def ai_values(self) -> dict[str, Any]:
+        return {c.property_id: c.value for c in self.row_cells}
+
+
+def _load(session: Session, row_id: str, property_id: str) -> _Loaded:
+    # The row's lock first, as every writer of this row takes it first: no lock-order cycles.
+    row = session.get(Row, row_id, with_for_update=True)
+    job = session.get(FillJob, (row_id, property_id), with_for_update=True)
+    if row is None or job is None:
+        return _Loaded(row, job, [], [], property_id)
+    properties = list(
+        session.scalars(
+            select(Property)
+            .where(Property.database_id == row.database_id)
+            .order_by(Property.position)
+        )
+    )
+    return _Loaded(row, job, properties, list(row.cells), property_id)
 
 
 def _record(
@@ -178,23 +217,20 @@ def _record(
     result: Completion | FillFailed,
 ) -> Outcome:
     # Locks in the order every transaction takes them: row, outbox entry, then counters.
-    row = session.get(Row, row_id, with_for_update=True)
-    job = session.get(FillJob, (row_id, property_id), with_for_update=True)
+    loaded = _load(session, row_id, property_id)
+    job = loaded.job
     spend = _spend(result)
     usage.record(session, claim.workspace_id, spend, run_id=claim.run_id)
     if job is None or job.generation != generation:
         return Outcome.SUPERSEDED
-    prop = session.get(Property, property_id)
-    cell = session.get(Cell, (row_id, property_id))
+    row, prop, cell = loaded.row, loaded.prop, loaded.cell
     if row is None or prop is None or prop.ai is None or cell is None:
         session.delete(job)
         return Outcome.GONE
     if cell.status == CellStatus.OVERRIDDEN.value:
-        _finish(session, job, Outcome.OVERRIDDEN)
+        _finish(session, job, Outcome.OVERRIDDEN, loaded.properties)
         return Outcome.OVERRIDDEN
-    database = session.get_one(Database, row.database_id)
-    ai_values = {c.property_id: c.value for c in row.cells}
-    if cells.input_hash(prop, row.values, row.content, ai_values) != claim.input_hash:
+    if cells.input_hash(prop, row.values, row.content, loaded.ai_values) != claim.input_hash:
         # Inputs moved without a new generation (an upstream cell filled meanwhile): go again.
         job.state = JobState.WAITING.value
         job.due_at = utcnow()
@@ -202,7 +238,7 @@ def _record(
         return Outcome.SUPERSEDED
     if isinstance(result, FillFailed):
         code = "provider_error" if isinstance(result.__cause__, ProviderError) else "invalid_answer"
-        _fail(session, job, cell, result.message, code=code)
+        _fail(session, job, cell, result.message, loaded.properties, code=code)
         return Outcome.FAILED
 
     before = cell.value
@@ -218,10 +254,10 @@ def _record(
     cell.cost_usd = result.cost_usd
     cell.truncated = fitted.truncated
     cell.filled_at = utcnow()
-    _finish(session, job, Outcome.FILLED)
+    _finish(session, job, Outcome.FILLED, loaded.properties)
     if before != cell.value:
         # The value is an input of the AI columns that read it: they are due now, in order.
-        readers = [p for p in database.properties if p.type == PropertyType.AI.value]
+        readers = [p for p in loaded.properties if p.type == PropertyType.AI.value]
         due = cells.mark_dependents_changed(row, prop, readers)
         outbox.schedule_cells(session, claim.workspace_id, due, delay_s=0.0, reason=Reason.UPSTREAM)
     return Outcome.FILLED
@@ -243,13 +279,21 @@ def _spend(result: Completion | FillFailed) -> usage.Spend:
     )
 
 
-def _fail(session: Session, job: FillJob, cell: Cell, message: str, *, code: str) -> None:
+def _fail(
+    session: Session,
+    job: FillJob,
+    cell: Cell,
+    message: str,
+    properties: list[Property],
+    *,
+    code: str,
+) -> None:
     cell.status = CellStatus.ERROR.value
     cell.error, cell.error_code = message, code
-    _finish(session, job, Outcome.FAILED)
+    _finish(session, job, Outcome.FAILED, properties)
 
 
-def _finish(session: Session, job: FillJob, outcome: Outcome) -> None:
+def _finish(session: Session, job: FillJob, outcome: Outcome, properties: list[Property]) -> None:
     """The entry is done: remove it, count it in its run, and let cells that waited go."""
     session.execute(
         delete(FillJob).where(
@@ -261,7 +305,10 @@ def _finish(session: Session, job: FillJob, outcome: Outcome) -> None:
     session.expunge(job)
     if job.run_id is not None:
         runs.count(session, job.workspace_id, job.run_id, outcome.value)
-    outbox.unblock_row(session, job.row_id)
+    if any(upstream_ai(p, properties) for p in properties if p.ai is not None):
+        # Only a column that reads another AI column is ever blocked (the sweeper re-checks
+        # blocked entries too, should a column have stopped reading one meanwhile).
+        outbox.unblock_row(session, job.row_id)
 
 
 def _log(outcome: Outcome, row_id: str, property_id: str, generation: int, **extra: Any) -> None:
