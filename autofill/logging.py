@@ -26,3 +26,7 @@ def configure_logging(level: str = "INFO") -> None:
         logger_factory=structlog.PrintLoggerFactory(sys.stderr),
         cache_logger_on_first_use=True,
     )
+    # The HTTP client logs every request at INFO: at a hundred fills a second that is a line
+    # per model call saying only "200 OK". A fill's own line says more; failures still show.
+    for name in ("httpx", "httpx2", "httpcore", "httpcore2"):
+        logging.getLogger(name).setLevel(logging.WARNING)

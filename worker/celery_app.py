@@ -11,12 +11,17 @@
   fills whose lease expired or that were never started, within minutes.
 - Pool: threads. A fill is a network wait on the model; one process keeps
   ``AUTOFILL_WORKER_CONCURRENCY`` (100) fills in flight. Prefork on 2 cores would hold 2.
+- One log line per fill, ours (``fill`` with its outcome and ids): Celery's own "received" and
+  "succeeded" lines for every task are turned down to warnings; a task that raises is still
+  logged by Celery.
 """
 
 from __future__ import annotations
 
+import logging
+
 from celery import Celery
-from celery.signals import worker_init
+from celery.signals import after_setup_logger, worker_init
 
 from autofill.config import Settings, get_settings
 from autofill.fills.fill import warm_up
@@ -54,3 +59,9 @@ app = make_celery(get_settings())
 @worker_init.connect
 def _warm_up(**_: object) -> None:
     warm_up()
+
+
+@after_setup_logger.connect
+def _one_line_per_fill(**_: object) -> None:
+    for name in ("celery.worker.strategy", "celery.app.trace"):
+        logging.getLogger(name).setLevel(logging.WARNING)

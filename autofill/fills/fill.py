@@ -20,7 +20,7 @@ from enum import StrEnum
 from typing import Any
 
 import structlog
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from autofill.config import Settings
@@ -294,15 +294,9 @@ def _fail(
 
 
 def _finish(session: Session, job: FillJob, outcome: Outcome, properties: list[Property]) -> None:
-    """The entry is done: remove it, count it in its run, and let cells that waited go."""
-    session.execute(
-        delete(FillJob).where(
-            FillJob.row_id == job.row_id,
-            FillJob.property_id == job.property_id,
-            FillJob.generation == job.generation,
-        )
-    )
-    session.expunge(job)
+    """The entry is done: remove it, count it in its run, and let cells that waited go.
+    The entry is locked (``_load``), so its generation is still the one this fill was for."""
+    session.delete(job)
     if job.run_id is not None:
         runs.count(session, job.workspace_id, job.run_id, outcome.value)
     if any(upstream_ai(p, properties) for p in properties if p.ai is not None):

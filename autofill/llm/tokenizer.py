@@ -57,6 +57,23 @@ def encoding(name: str) -> tiktoken.Encoding:
         return tiktoken.get_encoding(name)
 
 
+# Most texts counted are a prompt's fixed parts (instructions, few-shot examples), the same for
+# every fill: they are counted once per process. Only short texts are kept, so the cache holds
+# a few megabytes at most however long the pages are.
+_CACHED_CHARS = 2000
+
+
 def count_tokens(text: str, name: str = "o200k_base") -> int:
+    if len(text) <= _CACHED_CHARS:
+        return _count_short(text, name)
+    return _count(text, name)
+
+
+@lru_cache(maxsize=4096)
+def _count_short(text: str, name: str) -> int:
+    return _count(text, name)
+
+
+def _count(text: str, name: str) -> int:
     # disallowed_special=() : page text that happens to contain "<|endoftext|>" is just text.
     return len(encoding(name).encode(text, disallowed_special=()))

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 import regex
 
 from autofill.llm.catalogue import ESTIMATE_FACTOR, ModelInfo
-from autofill.llm.tokenizer import encoding
+from autofill.llm.tokenizer import count_tokens, encoding
 from autofill.llm.types import ChatMessage
 from autofill.prompts.language import detect_language
 from autofill.prompts.library import LoadedPrompt
@@ -61,13 +61,13 @@ def count_messages(
 ) -> int:
     """Prompt tokens of ``messages``. ``memo`` remembers counts by content, so re-rendering
     with fewer examples does not encode an unchanged 100k-token page again."""
-    enc = encoding(_encoding_name(info))
+    name = _encoding_name(info)
     memo = {} if memo is None else memo
     raw = PRIMING
     for message in messages:
         count = memo.get(message.content)
         if count is None:
-            count = memo[message.content] = len(enc.encode(message.content, disallowed_special=()))
+            count = memo[message.content] = count_tokens(message.content, name)
         raw += count + PER_MESSAGE
     return int(raw * ESTIMATE_FACTOR) + 1 if info.tokenizer == "estimate" else raw
 

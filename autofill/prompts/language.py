@@ -72,6 +72,13 @@ def detect_language(text: str) -> str | None:
     sample = text.strip()[:2000]  # the head of a page decides; no need to read 100k tokens
     if not sample:
         return None
+    return _detect(sample)
+
+
+# A row's AI columns read the same page, each in its own fill: the page is looked at once per
+# process. Samples are at most 2,000 characters, so the cache stays within a few megabytes.
+@lru_cache(maxsize=1024)
+def _detect(sample: str) -> str | None:
     with _lock:
         detector = _detector()
     found = detector.detect_language_of(sample)
