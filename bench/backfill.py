@@ -155,10 +155,10 @@ def one_run(
     with topology(sim_args=sim_args, env=env) as topo:
         database_id = load_rows(topo, rows)
         names = [f"worker{i}" for i in range(workers)]
-        for name in names:
-            topo.spawn(
-                name, "worker", "--concurrency", str(in_flight // workers), "-n", f"{name}@bench"
-            )
+        for i, name in enumerate(names):
+            # Threads split so that exactly `in_flight` calls can be out at once.
+            threads = in_flight // workers + (1 if i < in_flight % workers else 0)
+            topo.spawn(name, "worker", "--concurrency", str(threads), "-n", f"{name}@bench")
         topo.spawn("dispatcher", "dispatcher")
         wait_ready(topo, names)
         total = rows * columns

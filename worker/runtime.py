@@ -30,9 +30,11 @@ def worker_store(settings: Settings) -> Store:
     if url.startswith("sqlite"):
         return Store(url)
     # Each fill holds a connection only for its two short transactions, never during the
-    # model call, so a pool well below the thread count keeps every thread going.
+    # model call, so a pool well below the thread count keeps every thread going. No
+    # pre-ping (two round trips per fill): a fill's transactions run through ``Store.run``,
+    # which runs a transaction again when its connection turns out dead.
     size = max(5, min(settings.worker_concurrency // 4, 40))
-    return Store(url, pool_size=size, max_overflow=size)
+    return Store(url, pool_size=size, max_overflow=size, pool_pre_ping=False)
 
 
 def current() -> Runtime:

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
+from tenacity import (
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential,
+)
 
 from autofill.fills.events import record_cell_events
+
+T = TypeVar("T")
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -59,9 +68,33 @@ class Store:
         with self.sessions() as session, session.begin():
             yield session
 
+    def run(self, work: Callable[[Session], T], *, attempts: int = 4) -> T:
+        """``work`` in a transaction, run again on a fresh connection if the first one turns
+        out to be dead (the database restarted, a connection was cut). A pool without
+        pre-ping (the worker's: it saves two round trips per fill) relies on this; the
+        transaction rolled back, so running it again is safe."""
+        retrying = Retrying(
+            retry=retry_if_exception(_lost_connection),
+            wait=wait_exponential(multiplier=0.2, max=5.0),
+            stop=stop_after_attempt(attempts),
+            reraise=True,
+        )
+
+        def once() -> T:
+            with self.transaction() as session:
+                return work(session)
+
+        return retrying(once)
+
     def ping(self) -> None:
         with self.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _lost_connection(error: BaseException) -> bool:
+    # SQLAlchemy marks an error that came from a dead connection, and has then dropped the
+    # pool's other connections of the same age.
+    return isinstance(error, DBAPIError) and bool(error.connection_invalidated)
