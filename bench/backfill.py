@@ -225,7 +225,7 @@ def one_run(
 @click.option("--rows", default=10_000, show_default=True)
 @click.option("--columns", default=2, show_default=True, type=click.IntRange(1, len(COLUMNS)))
 @click.option("--in-flight", default=100, show_default=True)
-@click.option("--workers", default=2, show_default=True, help="worker processes")
+@click.option("--workers", default=3, show_default=True, help="worker processes")
 @click.option("--latency-ms", default=1000.0, show_default=True)
 @click.option("--jitter", default=0.3, show_default=True, help="log-normal sigma")
 @click.option("--rpm", type=click.IntRange(1), default=None, help="rate limit (requests/min)")

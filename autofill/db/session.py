@@ -73,17 +73,23 @@ class Store:
         out to be dead (the database restarted, a connection was cut). A pool without
         pre-ping (the worker's: it saves two round trips per fill) relies on this; the
         transaction rolled back, so running it again is safe."""
-        retrying = Retrying(
-            retry=retry_if_exception(_lost_connection),
-            wait=wait_exponential(multiplier=0.2, max=5.0),
-            stop=stop_after_attempt(attempts),
-            reraise=True,
-        )
 
         def once() -> T:
             with self.transaction() as session:
                 return work(session)
 
+        try:
+            return once()
+        except DBAPIError as error:
+            if not _lost_connection(error):
+                raise
+        # The common case above costs nothing extra; only a lost connection gets the retrier.
+        retrying = Retrying(
+            retry=retry_if_exception(_lost_connection),
+            wait=wait_exponential(multiplier=0.2, max=5.0),
+            stop=stop_after_attempt(attempts - 1),
+            reraise=True,
+        )
         return retrying(once)
 
     def ping(self) -> None:
