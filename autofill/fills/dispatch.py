@@ -27,7 +27,7 @@ from autofill.config import Settings
 from autofill.db.models import FillJob, Property
 from autofill.db.session import Store
 from autofill.db.types import utcnow
-from autofill.fills import events, ledger
+from autofill.fills import events, ledger, upkeep
 from autofill.fills.blocking import upstream_ai
 from autofill.fills.states import JobState
 
@@ -105,6 +105,7 @@ class Swept:
     unblocked: int = 0
     unparked: int = 0  # a new month's budget
     events_pruned: int = 0
+    vacuumed: tuple[str, ...] = ()  # tables whose dead rows were cleared (autovacuum is off)
 
 
 def sweep(store: Store, settings: Settings) -> Swept:
@@ -149,7 +150,8 @@ def sweep(store: Store, settings: Settings) -> Swept:
         pruned = events.prune(session, timedelta(seconds=settings.event_retention_s))
     with store.transaction() as session:
         ledger.fold(session)
-    swept = Swept(expired, lost, unblocked, unparked, pruned)
+    vacuumed = upkeep.vacuum_churned(store)
+    swept = Swept(expired, lost, unblocked, unparked, pruned, tuple(vacuumed))
     if expired or lost or unparked:
         log.warning("sweep", **swept.__dict__)
     return swept
