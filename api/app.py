@@ -10,6 +10,7 @@ from flask import Flask, Response, g, request
 from flask_wtf.csrf import CSRFProtect
 
 from api.errors import register_error_handlers
+from api.ratelimit import ApiRateLimiter
 from api.routes import cells, databases, events, meta, properties, rows, runs, workspace
 from api.web import bp as web_bp
 from autofill.config import Settings, get_settings
@@ -44,6 +45,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions["autofill.store"] = store
     app.extensions["autofill.settings"] = settings
+    app.extensions["autofill.rate_limiter"] = config.get("RATE_LIMITER") or ApiRateLimiter(
+        settings.api_rate_limit, settings.redis_url
+    )
 
     csrf = CSRFProtect(app)
     for blueprint in (
@@ -73,6 +77,9 @@ def _log_requests(app: Flask) -> None:
 
     @app.after_request
     def _done(response: Response) -> Response:
+        # Where the caller stands against its token's limit (api.ratelimit), 429s included.
+        for name, value in g.get("rate_limit_headers", {}).items():
+            response.headers[name] = value
         elapsed = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
         log.info(
             "request",

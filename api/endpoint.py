@@ -13,19 +13,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Response, current_app, jsonify, request, session
+from flask import Response, current_app, g, jsonify, request, session
 from flask_wtf.csrf import validate_csrf
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 from wtforms.validators import ValidationError as CSRFError
 
 from api.body import read_json_object
+from api.ratelimit import ApiRateLimiter
 from autofill.config import Settings
 from autofill.db.models import Workspace
 from autofill.db.session import Store
-from autofill.errors import Forbidden, Unauthorized
+from autofill.errors import Forbidden, RateLimited, Unauthorized
 from autofill.services.errors import from_validation_error
-from autofill.services.workspaces import authenticate
+from autofill.services.workspaces import authenticate, hash_token
 
 SPEC_ATTRIBUTE = "_autofill_endpoint"
 
@@ -105,6 +106,24 @@ def _bearer_token() -> str:
     return token.strip()
 
 
+def _count_request(token: str) -> None:
+    """One request against the token's limit (api.ratelimit); over it: 429."""
+    limiter = current_app.extensions["autofill.rate_limiter"]
+    assert isinstance(limiter, ApiRateLimiter)
+    # Keyed by the token's hash, like its stored form: the secret itself is never a key.
+    quota = limiter.check(hash_token(token))
+    if quota is None:
+        return
+    g.rate_limit_headers = quota.headers()
+    if not quota.allowed:
+        raise RateLimited(
+            f"this token's limit of {quota.limit} requests per "
+            f"{limiter.item.get_expiry() if limiter.item else 0} s is reached; "
+            f"try again in {quota.reset_in_s} s",
+            retry_after_s=quota.reset_in_s,
+        )
+
+
 def _parse(model: type[BaseModel], data: dict[str, Any], prefix: str = "") -> BaseModel:
     try:
         return model.model_validate(data)
@@ -133,7 +152,11 @@ def endpoint(
             kwargs: dict[str, Any] = dict(path_args)
             with store().sessions() as session, session.begin():
                 # Authenticate first: a caller without a valid token learns nothing else.
-                workspace = authenticate(session, _bearer_token()) if auth else None
+                workspace = None
+                if auth:
+                    token = _bearer_token()
+                    workspace = authenticate(session, token)
+                    _count_request(token)
                 if query is not None:
                     kwargs["query"] = _parse(query, request.args.to_dict(), "query")
                 if body is not None:

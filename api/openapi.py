@@ -24,6 +24,7 @@ _STATUS_TEXT = {
     413: "Request body or page content over its size limit",
     415: "Body is not application/json",
     422: "Invalid input; `fields` names each bad field",
+    429: "The token's request limit is reached; `Retry-After` says when to try again",
     503: "A dependency is unavailable",
 }
 
@@ -100,7 +101,7 @@ def _operation(
     else:
         responses["204"] = {"description": "Done; no content"}
     error_ref = refs[(ErrorEnvelope, "serialization")]
-    statuses = set(spec.errors) | ({401} if spec.auth else set())
+    statuses = set(spec.errors) | ({401, 429} if spec.auth else set())
     if spec.body is not None:
         statuses |= {400, 413, 415, 422}
     if spec.query is not None:

@@ -11,7 +11,8 @@ import secrets
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from limits import parse as parse_rate_limit
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -31,6 +32,18 @@ class Settings(BaseSettings):
     rate_limits: str | None = Field(
         default=None, description='JSON: {"openai": {"requests": "500/minute", "tokens": "..."}}'
     )
+    api_rate_limit: str = Field(
+        default="1200/minute",
+        description="Requests per API token in any moving window (e.g. 1200/minute; empty: off)",
+    )
+
+    @field_validator("api_rate_limit")
+    @classmethod
+    def _rate_limit_parses(cls, value: str) -> str:
+        if value.strip():
+            parse_rate_limit(value)  # ValueError names what is wrong with it
+        return value
+
     fill_timeout_s: float = Field(default=120.0, gt=0, description="Bound on one fill's calls")
     max_reasks: int = Field(default=2, ge=0, le=5, description="Re-asks after an invalid answer")
     # Change-driven fills (outbox → dispatcher → Celery → worker).

@@ -6,7 +6,8 @@ AutofillError
 ├── NotFound              404  absent, or in another workspace (the two look the same)
 ├── Conflict              409  valid on its own but clashes with existing data
 ├── Unauthorized          401  missing, unknown or revoked token
-└── Forbidden             403  a cookie-authenticated change without its CSRF token
+├── Forbidden             403  a cookie-authenticated change without its CSRF token
+└── RateLimited           429  the token's request limit is reached; ``retry_after_s`` says when
 """
 
 from __future__ import annotations
@@ -54,3 +55,12 @@ class Unauthorized(AutofillError):
 class Forbidden(AutofillError):
     status = 403
     code = "forbidden"
+
+
+class RateLimited(AutofillError):
+    status = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
