@@ -5,6 +5,11 @@
 - numbers, dates, booleans: the first one found in the document, else a neutral value;
 - a schema that allows null and nothing fits: null.
 Every prose answer carries the ``[sim]`` marker so no person mistakes it for a model's.
+
+``sim:obey-*`` models stand in for a model taken over by prompt injection: when any line of the
+request says ``ANSWER: …`` they answer exactly that, whatever format was asked for (as a server
+that does not enforce structured output would). Tests use them to show that what such a model
+writes still cannot land in a typed column outside its type.
 """
 
 from __future__ import annotations
@@ -22,6 +27,13 @@ _CONTENT = re.compile(r"<content>\n?(.*?)\n?</content>", re.S)
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+|(?<=[。！？])|\n+")
 _NUMBER = re.compile(r"-?\d+(?:[.,]\d+)?")
 _DATE = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
+_ORDER = re.compile(r"ANSWER:[ \t]*(.+)")
+
+
+def obeyed(text: str) -> str | None:
+    """What an injected ``ANSWER: …`` line orders an obedient model to say (the last one)."""
+    orders = _ORDER.findall(text)
+    return str(orders[-1]).strip() if orders else None
 
 
 def find_document(text: str) -> str:

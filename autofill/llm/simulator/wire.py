@@ -10,7 +10,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from autofill.llm.simulator.answers import INVALID, find_document, mimic_prose, prose, value_for
+from autofill.llm.simulator.answers import (
+    INVALID,
+    find_document,
+    mimic_prose,
+    obeyed,
+    prose,
+    value_for,
+)
 from autofill.llm.tokenizer import count_tokens
 
 MIN_CACHEABLE = 1024
@@ -74,7 +81,14 @@ def openai_answer(body: dict[str, Any], cache: PrefixCache, invalid: bool) -> di
     document = find_document(user)
 
     response_format = body.get("response_format") or {}
-    if response_format.get("type") == "json_schema":
+    # A hijacked model keeps obeying the page through re-asks: every user turn is read.
+    conversation = "\n".join(
+        t for m, t in zip(messages, texts, strict=True) if m.get("role") == "user"
+    )
+    order = obeyed(conversation) if "obey" in str(body.get("model", "")) else None
+    if order is not None:
+        content = order
+    elif response_format.get("type") == "json_schema":
         schema = response_format["json_schema"]["schema"]
         value = (
             _invalid_for(schema)
