@@ -45,6 +45,9 @@ class Settings(BaseSettings):
         return value
 
     fill_timeout_s: float = Field(default=120.0, gt=0, description="Bound on one fill's calls")
+    call_timeout_s: float = Field(
+        default=60.0, gt=0, description="Bound on one model call; a call over it is retried"
+    )
     max_reasks: int = Field(default=2, ge=0, le=5, description="Re-asks after an invalid answer")
     # Change-driven fills (outbox → dispatcher → Celery → worker).
     debounce_s: float = Field(

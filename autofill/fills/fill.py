@@ -286,7 +286,7 @@ def _record(
 def _spend(result: Completion | FillFailed) -> usage.Spend:
     if isinstance(result, FillFailed):
         return usage.Spend(
-            model_calls=result.attempts,
+            model_calls=result.calls,
             tokens_in=result.usage.input_tokens,
             tokens_out=result.usage.output_tokens,
         )

@@ -38,7 +38,7 @@ class Completer:
     limiter: RateLimiter = field(default_factory=shared_limiter)
     timeout_s: float = field(default_factory=lambda: get_settings().fill_timeout_s)
     max_reasks: int = field(default_factory=lambda: get_settings().max_reasks)
-    call_timeout_s: float = 60.0
+    call_timeout_s: float = field(default_factory=lambda: get_settings().call_timeout_s)
 
     def complete(self, request: LLMRequest) -> Completion:
         info = catalogue().get(request.model)
@@ -67,6 +67,7 @@ class Completer:
                     attempts=attempt,
                     usage=usage,
                     last_answer=last.text if last else None,
+                    calls=calls + exc.calls,
                 ) from exc
             calls += made
             usage += last.usage
@@ -102,6 +103,7 @@ class Completer:
             attempts=self.max_reasks + 1,
             usage=usage,
             last_answer=last.text if last else None,
+            calls=calls,
         )
 
     def _call(

@@ -33,6 +33,8 @@ class ProviderError(LLMError):
         self.status = status
         self.retryable = retryable
         self.retry_after = retry_after
+        # HTTP calls made before giving up (set by the retrier): each may be billed.
+        self.calls = 1
 
     @classmethod
     def from_status(
@@ -52,9 +54,16 @@ class InvalidAnswer(LLMError):
 
 class FillFailed(LLMError):
     def __init__(
-        self, message: str, *, attempts: int, usage: Usage, last_answer: str | None
+        self,
+        message: str,
+        *,
+        attempts: int,
+        usage: Usage,
+        last_answer: str | None,
+        calls: int = 0,
     ) -> None:
         super().__init__(message)
-        self.attempts = attempts
+        self.attempts = attempts  # answers asked for (the first, then re-asks)
+        self.calls = calls  # HTTP calls made in all, retries included
         self.usage = usage
         self.last_answer = last_answer

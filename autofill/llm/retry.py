@@ -57,4 +57,8 @@ def call_with_retries(
         calls += 1
         return call(per_call_timeout)
 
-    return retrying(once), calls
+    try:
+        return retrying(once), calls
+    except ProviderError as exc:
+        exc.calls = calls  # the usage records count every call that was made
+        raise

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -89,21 +90,29 @@ def pg_url() -> Iterator[str]:
 
 @pytest.fixture
 def topology(pg_url: str, tmp_path: Path, simulator_server: Simulator) -> Iterator[Topology]:
+    with running_topology(pg_url, tmp_path, simulator_server) as topo:
+        yield topo
+
+
+@contextmanager
+def running_topology(
+    pg_url: str, tmp_path: Path, simulator: Simulator, **env_overrides: str
+) -> Iterator[Topology]:
     try:
         subprocess.run(["redis-server", "--version"], check=True, capture_output=True)
     except (OSError, subprocess.CalledProcessError) as exc:
         unavailable("redis-server", exc)
     server = RedisServer(free_port(), tmp_path / "redis.log")
     server.start()
-    simulator_server.reset()
-    simulator_server.configure(latency_ms=0, error_rates={}, schedule=[])
+    simulator.reset()
+    simulator.configure(latency_ms=0, error_rates={}, schedule=[])
     store = Store(pg_url)
     upgrade(store)
     env = {
         **os.environ,
         "AUTOFILL_DATABASE_URL": pg_url,
         "AUTOFILL_REDIS_URL": server.url,
-        "AUTOFILL_SIM_URL": simulator_server.openai_base_url,
+        "AUTOFILL_SIM_URL": simulator.openai_base_url,
         "AUTOFILL_DATA_DIR": str(tmp_path),
         "AUTOFILL_DEBOUNCE_S": "0",
         "AUTOFILL_DISPATCH_INTERVAL_S": "0.05",
@@ -112,6 +121,7 @@ def topology(pg_url: str, tmp_path: Path, simulator_server: Simulator) -> Iterat
         "AUTOFILL_FILL_TIMEOUT_S": "6",
         "AUTOFILL_FILL_LEASE_MARGIN_S": "2",
         "AUTOFILL_LOG_LEVEL": "INFO",
+        **env_overrides,
     }
     settings = Settings(
         data_dir=tmp_path, database_url=pg_url, redis_url=server.url, debounce_s=0.0
@@ -124,7 +134,7 @@ def topology(pg_url: str, tmp_path: Path, simulator_server: Simulator) -> Iterat
         settings=settings,
         env=env,
         redis=server,
-        sim=simulator_server,
+        sim=simulator,
         api=Caller(app.test_client(), token, workspace.id),
         logs=tmp_path,
     )

@@ -8,12 +8,13 @@ Anthropic's prompt cache. Typed columns use a forced tool call whose input schem
 from __future__ import annotations
 
 import json
-from typing import Any, cast
+from typing import Any
 
 import anthropic
-from anthropic.types import Message
 
+from autofill.llm.errors import ProviderError
 from autofill.llm.providers.base import sdk_errors
+from autofill.llm.providers.replies import MessagesReply, TextBlock, ToolUseBlock, read_reply
 from autofill.llm.typed import answer_schema, is_structured
 from autofill.llm.types import LLMRequest, RawAnswer, Usage
 
@@ -66,15 +67,18 @@ class AnthropicProvider:
                 **arguments, messages=[], extra_body=bulk
             )
             headers = {k.lower(): v for k, v in raw.headers.items()}
-            reply = cast(Message, raw.parse())
+            body = raw.http_response.content
+        reply = read_reply(MessagesReply, body, self.name)
 
         text_parts: list[str] = []
         data = None
         for part in reply.content:
-            if part.type == "tool_use" and part.name == TOOL:
+            if isinstance(part, ToolUseBlock) and part.name == TOOL:
                 data = part.input
-            elif part.type == "text":
+            elif isinstance(part, TextBlock):
                 text_parts.append(part.text)
+        if data is None and not text_parts:
+            raise ProviderError(f"{self.name} returned no content", retryable=True)
         usage = reply.usage
         read = usage.cache_read_input_tokens or 0
         write = usage.cache_creation_input_tokens or 0

@@ -14,6 +14,7 @@ import openai
 
 from autofill.llm.errors import ProviderError
 from autofill.llm.providers.base import sdk_errors
+from autofill.llm.providers.replies import ChatReply, ChatUsage, read_reply
 from autofill.llm.typed import answer_schema, is_structured
 from autofill.llm.types import LLMRequest, RawAnswer, Usage
 
@@ -52,15 +53,15 @@ class OpenAIChatProvider:
                 **arguments, messages=[], extra_body=bulk
             )
             headers = {k.lower(): v for k, v in raw.headers.items()}
-            completion = raw.parse()
+            body = raw.http_response.content
+        completion = read_reply(ChatReply, body, self.name)
 
         if not completion.choices:
             raise ProviderError(f"{self.name} returned no choices", retryable=True)
         message = completion.choices[0].message
-        if getattr(message, "refusal", None):
-            return RawAnswer(
-                text=str(message.refusal), data=None, usage=_usage(completion), headers=headers
-            )
+        usage = _usage(completion.usage)
+        if message.refusal:
+            return RawAnswer(text=message.refusal, data=None, usage=usage, headers=headers)
         text = message.content or ""
         data = None
         if is_structured(request.output):
@@ -68,17 +69,15 @@ class OpenAIChatProvider:
                 data = json.loads(text)
             except ValueError:
                 data = None  # typed parsing explains what is wrong, and a re-ask follows
-        return RawAnswer(text=text, data=data, usage=_usage(completion), headers=headers)
+        return RawAnswer(text=text, data=data, usage=usage, headers=headers)
 
 
-def _usage(completion: Any) -> Usage:
-    usage = completion.usage
+def _usage(usage: ChatUsage | None) -> Usage:
     if usage is None:
         return Usage()
-    details = getattr(usage, "prompt_tokens_details", None)
-    cached = getattr(details, "cached_tokens", None) or 0
+    details = usage.prompt_tokens_details
     return Usage(
         input_tokens=usage.prompt_tokens or 0,
         output_tokens=usage.completion_tokens or 0,
-        cached_tokens=cached,
+        cached_tokens=(details.cached_tokens if details else None) or 0,
     )

@@ -23,6 +23,12 @@ class Fault(StrEnum):
     DROP = "drop"  # closes the connection without a response
     TRUNCATED = "truncated"  # 200 with half a JSON body
     INVALID = "invalid"  # a well-formed answer whose value does not fit the requested type
+    # Malformed 200s, as a broken proxy or a half-compatible server sends them:
+    GARBAGE = "garbage"  # an HTML page where JSON was due
+    EMPTY = "empty"  # no body at all
+    SHAPELESS = "shapeless"  # JSON, but nothing of the protocol's shape
+    NO_CHOICES = "no_choices"  # the right shape with no answer in it (no choices / content)
+    WRONG_TYPES = "wrong_types"  # the right keys holding the wrong types
 
 
 class SimConfig(BaseModel):

@@ -155,6 +155,8 @@ async def _handle(
     with state.lock:
         fault = state.picker.next_fault()
         latency = state.picker.latency_s()
+        # What this request was given: a "200" can still be no answer (too late, truncated).
+        state.records[seq - 1]["fault"] = fault.value
     wait = state.admit(received)
     if wait is not None:
         return _finish(state, seq, _rate_limited(error, wait))
@@ -185,10 +187,36 @@ async def _handle(
     if fault == Fault.TRUNCATED:
         text = json.dumps(payload, ensure_ascii=False)
         response = web.Response(text=text[: len(text) // 2], content_type="application/json")
+    elif fault in _MALFORMED:
+        response = _MALFORMED[fault](payload, protocol)
     else:
         response = web.json_response(payload, dumps=lambda v: json.dumps(v, ensure_ascii=False))
     _rate_headers(response, state, protocol)
     return _finish(state, seq, response)
+
+
+def _emptied(payload: dict[str, Any], protocol: str) -> web.Response:
+    if protocol == "openai":
+        return web.json_response({**payload, "choices": []})
+    return web.json_response({**payload, "content": []})
+
+
+def _mistyped(payload: dict[str, Any], protocol: str) -> web.Response:
+    if protocol == "openai":
+        wrong = {**payload, "choices": [{"index": "0", "message": "not an object"}]}
+        return web.json_response({**wrong, "usage": {"prompt_tokens": "many"}})
+    return web.json_response({**payload, "content": "not a list", "usage": None})
+
+
+_MALFORMED: dict[Fault, Callable[[dict[str, Any], str], web.Response]] = {
+    Fault.GARBAGE: lambda _p, _proto: web.Response(
+        text="<html><body><h1>502 Bad Gateway</h1></body></html>", content_type="text/html"
+    ),
+    Fault.EMPTY: lambda _p, _proto: web.Response(body=b"", content_type="application/json"),
+    Fault.SHAPELESS: lambda _p, _proto: web.json_response({"unexpected": True, "answer": 42}),
+    Fault.NO_CHOICES: _emptied,
+    Fault.WRONG_TYPES: _mistyped,
+}
 
 
 def _rate_limited(error: Error, wait: float) -> web.Response:

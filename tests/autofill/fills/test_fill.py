@@ -218,6 +218,29 @@ def test_a_failed_fill_leaves_an_error_and_can_be_retried(
     assert _cell(fill_api, row["id"])["status"] == "filled"
 
 
+def test_malformed_answers_are_survived_and_every_call_is_counted(
+    fill_api: Caller, pipeline: Pipeline, sim: Simulator
+) -> None:
+    database = make_database(fill_api, NOTES_DB)
+    sim.configure(schedule=["garbage", "empty", "wrong_types"])
+    row = _row(fill_api, database["id"], "Invoices fail to export.")
+    assert pipeline.drain() == [Outcome.FILLED]  # no exception reached the worker
+    assert _cell(fill_api, row["id"])["value"].startswith("[sim]")
+    assert fill_api.get("/v1/workspace").get_json()["usage"]["model_calls"] == 4
+
+    # When the provider never answers properly: an error naming it; the last good value stays.
+    sim.configure(error_rates={"shapeless": 1.0})
+    fill_api.patch(f"/v1/rows/{row['id']}", json={"content": "Now the PDFs are empty."})
+    pipeline.completer.timeout_s = 2.0
+    assert pipeline.drain() == [Outcome.FAILED]
+    cell = _cell(fill_api, row["id"])
+    assert cell["status"] == "error" and cell["error_code"] == "provider_error"
+    assert "malformed response" in cell["error"]
+    assert cell["value"].startswith("[sim] Invoices")
+    calls = fill_api.get("/v1/workspace").get_json()["usage"]["model_calls"]
+    assert calls == len(sim.requests) > 5
+
+
 def test_asking_to_fill_an_overridden_cell_is_a_conflict(fill_api: Caller) -> None:
     database = make_database(fill_api, NOTES_DB)
     summary = next(p for p in database["properties"] if p["name"] == "Summary")

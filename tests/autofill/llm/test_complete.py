@@ -219,3 +219,29 @@ def test_clients_are_created_once_per_process(providers: Simulator) -> None:
     assert getattr(first.provider, "client") is getattr(second.provider, "client")  # noqa: B009
     assert getattr(haiku.provider, "client") is getattr(sonnet.provider, "client")  # noqa: B009
     assert first.limit_key == second.limit_key and "sk-sim" not in first.limit_key
+
+
+MALFORMED = ["garbage", "empty", "shapeless", "no_choices", "wrong_types", "truncated"]
+
+
+@pytest.mark.parametrize("model", ["openai:gpt-4.1-mini", "anthropic:claude-haiku-4-5"])
+@pytest.mark.parametrize("fault", MALFORMED)
+@pytest.mark.parametrize("typed", [False, True])
+def test_a_malformed_answer_is_retried_then_a_clear_failure(
+    providers: Simulator, model: str, fault: str, typed: bool
+) -> None:
+    output = OutputSpec(type="select", options=["Yes", "No"]) if typed else None
+    # Once: retried, and the next (well-formed) answer is used.
+    providers.configure(schedule=[fault])
+    result = completer().complete(request(model, output))
+    assert result.calls == 2
+    assert result.value in ("Yes", "No") if typed else result.value.startswith("[sim]")
+    if typed:
+        return  # giving up is the same for both kinds of column
+    # Every time: a FillFailed that says what came back, never another exception type.
+    providers.reset()
+    providers.configure(error_rates={fault: 1.0})
+    with pytest.raises(FillFailed) as info:
+        completer(timeout_s=2.0).complete(request(model, output))
+    assert "malformed" in info.value.message or "no c" in info.value.message
+    assert info.value.calls >= 2  # retried, and every call counted
