@@ -7,6 +7,8 @@ import sys
 
 import structlog
 
+from autofill.secrets import redact_event
+
 
 def configure_logging(level: str = "INFO") -> None:
     renderer: structlog.typing.Processor = (
@@ -20,6 +22,7 @@ def configure_logging(level: str = "INFO") -> None:
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,
+            redact_event,  # after format_exc_info: tracebacks are redacted too
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),

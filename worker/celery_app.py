@@ -25,6 +25,7 @@ from celery.signals import after_setup_logger, worker_init
 
 from autofill.config import Settings, get_settings
 from autofill.fills.fill import warm_up
+from autofill.secrets import RedactFilter
 
 
 def visibility_timeout_s(settings: Settings) -> int:
@@ -62,6 +63,8 @@ def _warm_up(**_: object) -> None:
 
 
 @after_setup_logger.connect
-def _one_line_per_fill(**_: object) -> None:
+def _one_line_per_fill(logger: logging.Logger | None = None, **_: object) -> None:
     for name in ("celery.worker.strategy", "celery.app.trace"):
         logging.getLogger(name).setLevel(logging.WARNING)
+    for handler in (logger or logging.getLogger()).handlers:
+        handler.addFilter(RedactFilter())  # no provider key in a log line (autofill.secrets)

@@ -10,6 +10,7 @@ LLMError
 from __future__ import annotations
 
 from autofill.llm.types import Usage
+from autofill.secrets import redact
 
 RETRYABLE_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504, 529})
 
@@ -29,7 +30,8 @@ class ProviderError(LLMError):
         retryable: bool = False,
         retry_after: float | None = None,
     ) -> None:
-        super().__init__(message)
+        # A provider's error may quote the key it was sent: it never goes further than here.
+        super().__init__(redact(message))
         self.status = status
         self.retryable = retryable
         self.retry_after = retry_after

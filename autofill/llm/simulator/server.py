@@ -170,9 +170,12 @@ async def _handle(
         return _finish(state, seq, _rate_limited(error, state.config.retry_after_s))
     if fault.value.isdigit():  # every other status fault: an error body with that status
         status = int(fault.value)
-        return _finish(
-            state, seq, web.json_response(error(status, f"simulated {status}"), status=status)
-        )
+        message = f"simulated {status}"
+        if status == 401:
+            # As careless providers do: the key that was sent, quoted back in full.
+            sent = request.headers.get("authorization", "") or request.headers.get("x-api-key", "")
+            message = f"simulated 401: incorrect API key provided: {sent.removeprefix('Bearer ')}"
+        return _finish(state, seq, web.json_response(error(status, message), status=status))
     if fault == Fault.TIMEOUT:
         await asyncio.sleep(state.config.timeout_s)
     if fault == Fault.DROP:

@@ -1,0 +1,56 @@
+"""Keeping provider API keys out of everything a person or another tenant can read.
+
+Keys live in the environment (``OPENAI_API_KEY``, ``ANTHROPIC_API_KEY``,
+``AUTOFILL_COMPAT_<NAME>_API_KEY``). A provider may echo the key it was sent in an error
+("Incorrect API key provided: sk-…"), and an error becomes a cell's message, an event and a log
+line. ``redact`` removes every configured key, and anything shaped like a provider key, from a
+text; provider errors and every log line pass through it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import MutableMapping
+from typing import Any
+
+REDACTED = "[redacted]"
+# Shapes of provider keys: OpenAI (sk-…, sk-proj-…), Anthropic (sk-ant-…), bearer tokens.
+_KEY_SHAPES = re.compile(r"\b(sk-[A-Za-z0-9_\-]{8,}|Bearer\s+[A-Za-z0-9_\-.=]{8,})")
+_MIN_SECRET = 8  # shorter values ("not-needed", "x") are placeholders, not secrets
+
+
+def configured_keys() -> list[str]:
+    keys = [
+        value
+        for name, value in os.environ.items()
+        if name.endswith("_API_KEY") and len(value) >= _MIN_SECRET
+    ]
+    return sorted(keys, key=len, reverse=True)  # longest first: no partial leftovers
+
+
+def redact(text: str) -> str:
+    for key in configured_keys():
+        if key in text:
+            text = text.replace(key, REDACTED)
+    return _KEY_SHAPES.sub(REDACTED, text)
+
+
+def redact_event(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> Any:
+    """structlog processor: every string value of a log line, redacted."""
+    for field, value in event.items():
+        if isinstance(value, str):
+            event[field] = redact(value)
+    return event
+
+
+class RedactFilter(logging.Filter):
+    """The same for the standard library's log lines (Celery's, the HTTP client's)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        clean = redact(message)
+        if clean != message:
+            record.msg, record.args = clean, None
+        return True
