@@ -29,6 +29,24 @@ _STATUS_TEXT = {
 }
 
 
+_SSE_EVENT: dict[str, Any] = {
+    "type": "object",
+    "description": "One server-sent event: a cell changed (status, value or error)",
+    "properties": {
+        "id": {"type": "string", "description": "Position; send it back as Last-Event-ID"},
+        "event": {"type": "string", "const": "cell"},
+        "data": {
+            "type": "string",
+            "contentMediaType": "application/json",
+            "description": "The cell as JSON: row_id, property_id, status, value, error, "
+            "error_code, model, prompt_version, tokens_in, tokens_out, cost_usd, truncated, "
+            "filled_at",
+        },
+    },
+    "required": ["id", "event", "data"],
+}
+
+
 def build_openapi(app: Flask) -> dict[str, Any]:
     operations: list[tuple[str, str, EndpointSpec]] = []
     for rule in app.url_map.iter_rules():
@@ -86,7 +104,8 @@ def _operation(
     if spec.stream is not None:
         responses[str(spec.status)] = {
             "description": spec.summary,
-            "content": {spec.stream: {"schema": {"type": "string"}}},
+            # Before Open API 3.2 (itemSchema), a stream's `schema` describes each event.
+            "content": {spec.stream: {"schema": _SSE_EVENT}},
         }
     elif spec.response is not None:
         responses[str(spec.status)] = {

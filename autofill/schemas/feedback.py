@@ -20,7 +20,8 @@ def _comment(value: str) -> str | None:
 
 class FeedbackIn(StrictModel):
     rating: Literal["up", "down"]
-    comment: Annotated[str, AfterValidator(_comment)] | None = Field(default=None, max_length=2000)
+    # The length limit sits on the text itself: on the union it would be applied to null too.
+    comment: Annotated[str, Field(max_length=2000), AfterValidator(_comment)] | None = None
     share: bool = Field(
         default=False,
         description=(
