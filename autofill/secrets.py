@@ -30,8 +30,8 @@ def configured_keys() -> list[str]:
     return sorted(keys, key=len, reverse=True)  # longest first: no partial leftovers
 
 
-def redact(text: str) -> str:
-    for key in configured_keys():
+def redact(text: str, keys: list[str] | None = None) -> str:
+    for key in configured_keys() if keys is None else keys:
         if key in text:
             text = text.replace(key, REDACTED)
     return _KEY_SHAPES.sub(REDACTED, text)
@@ -39,9 +39,10 @@ def redact(text: str) -> str:
 
 def redact_event(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> Any:
     """structlog processor: every string value of a log line, redacted."""
+    keys = configured_keys()  # once per line, not once per field
     for field, value in event.items():
         if isinstance(value, str):
-            event[field] = redact(value)
+            event[field] = redact(value, keys)
     return event
 
 

@@ -54,7 +54,7 @@ PAGES = [
     "El cliente quiere integrar el calendario con su CRM y pregunta por el precio del plan "
     "anual para veinte usuarios.",
 ]
-COLUMNS = [
+COLUMNS: list[dict[str, Any]] = [
     {"name": "Summary", "type": "ai", "ai": {"task": "summary", "model": "sim:sim-1"}},
     {
         "name": "Sentiment",

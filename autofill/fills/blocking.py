@@ -27,6 +27,13 @@ def upstream_ai(prop: Property, properties: Iterable[Property]) -> set[str]:
     return seen
 
 
+def any_chain(properties: Iterable[Property]) -> bool:
+    """Whether some AI column reads another AI column: only then can a cell wait (be blocked)."""
+    ai = [p for p in properties if p.ai is not None]
+    ai_ids = {p.id for p in ai}
+    return any(ai_ids.intersection(p.ai["inputs"]) for p in ai if p.ai is not None)
+
+
 def is_blocked(session: Session, row_id: str, upstream: set[str]) -> bool:
     if not upstream:
         return False

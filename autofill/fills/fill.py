@@ -29,7 +29,7 @@ from autofill.db.models import Cell, FillJob, Property, Row, Workspace
 from autofill.db.session import Store
 from autofill.db.types import utcnow
 from autofill.fills import outbox, runs, usage
-from autofill.fills.blocking import is_blocked, upstream_ai
+from autofill.fills.blocking import any_chain, is_blocked, upstream_ai
 from autofill.fills.states import JobState, Reason
 from autofill.llm.complete import Completer
 from autofill.llm.errors import FillFailed, ProviderError
@@ -319,7 +319,7 @@ def _finish(session: Session, job: FillJob, outcome: Outcome, properties: list[P
     session.delete(job)
     if job.run_id is not None:
         runs.count(session, job.workspace_id, job.run_id, outcome.value)
-    if any(upstream_ai(p, properties) for p in properties if p.ai is not None):
+    if any_chain(properties):
         # Only a column that reads another AI column is ever blocked (the sweeper re-checks
         # blocked entries too, should a column have stopped reading one meanwhile).
         outbox.unblock_row(session, job.row_id)

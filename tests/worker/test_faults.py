@@ -30,6 +30,7 @@ from autofill.services import cells as cell_rules
 from autofill.services import databases as database_service
 from autofill.services import rows as row_service
 from autofill.services.lookup import get_database
+from bench.backfill import COLUMNS
 from bench.services import PostgresServer, private_postgres
 from tests.conftest import unavailable
 from tests.worker.conftest import Topology, running_topology
@@ -37,19 +38,8 @@ from tests.worker.conftest import Topology, running_topology
 pytestmark = pytest.mark.timeout(600)
 
 ROWS = 1000
-OPTIONS = ["Billing", "Bug", "Praise"]
-COLUMNS = [
-    {"name": "Summary", "type": "ai", "ai": {"task": "summary", "model": "sim:sim-1"}},
-    {
-        "name": "Topic",
-        "type": "ai",
-        "ai": {
-            "task": "classify",
-            "model": "sim:sim-1",
-            "output": {"type": "select", "options": OPTIONS},
-        },
-    },
-]
+# The backfill benchmark's columns: a summary and a sentiment classification.
+OPTIONS = COLUMNS[1]["ai"]["output"]["options"]
 FAULTS = {"429": 0.08, "500": 0.06, "529": 0.05, "timeout": 0.03, "drop": 0.05, "truncated": 0.03}
 
 
