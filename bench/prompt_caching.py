@@ -7,8 +7,9 @@ Every eval case's page (12 languages, empty to long) goes through ``prepare`` โ€
 for the models named below. The static part of a prompt (instructions, then the few-shot
 examples) comes first and ends at the message marked ``cache_boundary``; the page comes last.
 The cacheable share is prefix tokens รท input tokens. Providers cache only a prefix of at least
-1,024 tokens (OpenAI's automatic caching, Anthropic's cache_control on Sonnet and Opus), so a
-prefix shorter than that saves nothing, and the figures say so. Cost per 1,000 fills uses the
+the model's minimum (catalogue ``min_cacheable_tokens``: 1,024 on OpenAI; 512 to 4,096 on Claude
+models, 1,024 assumed where the catalogue has no figure), so a prefix shorter than that saves
+nothing, and the figures say so. Cost per 1,000 fills uses the
 catalogue's prices with the expected answer length, in a steady backfill where the prefix is
 written to the cache once and read by every later call.
 """
@@ -26,8 +27,8 @@ from autofill.prompts.render import RowData
 from bench.results import record
 from evals.cases_schema import load_cases
 
-MODELS = ["openai:gpt-4.1-mini", "anthropic:claude-sonnet-4-5"]
-MIN_CACHED_PREFIX = 1024
+MODELS = ["openai:gpt-6-luna", "anthropic:claude-sonnet-5"]
+DEFAULT_MIN_CACHED_PREFIX = 1024
 
 
 @click.command()
@@ -36,6 +37,7 @@ def main() -> None:
     cases = load_cases()
     for model in MODELS:
         info = catalogue.get(model)
+        minimum = info.min_cacheable_tokens or DEFAULT_MIN_CACHED_PREFIX
         totals: dict[str, list[float]] = defaultdict(lambda: [0.0] * 6)
         for case in cases:
             prepared = prepare(case.column(model), RowData(case.properties, case.content))
@@ -43,7 +45,7 @@ def main() -> None:
             boundary = next(i for i, m in enumerate(messages) if m.cache_boundary)
             prefix = count_messages(messages[: boundary + 1], info)
             tokens = prepared.fitted.input_tokens
-            cached = prefix if prefix >= MIN_CACHED_PREFIX else 0
+            cached = prefix if prefix >= minimum else 0
             answer = prepared.expected_output
             entry = totals[case.task]
             entry[0] += prefix

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from autofill.llm.catalogue import ModelRefused
 from autofill.llm.complete import Completer
 from autofill.llm.errors import FillFailed
 from autofill.prompts.budget import PromptTooLarge
@@ -72,7 +73,7 @@ def run_case(
 ) -> CaseResult:
     try:
         prepared = prepare(case.column(model), RowData(case.properties, case.content))
-    except PromptTooLarge as exc:
+    except (PromptTooLarge, ModelRefused) as exc:
         result = CaseResult(case, "", [], None, False, 0)
         result.samples.append(_failed_sample(f"prompt cannot be built: {exc}"))
         return result

@@ -187,3 +187,16 @@ def sim(simulator_server: Simulator) -> Simulator:
     simulator_server.state.configure(SimConfig(retry_after_s=0.05))
     simulator_server.reset()
     return simulator_server
+
+
+@pytest.fixture
+def providers(sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> Simulator:
+    """Every provider kind pointed at the simulator through its documented configuration."""
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-sim-openai")
+    monkeypatch.setenv("OPENAI_BASE_URL", sim.openai_base_url)
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-sim-anthropic")
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", sim.base_url)
+    monkeypatch.setenv("AUTOFILL_COMPAT_LOCAL_LLAMA_BASE_URL", sim.openai_base_url)
+    monkeypatch.setenv("AUTOFILL_COMPAT_LOCAL_LLAMA_MODEL", "llama-3.1-8b")
+    monkeypatch.setenv("AUTOFILL_SIM_URL", sim.openai_base_url)
+    return sim

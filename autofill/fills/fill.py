@@ -31,6 +31,7 @@ from autofill.db.types import utcnow
 from autofill.fills import outbox, runs, usage
 from autofill.fills.blocking import any_chain, is_blocked, upstream_ai
 from autofill.fills.states import JobState, Reason
+from autofill.llm.catalogue import ModelRefused
 from autofill.llm.complete import Completer
 from autofill.llm.errors import FillFailed, ProviderError
 from autofill.llm.tokenizer import ENCODINGS, encoding
@@ -129,8 +130,9 @@ def _claim(
         return Outcome.BLOCKED
 
     input_hash, prepared = _prepare(prop, row, loaded.properties, loaded.ai_values)
-    if isinstance(prepared, str):
-        _fail(session, job, cell, prepared, loaded.properties, code="prompt_error")
+    if isinstance(prepared, Exception):
+        code = prepared.code if isinstance(prepared, ModelRefused) else "prompt_error"
+        _fail(session, job, cell, str(prepared), loaded.properties, code=code)
         return Outcome.FAILED
     if (
         not job.force
@@ -175,15 +177,15 @@ def warm_up() -> None:
 
 def _prepare(
     prop: Property, row: Row, properties: list[Property], ai_values: dict[str, Any]
-) -> tuple[str, Prepared | str]:
+) -> tuple[str, Prepared | Exception]:
     assert prop.ai is not None
     input_hash = cells.input_hash(prop, row.values, row.content, ai_values)
     names = {p.id: p.name for p in properties}
     data = row_data(prop.ai, names, row.values, row.content, ai_values)
     try:
         return input_hash, prepare(prop.ai, data)
-    except (PromptTooLarge, PromptLoadError, ProviderError) as exc:
-        return input_hash, str(exc)
+    except (PromptTooLarge, PromptLoadError, ProviderError, ModelRefused) as exc:
+        return input_hash, exc
 
 
 @dataclass
@@ -257,8 +259,7 @@ def _record(
         job.reserved_tokens, job.reserved_usd = 0, 0.0
         return Outcome.SUPERSEDED
     if isinstance(result, FillFailed):
-        code = "provider_error" if isinstance(result.__cause__, ProviderError) else "invalid_answer"
-        _fail(session, job, cell, result.message, loaded.properties, code=code)
+        _fail(session, job, cell, result.message, loaded.properties, code=result.code)
         return Outcome.FAILED
 
     before = cell.value

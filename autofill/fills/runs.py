@@ -16,6 +16,8 @@ from autofill.fills import ledger, outbox
 from autofill.fills.ledger import Settled, Spend
 from autofill.fills.states import JobState, Reason
 from autofill.ids import new_id
+from autofill.llm.catalogue import ModelRefused, catalogue
+from autofill.llm.counting import TokenSource, source_of
 from autofill.llm.errors import ProviderError
 from autofill.prompts.budget import PromptTooLarge
 from autofill.prompts.library import PromptLoadError
@@ -40,6 +42,7 @@ class RunState(StrEnum):
 class Estimate:
     rows: int
     input_tokens: int
+    input_tokens_source: TokenSource  # estimated for models tiktoken cannot count
     output_tokens: int  # a typical answer per row
     max_output_tokens: int  # the answer allowance per row, summed
     cost_usd: float
@@ -89,7 +92,7 @@ def estimate(session: Session, database: Database, prop: Property, scope: Scope)
             prepared = prepare(
                 prop.ai, row_data(prop.ai, names, row.values, row.content, ai_values)
             )
-        except (PromptTooLarge, PromptLoadError, ProviderError):
+        except (PromptTooLarge, PromptLoadError, ProviderError, ModelRefused):
             unfillable += 1
             continue
         total_in += prepared.fitted.input_tokens
@@ -97,9 +100,14 @@ def estimate(session: Session, database: Database, prop: Property, scope: Scope)
         total_max_out += prepared.reserved_output
         cost += prepared.estimated_cost_usd
         max_cost += prepared.max_cost_usd
+    try:
+        source = source_of(catalogue().get(prop.ai["model"]))
+    except ModelRefused:
+        source = "estimate"
     return Estimate(
         rows=len(selected),
         input_tokens=total_in,
+        input_tokens_source=source,
         output_tokens=total_out,
         max_output_tokens=total_max_out,
         cost_usd=round(cost, 6),

@@ -9,21 +9,31 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
+
+import structlog
 
 from autofill.config import get_settings
-from autofill.llm.catalogue import ESTIMATE_FACTOR, catalogue
+from autofill.llm.catalogue import ModelInfo, ModelRefused, catalogue
 from autofill.llm.errors import FillFailed, InvalidAnswer, ProviderError
+from autofill.llm.plan import CallPlan, enlarged, output_limit, plan_call
 from autofill.llm.ratelimit import RateLimiter, parse_limits
 from autofill.llm.registry import Route, route
 from autofill.llm.retry import call_with_retries
 from autofill.llm.tokenizer import count_tokens
-from autofill.llm.typed import parse_answer
+from autofill.llm.typed import is_structured, parse_answer
 from autofill.llm.types import ChatMessage, Completion, LLMRequest, RawAnswer, Usage
+
+log = structlog.get_logger(__name__)
+_warned: set[str] = set()  # deprecated models already named in this process's log
 
 REASK = (
     "Your answer {answer} cannot be used: {error}. Answer again with a value that fits, "
     "and nothing else."
+)
+# A blank answer is not sent back as an assistant turn (Anthropic refuses blank text blocks).
+REASK_EMPTY = (
+    "Your answer was empty: {error}. Answer again with a value that fits, and nothing else."
 )
 
 
@@ -41,17 +51,34 @@ class Completer:
     call_timeout_s: float = field(default_factory=lambda: get_settings().call_timeout_s)
 
     def complete(self, request: LLMRequest) -> Completion:
-        info = catalogue().get(request.model)
         try:
+            info = catalogue().get(request.model)
             target = route(request.model)
-        except ProviderError as exc:
-            raise FillFailed(exc.message, attempts=0, usage=Usage(), last_answer=None) from exc
+        except (ModelRefused, ProviderError) as exc:
+            raise FillFailed(
+                exc.message, attempts=0, usage=Usage(), last_answer=None, code=exc.code
+            ) from exc
+        warning = info.warning(request.model)
+        if warning and request.model not in _warned:
+            _warned.add(request.model)
+            log.warning("deprecated model", model=request.model, warning=warning)
         started = time.monotonic()
         deadline = time.time() + self.timeout_s
+        typed = is_structured(request.output)
+        limit = output_limit(info, request.max_output_tokens)
         messages = list(request.messages)
-        usage, cost, calls = Usage(), 0.0, 0
+        usage, cost, calls, attempts, reasks, widened = Usage(), 0.0, 0, 0, 0, False
         last: RawAnswer | None = None
-        for attempt in range(1, self.max_reasks + 2):
+        while True:
+            attempts += 1
+            plan = plan_call(
+                info,
+                request.max_output_tokens,
+                request.temperature,
+                typed=typed,
+                limit=limit,
+                token_fields=target.token_fields,
+            )
             asked = LLMRequest(
                 request.model,
                 messages,
@@ -60,14 +87,15 @@ class Completer:
                 request.temperature,
             )
             try:
-                last, made = self._call(target, asked, deadline, info.tokenizer)
+                last, made = self._call(target, asked, plan, deadline, info)
             except ProviderError as exc:
                 raise FillFailed(
                     exc.message,
-                    attempts=attempt,
+                    attempts=attempts,
                     usage=usage,
                     last_answer=last.text if last else None,
                     calls=calls + exc.calls,
+                    code=exc.code,
                 ) from exc
             calls += made
             usage += last.usage
@@ -77,15 +105,30 @@ class Completer:
                 last.usage.cached_tokens,
                 last.usage.cache_write_tokens,
             )
+            failed = partial(
+                FillFailed, attempts=attempts, usage=usage, last_answer=last.text, calls=calls
+            )
+            if last.stop == "length":
+                bigger = None if widened else enlarged(info, limit)
+                if bigger is not None:
+                    # Reasoning (or a long answer) used the whole limit: once more with room.
+                    limit, widened = bigger, True
+                    continue
+                raise failed(_cut_off(last, limit, info), code="answer_truncated")
+            if last.stop == "refusal":
+                said = f": {last.refusal}" if last.refusal else ""
+                raise failed(f"the model refused to answer{said}", code="refused")
+            if last.stop == "content_filter":
+                raise failed(
+                    "the provider's content filter stopped the answer", code="content_filtered"
+                )
             try:
                 value, none_reason = parse_answer(request.output, last.text, last.data)
             except InvalidAnswer as exc:
-                error = exc.message
-                messages = [
-                    *messages,
-                    ChatMessage("assistant", last.text),
-                    ChatMessage("user", REASK.format(answer=_quoted(last.text), error=error)),
-                ]
+                if reasks >= self.max_reasks:
+                    raise failed(exc.message, code="invalid_answer") from exc
+                reasks += 1
+                messages = [*messages, *_reask(last.text, exc.message)]
                 continue
             return Completion(
                 value=value,
@@ -93,25 +136,18 @@ class Completer:
                 usage=usage,
                 cost_usd=round(cost, 8),
                 latency_s=time.monotonic() - started,
-                attempts=attempt,
+                attempts=attempts,
                 calls=calls,
                 model=request.model,
                 none_reason=none_reason,
             )
-        raise FillFailed(
-            error,
-            attempts=self.max_reasks + 1,
-            usage=usage,
-            last_answer=last.text if last else None,
-            calls=calls,
-        )
 
     def _call(
-        self, target: Route, request: LLMRequest, deadline: float, tokenizer: str
+        self, target: Route, request: LLMRequest, plan: CallPlan, deadline: float, info: ModelInfo
     ) -> tuple[RawAnswer, int]:
         # Counting the prompt costs an encode; only a token-per-minute limit needs it.
         counts = self.limiter.counts_tokens(target.limit_key)
-        estimate = _estimate_tokens(request, tokenizer) if counts else 0
+        estimate = _estimate_tokens(request, info) + plan.output_limit if counts else 0
 
         def once(timeout: float) -> RawAnswer:
             try:
@@ -120,11 +156,11 @@ class Completer:
                 raise ProviderError(str(exc)) from None
             remaining = max(deadline - time.time(), 1.0)
             try:
-                answer = target.provider.call(request, target.model, min(timeout, remaining))
+                answer = target.provider.call(request, target.model, plan, min(timeout, remaining))
             except ProviderError as exc:
-                if exc.status == 429:
-                    retry_after = {"retry-after": str(exc.retry_after)} if exc.retry_after else {}
-                    self.limiter.observe(target.limit_key, retry_after, status=429)
+                if exc.status == 429 and exc.retryable:
+                    wait = {"retry-after": str(exc.retry_after)} if exc.retry_after else {}
+                    self.limiter.observe(target.limit_key, wait, status=429)
                 raise
             self.limiter.observe(target.limit_key, answer.headers)
             return answer
@@ -136,13 +172,33 @@ class Completer:
         )
 
 
-def _estimate_tokens(request: LLMRequest, tokenizer: str) -> int:
-    """Prompt plus answer allowance, for token-per-minute limits (counted before sending)."""
-    encoding = "o200k_base" if tokenizer == "estimate" else tokenizer
+def _reask(answer: str, error: str) -> list[ChatMessage]:
+    if not answer.strip():
+        return [ChatMessage("user", REASK_EMPTY.format(error=error))]
+    return [
+        ChatMessage("assistant", answer),
+        ChatMessage("user", REASK.format(answer=_quoted(answer), error=error)),
+    ]
+
+
+def _cut_off(answer: RawAnswer, limit: int, info: ModelInfo) -> str:
+    spent = f", {answer.reasoning_tokens} of them on reasoning" if answer.reasoning_tokens else ""
+    why = (
+        "the model's maximum"
+        if limit >= info.max_output_tokens
+        else "even after one more try with more room"
+    )
+    return (
+        f"the answer was cut off at the output limit of {limit} tokens{spent} ({why}); "
+        "nothing was stored"
+    )
+
+
+def _estimate_tokens(request: LLMRequest, info: ModelInfo) -> int:
+    """The prompt's tokens, for token-per-minute limits (counted before sending)."""
+    encoding = "o200k_base" if info.tokenizer == "estimate" else info.tokenizer
     prompt = sum(count_tokens(m.content, encoding) + 4 for m in request.messages)
-    if tokenizer == "estimate":
-        prompt = int(prompt * ESTIMATE_FACTOR)
-    return prompt + request.max_output_tokens
+    return int(prompt * info.token_factor) if info.estimated_counts else prompt
 
 
 def _quoted(text: str) -> str:

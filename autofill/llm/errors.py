@@ -2,9 +2,15 @@
 
 LLMError
 ├── ProviderError      the call failed: HTTP status, timeout, dropped or garbled response;
-│                      ``retryable`` says whether trying again can help
+│                      ``retryable`` says whether trying again can help, ``code`` what a
+│                      person is told (``quota_exhausted``: the account, not the call)
+├── AnswerStopped      the model stopped without a usable answer: cut off at the output
+│                      limit, refused, or filtered (``code``); never retried as transient
 ├── InvalidAnswer      the model answered, but not a value of the column's type
-└── FillFailed         gave up: carries the last answer, attempts and the usage spent
+└── FillFailed         gave up: carries the code, last answer, attempts and the usage spent
+
+Codes a cell's ``error_code`` can take from here: provider_error, quota_exhausted,
+answer_truncated, refused, content_filtered, invalid_answer.
 """
 
 from __future__ import annotations
@@ -29,9 +35,11 @@ class ProviderError(LLMError):
         status: int | None = None,
         retryable: bool = False,
         retry_after: float | None = None,
+        code: str = "provider_error",
     ) -> None:
         # A provider's error may quote the key it was sent: it never goes further than here.
         super().__init__(redact(message))
+        self.code = code
         self.status = status
         self.retryable = retryable
         self.retry_after = retry_after
@@ -50,6 +58,12 @@ class ProviderError(LLMError):
         )
 
 
+class AnswerStopped(LLMError):
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message)
+        self.code = code  # answer_truncated | refused | content_filtered
+
+
 class InvalidAnswer(LLMError):
     pass
 
@@ -63,8 +77,10 @@ class FillFailed(LLMError):
         usage: Usage,
         last_answer: str | None,
         calls: int = 0,
+        code: str = "invalid_answer",
     ) -> None:
         super().__init__(message)
+        self.code = code
         self.attempts = attempts  # answers asked for (the first, then re-asks)
         self.calls = calls  # HTTP calls made in all, retries included
         self.usage = usage

@@ -15,22 +15,17 @@ from __future__ import annotations
 
 import json
 import random
-import re
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 
 import redis
 from limits import RateLimitItem, parse
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
-from autofill.llm.providers.base import parse_retry_after
-
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
-_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+from autofill.llm.providers.headers import resets, wait_for
 
 
 @dataclass(frozen=True)
@@ -108,14 +103,9 @@ class RateLimiter:
 
     def observe(self, limit_key: str, headers: dict[str, str], status: int | None = None) -> None:
         """Learn from a provider's answer: pause everyone on this key when it says so."""
-        pause = 0.0
+        pause = max(resets(headers, exhausted_only=True), default=0.0)
         if status == 429:
-            pause = parse_retry_after(headers) or 1.0
-        for kind in ("requests", "tokens"):
-            if headers.get(f"x-ratelimit-remaining-{kind}") == "0":
-                pause = max(pause, _duration(headers.get(f"x-ratelimit-reset-{kind}", "")))
-            if headers.get(f"anthropic-ratelimit-{kind}-remaining") == "0":
-                pause = max(pause, _until(headers.get(f"anthropic-ratelimit-{kind}-reset", "")))
+            pause = max(pause, wait_for(headers, status) or 1.0)
         if pause > 0:
             self._pause(limit_key, self.clock() + pause)
 
@@ -137,17 +127,3 @@ class RateLimiter:
             with self._lock:
                 until = self._blocked.get(key, 0.0)
         return until - self.clock()
-
-
-def _duration(text: str) -> float:
-    """OpenAI's reset format: "1s", "6m0s", "120ms", "1h2m3.5s"."""
-    return sum(float(number) * _UNITS[unit] for number, unit in _DURATION.findall(text))
-
-
-def _until(stamp: str) -> float:
-    try:
-        return max(
-            datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp() - time.time(), 0.0
-        )
-    except ValueError:
-        return 0.0

@@ -42,14 +42,25 @@ class Usage:
         )
 
 
+Stop = Literal["end", "length", "refusal", "content_filter"]
+
+
 @dataclass(frozen=True)
 class RawAnswer:
-    """One provider response: prose in ``text``, or the structured answer in ``data``."""
+    """One provider response: prose in ``text``, or the structured answer in ``data``.
+
+    ``stop`` is why the model stopped, in the providers' common terms: ``end`` (a natural end,
+    a tool call), ``length`` (the output limit or the context window ran out: the answer is cut
+    off), ``refusal`` (``refusal`` says what the model or the provider said), ``content_filter``.
+    """
 
     text: str
     data: Any
     usage: Usage
     headers: dict[str, str]
+    stop: Stop = "end"
+    refusal: str | None = None
+    reasoning_tokens: int = 0  # of usage.output_tokens, spent reasoning
 
 
 @dataclass(frozen=True)

@@ -7,23 +7,26 @@ then cut the middle of the page, keeping its head and tail at paragraph or sente
 never inside a grapheme, with a marker saying how much was cut.
 
 Counts use the model's tokenizer (catalogue ``tokenizer``); for models whose tokenizer tiktoken
-does not have (Anthropic, self-hosted), o200k counts × ESTIMATE_FACTOR, a deliberate
-over-estimate.
+does not have (Anthropic, self-hosted), o200k counts × the catalogue's ``token_factor`` for that
+family, a deliberate over-estimate, labelled as an estimate wherever it is shown.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, replace
 
 import regex
 
-from autofill.llm.catalogue import ESTIMATE_FACTOR, ModelInfo
+from autofill.llm.catalogue import ModelInfo
 from autofill.llm.tokenizer import count_tokens, encoding
+from autofill.llm.typed import answer_schema, is_structured
 from autofill.llm.types import ChatMessage
 from autofill.prompts.language import detect_language
 from autofill.prompts.library import LoadedPrompt
 from autofill.prompts.render import ColumnSpec, Rendered, RowData, order_examples, render
+from autofill.schemas.properties import OutputSpec
 
 PER_MESSAGE = 4  # framing tokens per chat message
 PRIMING = 3  # tokens that prime the answer
@@ -57,19 +60,26 @@ def _encoding_name(info: ModelInfo) -> str:
 
 
 def count_messages(
-    messages: list[ChatMessage], info: ModelInfo, memo: dict[str, int] | None = None
+    messages: list[ChatMessage],
+    info: ModelInfo,
+    memo: dict[str, int] | None = None,
+    output: OutputSpec | None = None,
 ) -> int:
-    """Prompt tokens of ``messages``. ``memo`` remembers counts by content, so re-rendering
-    with fewer examples does not encode an unchanged 100k-token page again."""
+    """Prompt tokens of ``messages``, and of the answer's schema for a typed ``output`` (both
+    providers bill the schema as input: it is sent as a response format or a tool). ``memo``
+    remembers counts by content, so re-rendering with fewer examples does not encode an
+    unchanged 100k-token page again."""
     name = _encoding_name(info)
     memo = {} if memo is None else memo
     raw = PRIMING
+    if output is not None and is_structured(output):
+        raw += count_tokens(json.dumps(answer_schema(output), ensure_ascii=False), name)
     for message in messages:
         count = memo.get(message.content)
         if count is None:
             count = memo[message.content] = count_tokens(message.content, name)
         raw += count + PER_MESSAGE
-    return int(raw * ESTIMATE_FACTOR) + 1 if info.tokenizer == "estimate" else raw
+    return int(raw * info.token_factor) + 1 if info.estimated_counts else raw
 
 
 def fit(
@@ -88,18 +98,21 @@ def fit(
 
     memo: dict[str, int] = {}
     rendered = render(loaded, column, row, examples)
-    tokens = count_messages(rendered.messages, info, memo)
+    tokens = count_messages(rendered.messages, info, memo, column.output)
     while tokens > budget and len(examples) > 1:
         examples = examples[:-1]
         rendered = render(loaded, column, row, examples)
-        tokens = count_messages(rendered.messages, info, memo)
+        tokens = count_messages(rendered.messages, info, memo, column.output)
     if tokens <= budget:
         return _fitted(rendered, language, tokens, budget, 0)
 
     # Still over: cut the page. First see what everything else costs with an empty page.
     content = row.content or ""
     bare = count_messages(
-        render(loaded, column, replace(row, content=""), examples).messages, info, memo
+        render(loaded, column, replace(row, content=""), examples).messages,
+        info,
+        memo,
+        column.output,
     )
     if bare >= budget or row.content is None:
         raise PromptTooLarge(
@@ -109,7 +122,7 @@ def fit(
     for _ in range(8):  # re-tokenising the cut text can differ slightly: tighten and retry
         cut_text, cut_chars = cut_middle(content, allowance, info)
         rendered = render(loaded, column, replace(row, content=cut_text), examples)
-        tokens = count_messages(rendered.messages, info, memo)
+        tokens = count_messages(rendered.messages, info, memo, column.output)
         if tokens <= budget:
             return _fitted(rendered, language, tokens, budget, cut_chars)
         allowance -= tokens - budget + 8
@@ -139,7 +152,7 @@ MARKER = "\n\n[… {cut:,} characters omitted …]\n\n"
 def cut_middle(text: str, max_tokens: int, info: ModelInfo) -> tuple[str, int]:
     """Keep the head (two thirds) and tail (one third) of ``text`` within about ``max_tokens``."""
     enc = encoding(_encoding_name(info))
-    scale = ESTIMATE_FACTOR if info.tokenizer == "estimate" else 1.0
+    scale = info.token_factor if info.estimated_counts else 1.0
     tokens = enc.encode(text, disallowed_special=())
     keep = int(max_tokens / scale) - 24  # room for the marker
     if len(tokens) * scale <= max_tokens:

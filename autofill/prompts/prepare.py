@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from autofill.llm.catalogue import ModelInfo, catalogue
+from autofill.llm.plan import expected_reasoning, output_limit
 from autofill.llm.types import LLMRequest
 from autofill.prompts.budget import FittedPrompt, fit
 from autofill.prompts.library import load_prompt
@@ -31,8 +32,8 @@ class Prepared:
     request: LLMRequest
     fitted: FittedPrompt
     model_info: ModelInfo
-    reserved_output: int
-    expected_output: int  # a typical answer's tokens, for estimates
+    reserved_output: int  # the output limit a call sends: the answer and room for reasoning
+    expected_output: int  # a typical answer's tokens (reasoning included), for estimates
     estimated_cost_usd: float
     max_cost_usd: float
 
@@ -89,8 +90,11 @@ def prepare(ai: dict[str, Any], row: RowData, max_input_tokens: int | None = Non
     spec = column_spec(ai)
     info = catalogue().get(ai["model"])
     kind = _kind(spec)
-    reserved = min(RESERVED_OUTPUT[kind], info.max_output_tokens)
-    expected = min(EXPECTED_OUTPUT[kind], reserved)
+    answer = min(RESERVED_OUTPUT[kind], info.max_output_tokens)
+    # A reasoning model spends output tokens before it answers: the window keeps room for
+    # them, and the cost ceiling counts them.
+    reserved = output_limit(info, answer)
+    expected = min(EXPECTED_OUTPUT[kind], answer) + expected_reasoning(info)
     fitted = fit(
         load_prompt(spec.prompt_task),
         spec,
@@ -100,7 +104,7 @@ def prepare(ai: dict[str, Any], row: RowData, max_input_tokens: int | None = Non
         max_input_tokens=max_input_tokens or ai.get("max_input_tokens"),
     )
     request = LLMRequest(
-        model=ai["model"], messages=fitted.messages, output=spec.output, max_output_tokens=reserved
+        model=ai["model"], messages=fitted.messages, output=spec.output, max_output_tokens=answer
     )
     return Prepared(
         request=request,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -26,7 +27,11 @@ class FillEstimate(BaseModel):
     property_id: str
     scope: Scope
     rows: int = Field(description="Cells the run would fill")
-    input_tokens: int = Field(description="Prompt tokens, counted with the model's tokenizer")
+    input_tokens: int = Field(description="Prompt tokens of every row's prompt")
+    input_tokens_source: Literal["tiktoken", "estimate"] = Field(
+        description="tiktoken: counted with the model's tokenizer; estimate: o200k × the "
+        "model family's factor (models whose tokenizer tiktoken does not have)"
+    )
     output_tokens: int = Field(description="Expected answer tokens (typical answers)")
     max_output_tokens: int = Field(description="Answer allowance: the most answers may use")
     cost_usd: float = Field(description="Expected cost")

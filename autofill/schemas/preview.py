@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field, model_validator
 
 from autofill.schemas.common import StrictModel
@@ -32,6 +34,10 @@ class PreviewOut(BaseModel):
     examples: list[str] = Field(description="Few-shot examples used, in order")
     messages: list[PreviewMessage]
     input_tokens: int
+    input_tokens_source: Literal["tiktoken", "count_tokens", "estimate"] = Field(
+        description="How input_tokens was counted: the model's tokenizer (tiktoken), the "
+        "provider's count_tokens endpoint, or an estimate (o200k × the model family's factor)"
+    )
     budget: int = Field(description="Input tokens allowed: window − answer room − margin, capped")
     reserved_output_tokens: int
     truncated: bool

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field, model_validator
 
+from autofill.llm.catalogue import ModelRefused, catalogue
 from autofill.schemas.common import FieldProblem, Name, StrictModel
 from autofill.text import clean_options, fold
 
@@ -89,6 +90,10 @@ def _model(value: str) -> str:
             f"{value!r} is not a model reference: use 'openai:<model>', 'anthropic:<model>', "
             "'compat:<name>' or 'sim:<model>'"
         )
+    try:
+        catalogue().get(value)  # unknown and retired models are refused where they are chosen
+    except ModelRefused as exc:
+        raise ValueError(exc.message) from None
     return value
 
 

@@ -10,6 +10,13 @@ from pydantic import BaseModel, Field
 from autofill.schemas.properties import CellStatus, OutputSpec, PropertyType, Task
 
 
+class ModelStatusOut(BaseModel):
+    status: str = Field(description="`active` or `deprecated` (retired models are refused)")
+    retires_on: str | None = Field(description="When the provider stops serving it, if announced")
+    replacement: str | None
+    warning: str | None = Field(description="What to tell the person who chose this model")
+
+
 class AIConfigOut(BaseModel):
     task: Task
     instruction: str | None
@@ -18,6 +25,9 @@ class AIConfigOut(BaseModel):
     target_language: str | None
     output: OutputSpec
     model: str
+    model_status: ModelStatusOut | None = Field(
+        default=None, description="The model's lifecycle; null when it is no longer known"
+    )
     auto_update: bool
     max_input_tokens: int | None
 

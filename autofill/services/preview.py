@@ -6,6 +6,8 @@ from sqlalchemy.orm import Session
 
 from autofill.db.models import Database, Property
 from autofill.errors import InvalidInput
+from autofill.llm.catalogue import ModelRefused
+from autofill.llm.counting import provider_count, source_of
 from autofill.prompts.budget import PromptTooLarge
 from autofill.prompts.prepare import Prepared, prepare, row_data
 from autofill.schemas.preview import PreviewMessage, PreviewOut, PreviewRequest
@@ -35,6 +37,8 @@ def preview(
         prepared = prepare(prop.ai, row_data(prop.ai, names, values, content, ai_values))
     except PromptTooLarge as exc:
         raise InvalidInput.field("ai.max_input_tokens", str(exc)) from None
+    except ModelRefused as exc:
+        raise InvalidInput.field("ai.model", exc.message) from None
     return preview_out(prepared)
 
 
@@ -67,11 +71,16 @@ def preview_draft(
         prepared = prepare(ai, row_data(ai, names, row.values, row.content, ai_values))
     except PromptTooLarge as exc:
         raise InvalidInput.field("ai.max_input_tokens", str(exc)) from None
+    except ModelRefused as exc:
+        raise InvalidInput.field("ai.model", exc.message) from None
     return preview_out(prepared)
 
 
 def preview_out(prepared: Prepared) -> PreviewOut:
+    """The prompt as it would be sent. Its token count is the provider's own where one can be
+    asked (Anthropic with a key: a preview is read by a person before anything is spent)."""
     fitted = prepared.fitted
+    counted = provider_count(prepared.request)
     return PreviewOut(
         model=prepared.request.model,
         prompt_version=fitted.prompt_version,
@@ -81,7 +90,10 @@ def preview_out(prepared: Prepared) -> PreviewOut:
             PreviewMessage(role=m.role, content=m.content, cache_boundary=m.cache_boundary)
             for m in fitted.messages
         ],
-        input_tokens=fitted.input_tokens,
+        input_tokens=counted if counted is not None else fitted.input_tokens,
+        input_tokens_source=(
+            "count_tokens" if counted is not None else source_of(prepared.model_info)
+        ),
         budget=fitted.budget,
         reserved_output_tokens=prepared.reserved_output,
         truncated=fitted.truncated,

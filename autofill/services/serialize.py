@@ -7,12 +7,14 @@ from sqlalchemy.orm import Session
 from autofill.db.models import Cell, Database, FillRun, Property, Row
 from autofill.fills import runs
 from autofill.fills.runs import Scope
+from autofill.llm.catalogue import ModelRefused, catalogue
 from autofill.schemas.fills import RunOut
 from autofill.schemas.properties import CONTENT_INPUT, CellStatus, OutputSpec, PropertyType
 from autofill.schemas.views import (
     AIConfigOut,
     CellOut,
     DatabaseOut,
+    ModelStatusOut,
     PropertyOut,
     Provenance,
     RowOut,
@@ -32,6 +34,7 @@ def property_out(prop: Property, names: dict[str, str]) -> PropertyOut:
             target_language=prop.ai["target_language"],
             output=OutputSpec.model_validate(prop.ai["output"]),
             model=prop.ai["model"],
+            model_status=model_status(prop.ai["model"]),
             auto_update=prop.ai["auto_update"],
             max_input_tokens=prop.ai["max_input_tokens"],
         )
@@ -136,4 +139,17 @@ def run_out(session: Session, run: FillRun) -> RunOut:
         cost_usd=round(seen.spend.cost_usd, 8),
         created_at=run.created_at,
         finished_at=seen.finished_at,
+    )
+
+
+def model_status(reference: str) -> ModelStatusOut | None:
+    try:
+        info = catalogue().get(reference)
+    except ModelRefused:
+        return None
+    return ModelStatusOut(
+        status=info.status,
+        retires_on=info.retires_on.isoformat() if info.retires_on else None,
+        replacement=info.replacement,
+        warning=info.warning(reference),
     )

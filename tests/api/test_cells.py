@@ -188,7 +188,7 @@ def test_config_change_marks_filled_cells_stale(
         filled.status, filled.value = "filled", "Positive"
     api.patch(f"/v1/properties/{prop_id}", json={"ai": {"auto_update": False}})
     assert cell(api, row_id, "Sentiment")["status"] == "filled"  # not a prompt change
-    api.patch(f"/v1/properties/{prop_id}", json={"ai": {"model": "anthropic:claude-sonnet-4-5"}})
+    api.patch(f"/v1/properties/{prop_id}", json={"ai": {"model": "anthropic:claude-sonnet-5"}})
     stale = cell(api, row_id, "Sentiment")
     assert stale["status"] == "stale" and stale["value"] == "Positive"
 

@@ -8,27 +8,32 @@ from types import ModuleType
 from typing import Any, Protocol
 
 from autofill.llm.errors import ProviderError
+from autofill.llm.plan import CallPlan
+from autofill.llm.providers.headers import wait_for
 from autofill.llm.types import LLMRequest, RawAnswer
+
+# Errors that name the account, not the call: no retry can succeed until a person acts.
+# OpenAI: 429 with error code/type `insufficient_quota`
+# (https://platform.openai.com/docs/guides/error-codes: "You exceeded your current quota").
+# Anthropic: 402 `billing_error`, and 429s whose `error.details.error_code` is a spend limit
+# (anthropic 2.10.0 src/anthropic/types/shared/enforced_spend_limit_reached_error.py,
+# contract_spend_limit_reached_error.py, linked_organization_spend_limit_reached_error.py).
+_QUOTA_CODES = {
+    "insufficient_quota",
+    "billing_error",
+    "enforced_spend_limit_reached",
+    "contract_spend_limit_reached",
+    "linked_organization_spend_limit_reached",
+    "linked_organization_billing_unavailable",
+}
 
 
 class Provider(Protocol):
     name: str
 
-    def call(self, request: LLMRequest, model: str, timeout: float) -> RawAnswer:
+    def call(self, request: LLMRequest, model: str, plan: CallPlan, timeout: float) -> RawAnswer:
         """One HTTP call with no retry of its own (retries live in autofill.llm.retry)."""
         ...
-
-
-def parse_retry_after(headers: dict[str, str]) -> float | None:
-    """Seconds to wait, from ``retry-after-ms`` (OpenAI) or ``retry-after`` (seconds)."""
-    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
-        value = headers.get(name)
-        if value is not None:
-            try:
-                return max(float(value) * scale, 0.0)
-            except ValueError:
-                continue  # an HTTP date: rare from these providers; fall back to backoff
-    return None
 
 
 @contextmanager
@@ -39,15 +44,27 @@ def sdk_errors(sdk: ModuleType, provider: str, timeout: float) -> Iterator[None]
         yield
     except sdk.APIStatusError as exc:
         headers = {k.lower(): v for k, v in exc.response.headers.items()}
+        detail, codes = _detail(exc)
+        if codes & _QUOTA_CODES or exc.status_code == 402:
+            raise ProviderError(
+                f"{provider} refused the call because of the account, not the request "
+                f"(HTTP {exc.status_code}, {', '.join(sorted(codes)) or 'billing'}): {detail}. "
+                "Add credit or raise the spending limit in the provider's console, then fill "
+                "again",
+                status=exc.status_code,
+                code="quota_exhausted",
+            ) from None
         raise ProviderError.from_status(
-            provider, exc.status_code, _detail(exc), parse_retry_after(headers)
+            provider, exc.status_code, detail, wait_for(headers, exc.status_code)
         ) from None
     except sdk.APITimeoutError:
         raise ProviderError(
             f"{provider} did not answer within {timeout:.0f} s", retryable=True
         ) from None
     except sdk.APIConnectionError as exc:
-        raise ProviderError(f"{provider} connection failed: {exc}", retryable=True) from None
+        raise ProviderError(
+            f"{provider} connection failed: {exc}{_hint(exc)}", retryable=True
+        ) from None
     except (ValueError, sdk.APIResponseValidationError) as exc:
         # A truncated or garbled body: the provider's fault, worth another try.
         raise ProviderError(
@@ -55,10 +72,29 @@ def sdk_errors(sdk: ModuleType, provider: str, timeout: float) -> Iterator[None]
         ) from None
 
 
-def _detail(exc: Any) -> str:
+def _detail(exc: Any) -> tuple[str, set[str]]:
+    """The error's message, and every code it names (OpenAI ``type``/``code``; Anthropic
+    ``type`` and ``details.error_code``)."""
     body = exc.body
+    codes: set[str] = set()
+    message = str(exc.message)
     if isinstance(body, dict):
         error = body.get("error", body)
-        if isinstance(error, dict) and error.get("message"):
-            return str(error["message"])
-    return str(exc.message)
+        if isinstance(error, dict):
+            for key in ("type", "code"):
+                if isinstance(error.get(key), str):
+                    codes.add(error[key])
+            details = error.get("details")
+            if isinstance(details, dict) and isinstance(details.get("error_code"), str):
+                codes.add(details["error_code"])
+            if error.get("message"):
+                message = str(error["message"])
+    return message, codes
+
+
+def _hint(exc: Exception) -> str:
+    request = getattr(exc, "request", None)
+    url = str(getattr(request, "url", "") or "")
+    if "127.0.0.1:8089" in url or "localhost:8089" in url:
+        return " (sim: models are answered by the simulator: start it with `autofill llm-sim`)"
+    return ""

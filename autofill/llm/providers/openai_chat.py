@@ -1,8 +1,14 @@
 """OpenAI Chat Completions through the official SDK: OpenAI itself, OpenAI-compatible servers
 (vLLM, Ollama, llama.cpp) and the simulator.
 
-Typed columns use structured outputs (``response_format`` json_schema, strict). The static prompt
-prefix is simply sent first: OpenAI caches repeated prefixes by itself.
+What is sent follows the call plan (autofill.llm.plan): a temperature only where the model takes
+one, ``reasoning_effort`` only where the model reasons, the output limit in the field the server
+honours. Typed columns use structured outputs (``response_format`` json_schema, strict) within
+the strict mode's size limits. The static prompt prefix is simply sent first: OpenAI caches
+repeated prefixes by itself.
+
+Every answer says why it stopped (``finish_reason``, OpenAPI ``CreateChatCompletionResponse``):
+``length`` and ``content_filter`` are not answers, and ``message.refusal`` is a refusal.
 """
 
 from __future__ import annotations
@@ -13,10 +19,14 @@ from typing import Any
 import openai
 
 from autofill.llm.errors import ProviderError
+from autofill.llm.plan import CallPlan
 from autofill.llm.providers.base import sdk_errors
 from autofill.llm.providers.replies import ChatReply, ChatUsage, read_reply
-from autofill.llm.typed import answer_schema, is_structured
-from autofill.llm.types import LLMRequest, RawAnswer, Usage
+from autofill.llm.schema_limits import strict_schema
+from autofill.llm.typed import answer_schema
+from autofill.llm.types import LLMRequest, RawAnswer, Stop, Usage
+
+_STOPS: dict[str | None, Stop] = {"length": "length", "content_filter": "content_filter"}
 
 
 class OpenAIChatProvider:
@@ -24,20 +34,23 @@ class OpenAIChatProvider:
         self.client = client
         self.name = name
 
-    def call(self, request: LLMRequest, model: str, timeout: float) -> RawAnswer:
-        arguments: dict[str, Any] = {
-            "model": model,
-            "messages": [{"role": m.role, "content": m.content} for m in request.messages],
-            "temperature": request.temperature,
-            "max_completion_tokens": request.max_output_tokens,
-            "timeout": timeout,
+    def call(self, request: LLMRequest, model: str, plan: CallPlan, timeout: float) -> RawAnswer:
+        arguments: dict[str, Any] = {"model": model, "timeout": timeout}
+        bulk: dict[str, Any] = {
+            "messages": [{"role": m.role, "content": m.content} for m in request.messages]
         }
-        if is_structured(request.output):
-            arguments["response_format"] = {
+        for field in plan.token_fields:
+            bulk[field] = plan.output_limit
+        if plan.temperature is not None:
+            arguments["temperature"] = plan.temperature
+        if plan.effort is not None:
+            arguments["reasoning_effort"] = plan.effort
+        if plan.structured == "json_schema":
+            bulk["response_format"] = {
                 "type": "json_schema",
                 "json_schema": {
                     "name": "answer",
-                    "schema": answer_schema(request.output),
+                    "schema": strict_schema(answer_schema(request.output)),
                     "strict": True,
                 },
             }
@@ -45,9 +58,8 @@ class OpenAIChatProvider:
         # quarter of a worker's CPU per fill for messages and schemas we built as plain JSON
         # already (bench/backfill.py profile). Sent as extra_body they go out byte for byte
         # the same, unwalked; `messages=[]` is there for the signature, and is overridden.
-        bulk = {
-            key: arguments.pop(key) for key in ("messages", "response_format") if key in arguments
-        }
+        # The output limit goes the same way: a compat server may want `max_tokens`, which
+        # the SDK marks deprecated.
         with sdk_errors(openai, self.name, timeout):
             raw = self.client.chat.completions.with_raw_response.create(
                 **arguments, messages=[], extra_body=bulk
@@ -58,26 +70,46 @@ class OpenAIChatProvider:
 
         if not completion.choices:
             raise ProviderError(f"{self.name} returned no choices", retryable=True)
-        message = completion.choices[0].message
-        usage = _usage(completion.usage)
+        choice = completion.choices[0]
+        message = choice.message
+        usage, reasoning = _usage(completion.usage)
         if message.refusal:
-            return RawAnswer(text=message.refusal, data=None, usage=usage, headers=headers)
+            return RawAnswer(
+                text="",
+                data=None,
+                usage=usage,
+                headers=headers,
+                stop="refusal",
+                refusal=message.refusal,
+                reasoning_tokens=reasoning,
+            )
         text = message.content or ""
         data = None
-        if is_structured(request.output):
+        if plan.structured is not None:
             try:
                 data = json.loads(text)
             except ValueError:
                 data = None  # typed parsing explains what is wrong, and a re-ask follows
-        return RawAnswer(text=text, data=data, usage=usage, headers=headers)
+        return RawAnswer(
+            text=text,
+            data=data,
+            usage=usage,
+            headers=headers,
+            stop=_STOPS.get(choice.finish_reason, "end"),
+            reasoning_tokens=reasoning,
+        )
 
 
-def _usage(usage: ChatUsage | None) -> Usage:
+def _usage(usage: ChatUsage | None) -> tuple[Usage, int]:
     if usage is None:
-        return Usage()
+        return Usage(), 0
     details = usage.prompt_tokens_details
-    return Usage(
-        input_tokens=usage.prompt_tokens or 0,
-        output_tokens=usage.completion_tokens or 0,
-        cached_tokens=(details.cached_tokens if details else None) or 0,
+    out = usage.completion_tokens_details
+    return (
+        Usage(
+            input_tokens=usage.prompt_tokens or 0,
+            output_tokens=usage.completion_tokens or 0,
+            cached_tokens=(details.cached_tokens if details else None) or 0,
+        ),
+        (out.reasoning_tokens if out else None) or 0,
     )

@@ -26,10 +26,15 @@ class ChatUsageDetails(_Lax):
     cached_tokens: int | None = None
 
 
+class ChatCompletionDetails(_Lax):
+    reasoning_tokens: int | None = None
+
+
 class ChatUsage(_Lax):
     prompt_tokens: int | None = 0
     completion_tokens: int | None = 0
     prompt_tokens_details: ChatUsageDetails | None = None
+    completion_tokens_details: ChatCompletionDetails | None = None
 
 
 class ChatMessageOut(_Lax):
@@ -39,6 +44,8 @@ class ChatMessageOut(_Lax):
 
 class ChatChoice(_Lax):
     message: ChatMessageOut
+    # A plain string: a self-hosted server may send a reason of its own (or none at all).
+    finish_reason: str | None = None
 
 
 class ChatReply(_Lax):
@@ -61,16 +68,28 @@ class OtherBlock(_Lax):
     type: str  # thinking, server tools…: not ours to read
 
 
+class OutputDetails(_Lax):
+    thinking_tokens: int | None = None
+
+
 class MessagesUsage(_Lax):
     input_tokens: int
     output_tokens: int
     cache_read_input_tokens: int | None = None
     cache_creation_input_tokens: int | None = None
+    output_tokens_details: OutputDetails | None = None
+
+
+class StopDetails(_Lax):
+    category: str | None = None
+    explanation: str | None = None
 
 
 class MessagesReply(_Lax):
     content: list[TextBlock | ToolUseBlock | OtherBlock]
     usage: MessagesUsage
+    stop_reason: str | None = None
+    stop_details: StopDetails | None = None
 
 
 Reply = TypeVar("Reply", ChatReply, MessagesReply)

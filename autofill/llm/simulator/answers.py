@@ -28,6 +28,14 @@ _SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+|(?<=[。！？])|\n+")
 _NUMBER = re.compile(r"-?\d+(?:[.,]\d+)?")
 _DATE = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
 _ORDER = re.compile(r"ANSWER:[ \t]*(.+)")
+_OPTIONS = re.compile(r"^Options: (.+)$", re.M)
+
+
+def listed_options(text: str) -> list[str]:
+    """Options the request lists in words ("Options: a | b"), for a schema too large to carry
+    them as an enum: a model reads its instructions."""
+    found = _OPTIONS.findall(text)
+    return [o.strip() for o in found[-1].split(" | ")] if found else []
 
 
 def obeyed(text: str) -> str | None:
@@ -90,34 +98,53 @@ def best_option(options: list[str], document: str) -> str | None:
     return option if score > 0 else None
 
 
-def value_for(schema: dict[str, Any], document: str, system: str, defs: dict[str, Any]) -> Any:
-    """A value that satisfies ``schema`` (the subset of JSON Schema structured outputs use)."""
+def value_for(
+    schema: dict[str, Any],
+    document: str,
+    system: str,
+    defs: dict[str, Any],
+    listed: list[str] | None = None,
+) -> Any:
+    """A value that satisfies ``schema`` (the subset of JSON Schema structured outputs use);
+    ``listed``: options the instructions name, used where the schema has no enum."""
     if "$ref" in schema:
-        return value_for(defs[schema["$ref"].rsplit("/", 1)[1]], document, system, defs)
+        return value_for(defs[schema["$ref"].rsplit("/", 1)[1]], document, system, defs, listed)
+    if (
+        listed
+        and "enum" not in schema
+        and "format" not in schema
+        and schema.get("type") == "string"
+    ):
+        schema = {**schema, "enum": listed}
+    if listed and schema.get("type") == "array" and "enum" not in schema.get("items", {}):
+        schema = {**schema, "items": {**schema.get("items", {}), "enum": listed}}
     options = schema.get("anyOf") or schema.get("oneOf")
     if options:
         concrete = [s for s in options if s.get("type") != "null"]
         if not concrete:
             return None
-        if len(concrete) < len(options) and not _points_at_an_option(concrete[0], document):
+        first = concrete[0]
+        if listed and first.get("type") == "string" and not {"enum", "format"} & set(first):
+            first = {**first, "enum": listed}
+        if len(concrete) < len(options) and not _points_at_an_option(first, document):
             return None  # nullable, and nothing in the text points at any option
-        return value_for(concrete[0], document, system, defs)
+        return value_for(first, document, system, defs, listed)
     kind = schema.get("type")
     if isinstance(kind, list):  # e.g. ["string", "null"]
         return value_for(
-            {**schema, "type": next(t for t in kind if t != "null")}, document, system, defs
+            {**schema, "type": next(t for t in kind if t != "null")}, document, system, defs, listed
         )
     if "enum" in schema:
         return best_option(list(schema["enum"]), document) or schema["enum"][0]
     if kind == "object":
         props = schema.get("properties", {})
-        return {name: value_for(sub, document, system, defs) for name, sub in props.items()}
+        return {name: value_for(sub, document, system, defs, listed) for name, sub in props.items()}
     if kind == "array":
         items = schema.get("items", {})
         if "enum" in items:
             chosen = [o for o in items["enum"] if overlap(o, document) > 0]
             return chosen or [items["enum"][0]]
-        return [value_for(items, document, system, defs)]
+        return [value_for(items, document, system, defs, listed)]
     if kind in ("number", "integer"):
         match = _NUMBER.search(document)
         number = float(match.group().replace(",", ".")) if match else 0.0

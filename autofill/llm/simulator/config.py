@@ -29,6 +29,28 @@ class Fault(StrEnum):
     SHAPELESS = "shapeless"  # JSON, but nothing of the protocol's shape
     NO_CHOICES = "no_choices"  # the right shape with no answer in it (no choices / content)
     WRONG_TYPES = "wrong_types"  # the right keys holding the wrong types
+    # Answers that are not answers, as the providers send them (see wire.py):
+    LENGTH = "length"  # stopped at the output limit: finish_reason length / max_tokens
+    REFUSAL = "refusal"  # OpenAI message.refusal; Anthropic stop_reason refusal + stop_details
+    CONTENT_FILTER = "content_filter"  # OpenAI finish_reason content_filter
+    BLANK = "blank"  # a well-formed answer with nothing in it but a line break
+    LONG = "long"  # an answer of long_answer_tokens: cut off by whatever limit the server reads
+    QUOTA = "quota"  # the account's credit or spend limit: 429 insufficient_quota / spend limit
+
+
+# What a simulated reasoning model spends on reasoning at each effort. Providers publish no such
+# figure; these are in the range their usage reports show for short tasks, and tests set their
+# own. `medium` is the default effort of most reasoning models: enough to use up the 256 tokens
+# a typed answer was once given.
+REASONING_TOKENS = {
+    "none": 0,
+    "minimal": 64,
+    "low": 320,
+    "medium": 1200,
+    "high": 4000,
+    "xhigh": 9000,
+    "max": 20000,
+}
 
 
 class SimConfig(BaseModel):
@@ -41,6 +63,12 @@ class SimConfig(BaseModel):
         default_factory=list, description="Faults for the next requests, in order, before rates"
     )
     rpm: int | None = Field(default=None, gt=0, description="Requests per minute it accepts")
+    tpm: int | None = Field(default=None, gt=0, description="Tokens per minute it accepts")
+    reasoning_tokens: dict[str, int] = Field(
+        default_factory=lambda: dict(REASONING_TOKENS),
+        description="Reasoning tokens a reasoning model spends per effort before answering",
+    )
+    long_answer_tokens: int = Field(default=3000, gt=0, description="Length of a 'long' answer")
     retry_after_s: float = Field(default=1.0, ge=0)
     timeout_s: float = Field(default=60.0, ge=0)
     seed: int = 0

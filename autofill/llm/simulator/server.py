@@ -12,24 +12,25 @@ import asyncio
 import json
 import threading
 import time
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiohttp import web
 
+from autofill.llm.simulator import errors, limits
 from autofill.llm.simulator.config import Fault, FaultPicker, SimConfig
+from autofill.llm.simulator.errors import SimError
+from autofill.llm.simulator.personas import persona
+from autofill.llm.simulator.rules import check_anthropic, check_openai, openai_limit, prompt_tokens
 from autofill.llm.simulator.wire import (
     PrefixCache,
     anthropic_answer,
-    anthropic_error,
+    anthropic_input_tokens,
     openai_answer,
-    openai_error,
+    text_of,
 )
 
-Answer = Callable[[dict[str, Any], PrefixCache, bool], dict[str, Any]]
-Error = Callable[[int, str], dict[str, Any]]
 _SECRET_HEADERS = {"authorization", "x-api-key", "api-key"}
 
 
@@ -48,31 +49,12 @@ class SimState:
         with self.lock:
             self.records: list[dict[str, Any]] = []
             self.statuses: Counter[str] = Counter()
-            self.accepted: deque[float] = deque()  # times of requests inside the rpm window
+            self.window = limits.Window()
             self.cache = PrefixCache()
             self.sequence = 0
+            self.counted = 0  # count_tokens calls (not model calls: not in records)
             self.latency_total = 0.0  # seconds slept, over the requests that slept
             self.latency_count = 0
-
-    def admit(self, now: float) -> float | None:
-        """None if the rpm limit lets this request in, else seconds until it would."""
-        rpm = self.config.rpm
-        if rpm is None:
-            return None
-        with self.lock:
-            while self.accepted and self.accepted[0] <= now - 60:
-                self.accepted.popleft()
-            if len(self.accepted) >= rpm:
-                return max(self.accepted[0] + 60 - now, 0.001)
-            self.accepted.append(now)
-            return None
-
-    def remaining(self, now: float) -> tuple[int, float]:
-        rpm = self.config.rpm or 0
-        with self.lock:
-            live = [t for t in self.accepted if t > now - 60]
-        reset = (live[0] + 60 - now) if live else 0.0
-        return max(rpm - len(live), 0), reset
 
     def record(self, entry: dict[str, Any]) -> int:
         with self.lock:
@@ -86,10 +68,31 @@ def build_app(state: SimState) -> web.Application:
     app = web.Application(client_max_size=64 * 1024 * 1024)
 
     async def openai(request: web.Request) -> web.StreamResponse:
-        return await _handle(request, state, "openai", openai_answer, openai_error)
+        return await _handle(request, state, "openai")
 
     async def anthropic(request: web.Request) -> web.StreamResponse:
-        return await _handle(request, state, "anthropic", anthropic_answer, anthropic_error)
+        return await _handle(request, state, "anthropic")
+
+    async def count_tokens(request: web.Request) -> web.Response:
+        # POST /v1/messages/count_tokens: {"input_tokens": n} (anthropic 2.10.0
+        # types/message_tokens_count.py), the figure a Messages call with this body reports.
+        try:
+            body = json.loads(await request.read())
+        except ValueError:
+            body = None
+        request_id = limits.request_id()
+        if not isinstance(body, dict):
+            refused = errors.invalid("The request body is not valid JSON.")
+            return web.json_response(refused.body("anthropic", request_id), status=400)
+        model = str(body.get("model", ""))
+        if persona("anthropic", model).kind == "missing":
+            refused = errors.model_missing("anthropic", model)
+            return web.json_response(refused.body("anthropic", request_id), status=404)
+        with state.lock:
+            state.counted += 1
+        return web.json_response(
+            {"input_tokens": anthropic_input_tokens(body)}, headers={"request-id": request_id}
+        )
 
     async def models(_: web.Request) -> web.Response:
         return web.json_response({"object": "list", "data": [{"id": "sim-1", "object": "model"}]})
@@ -103,6 +106,7 @@ def build_app(state: SimState) -> web.Application:
             return web.json_response(
                 {
                     "requests": len(state.records),
+                    "count_tokens": state.counted,
                     "statuses": dict(state.statuses),
                     "mean_latency_s": (
                         state.latency_total / state.latency_count if state.latency_count else 0.0
@@ -122,6 +126,7 @@ def build_app(state: SimState) -> web.Application:
     app.router.add_post("/v1/chat/completions", openai)
     app.router.add_post("/chat/completions", openai)
     app.router.add_post("/v1/messages", anthropic)
+    app.router.add_post("/v1/messages/count_tokens", count_tokens)
     app.router.add_get("/v1/models", models)
     app.router.add_get("/_sim/requests", requests)
     app.router.add_get("/_sim/stats", stats)
@@ -130,9 +135,7 @@ def build_app(state: SimState) -> web.Application:
     return app
 
 
-async def _handle(
-    request: web.Request, state: SimState, protocol: str, answer: Answer, error: Error
-) -> web.StreamResponse:
+async def _handle(request: web.Request, state: SimState, protocol: str) -> web.StreamResponse:
     received = time.time()
     raw = await request.read()
     try:
@@ -149,17 +152,32 @@ async def _handle(
             "received_at": received,
         }
     )
+    config = state.config
     if not isinstance(body, dict):
-        return _finish(state, seq, web.json_response(error(400, "body is not JSON"), status=400))
+        return _error(state, seq, protocol, errors.invalid("The request body is not valid JSON."))
+    model = str(body.get("model", ""))
+    who = persona(protocol, model)
+    state.records[seq - 1]["persona"] = who.kind
+    if who.kind == "missing":
+        return _error(state, seq, protocol, errors.model_missing(protocol, model))
+    texts = _texts(protocol, body)
+    check = check_openai if protocol == "openai" else check_anthropic
+    broken = check(body, who, texts)
+    if broken is not None:
+        return _error(state, seq, protocol, broken)
 
     with state.lock:
         fault = state.picker.next_fault()
         latency = state.picker.latency_s()
         # What this request was given: a "200" can still be no answer (too late, truncated).
         state.records[seq - 1]["fault"] = fault.value
-    wait = state.admit(received)
-    if wait is not None:
-        return _finish(state, seq, _rate_limited(error, wait))
+    limit = openai_limit(body, who) if protocol == "openai" else body.get("max_tokens")
+    tokens = prompt_tokens(texts) + (limit or 0)
+    over = state.window.admit(received, tokens, config.rpm, config.tpm)
+    if over is not None:
+        kind, value, wait = over
+        refused = errors.rate_limited(protocol, model, kind, value, wait)
+        return _error(state, seq, protocol, refused, exhausted=kind)
     with state.lock:
         # Benchmarks compare throughput with in-flight ÷ the latency actually served.
         state.latency_total += latency
@@ -167,24 +185,25 @@ async def _handle(
     await asyncio.sleep(latency)
 
     if fault == Fault.RATE_LIMIT:
-        return _finish(state, seq, _rate_limited(error, state.config.retry_after_s))
-    if fault.value.isdigit():  # every other status fault: an error body with that status
-        status = int(fault.value)
-        message = f"simulated {status}"
-        if status == 401:
-            # As careless providers do: the key that was sent, quoted back in full.
-            sent = request.headers.get("authorization", "") or request.headers.get("x-api-key", "")
-            message = f"simulated 401: incorrect API key provided: {sent.removeprefix('Bearer ')}"
-        return _finish(state, seq, web.json_response(error(status, message), status=status))
+        wait = config.retry_after_s
+        refused = errors.rate_limited(protocol, model, "requests", config.rpm or 0, wait)
+        return _error(state, seq, protocol, refused, exhausted="requests", reset_s=wait)
+    if fault == Fault.QUOTA:
+        return _error(state, seq, protocol, errors.out_of_quota(protocol))
+    if fault.value.isdigit():  # every other status fault: that provider's error for it
+        sent = request.headers.get("authorization", "") or request.headers.get("x-api-key", "")
+        refused = errors.by_status(protocol, int(fault.value), model, sent.removeprefix("Bearer "))
+        return _error(state, seq, protocol, refused)
     if fault == Fault.TIMEOUT:
-        await asyncio.sleep(state.config.timeout_s)
+        await asyncio.sleep(config.timeout_s)
     if fault == Fault.DROP:
         if request.transport is not None:
             request.transport.close()
         return _finish(state, seq, web.Response(status=499))
 
-    payload = answer(body, state.cache, fault == Fault.INVALID)
-    payload["id"] = f"sim-{seq}"
+    build = openai_answer if protocol == "openai" else anthropic_answer
+    payload = build(body, who, state.cache, fault, config)
+    payload["id"] = f"chatcmpl-sim{seq}" if protocol == "openai" else f"msg_sim{seq}"
     if protocol == "openai":
         payload["created"] = int(received)
     if fault == Fault.TRUNCATED:
@@ -194,7 +213,46 @@ async def _handle(
         response = _MALFORMED[fault](payload, protocol)
     else:
         response = web.json_response(payload, dumps=lambda v: json.dumps(v, ensure_ascii=False))
-    _rate_headers(response, state, protocol)
+    response.headers.update(
+        limits.headers(protocol, state.window, time.time(), config.rpm, config.tpm)
+    )
+    return _finish(state, seq, response)
+
+
+def _texts(protocol: str, body: dict[str, Any]) -> list[str]:
+    messages = body.get("messages")
+    listed = messages if isinstance(messages, list) else []
+    texts = [text_of(m.get("content")) for m in listed if isinstance(m, dict)]
+    if protocol == "anthropic":
+        system = body.get("system")
+        texts = [
+            text_of(
+                system if isinstance(system, list) else [{"type": "text", "text": system or ""}]
+            ),
+            *texts,
+        ]
+    return texts
+
+
+def _error(
+    state: SimState,
+    seq: int,
+    protocol: str,
+    error: SimError,
+    *,
+    exhausted: str | None = None,
+    reset_s: float | None = None,
+) -> web.StreamResponse:
+    config = state.config
+    now = time.time()
+    sent = limits.headers(protocol, state.window, now, config.rpm, config.tpm, exhausted)
+    if reset_s is not None and exhausted is not None and protocol == "openai":
+        sent[f"x-ratelimit-reset-{exhausted}"] = f"{reset_s:.3f}s"
+    sent.update(error.headers)
+    request_id = sent.get("request-id") or sent.get("x-request-id", "")
+    response = web.json_response(error.body(protocol, request_id), status=error.status)
+    response.headers.update(sent)
+    state.records[seq - 1]["error"] = {"type": error.type, "code": error.code}
     return _finish(state, seq, response)
 
 
@@ -220,30 +278,6 @@ _MALFORMED: dict[Fault, Callable[[dict[str, Any], str], web.Response]] = {
     Fault.NO_CHOICES: _emptied,
     Fault.WRONG_TYPES: _mistyped,
 }
-
-
-def _rate_limited(error: Error, wait: float) -> web.Response:
-    response = web.json_response(error(429, "simulated rate limit"), status=429)
-    response.headers["retry-after"] = str(max(1, round(wait + 0.499)))
-    response.headers["retry-after-ms"] = str(int(wait * 1000))
-    return response
-
-
-def _rate_headers(response: web.StreamResponse, state: SimState, protocol: str) -> None:
-    if state.config.rpm is None:
-        return
-    remaining, reset = state.remaining(time.time())
-    if protocol == "openai":
-        response.headers["x-ratelimit-limit-requests"] = str(state.config.rpm)
-        response.headers["x-ratelimit-remaining-requests"] = str(remaining)
-        response.headers["x-ratelimit-reset-requests"] = f"{reset:.3f}s"
-    else:
-        at = datetime.now(UTC) + timedelta(seconds=reset)
-        response.headers["anthropic-ratelimit-requests-limit"] = str(state.config.rpm)
-        response.headers["anthropic-ratelimit-requests-remaining"] = str(remaining)
-        response.headers["anthropic-ratelimit-requests-reset"] = at.isoformat().replace(
-            "+00:00", "Z"
-        )
 
 
 def _finish(state: SimState, seq: int, response: web.StreamResponse) -> web.StreamResponse:

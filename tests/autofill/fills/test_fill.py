@@ -264,3 +264,53 @@ def test_changing_the_prompt_refills_auto_update_columns(
     assert {_cell(fill_api, r["id"])["status"] for r in rows} == {"pending"}
     assert pipeline.drain() == [Outcome.FILLED] * 3
     assert len(sim.requests) == 6
+
+
+def test_an_answer_that_is_not_an_answer_never_becomes_the_value(
+    fill_api: Caller, pipeline: Pipeline, sim: Simulator
+) -> None:
+    """Cut off, refused, filtered, out of credit: the cell says which, keeps its last value,
+    and every billed call is counted."""
+    database = make_database(fill_api, NOTES_DB)
+    row = _row(fill_api, database["id"], "The first version of the page.")
+    assert pipeline.drain() == [Outcome.FILLED]
+    first = _cell(fill_api, row["id"])["value"]
+    cases = [
+        (["length", "length"], "answer_truncated", "cut off at the output limit"),
+        (["refusal"], "refused", "refused"),
+        (["content_filter"], "content_filtered", "content filter"),
+        (["quota"], "quota_exhausted", "Add credit"),
+    ]
+    for number, (schedule, code, says) in enumerate(cases):
+        calls = len(sim.requests)
+        sim.configure(schedule=schedule)
+        fill_api.patch(f"/v1/rows/{row['id']}", json={"content": f"Version {number + 2}."})
+        assert pipeline.drain() == [Outcome.FAILED], code
+        cell = _cell(fill_api, row["id"])
+        assert (cell["status"], cell["error_code"]) == ("error", code)
+        assert says in cell["error"] and cell["value"] == first
+        assert len(sim.requests) - calls == len(schedule)  # none of them retried as transient
+    usage = fill_api.get("/v1/workspace").get_json()["usage"]
+    assert usage["model_calls"] == len(sim.requests)
+
+
+def test_a_column_whose_model_was_retired_fails_its_fills_clearly(
+    fill_api: Caller, pipeline: Pipeline, sim: Simulator, tmp_path: Any, monkeypatch: Any
+) -> None:
+    database = make_database(fill_api, NOTES_DB)
+    summary = next(p for p in database["properties"] if p["name"] == "Summary")
+    row = _row(fill_api, database["id"], "A page.")
+    pipeline.drain()
+    # The catalogue moves on after the column was defined: its model is retired.
+    override = tmp_path / "models.json"
+    override.write_text(
+        '{"sim:*": {"status": "deprecated", "retires_on": "2020-01-01", '
+        '"replacement": "sim:sim-2"}}'
+    )
+    monkeypatch.setenv("AUTOFILL_MODEL_CATALOGUE", str(override))
+    response = fill_api.post(f"/v1/rows/{row['id']}/cells/{summary['id']}/fill")
+    assert response.status_code == 202
+    assert pipeline.drain() == [Outcome.FAILED]
+    cell = _cell(fill_api, row["id"])
+    assert cell["error_code"] == "model_retired" and "use sim:sim-2 instead" in cell["error"]
+    assert len(sim.requests) == 1  # only the first fill called the model

@@ -7,44 +7,13 @@ from typing import Any
 
 import pytest
 
-from autofill.llm.complete import Completer
 from autofill.llm.errors import FillFailed
-from autofill.llm.ratelimit import RateLimiter
 from autofill.llm.simulator import Simulator
 from autofill.llm.types import ChatMessage, LLMRequest
 from autofill.schemas.properties import OutputSpec
+from tests.providers import DOC, completer, request
 
-DOC = (
-    "<document>Le remboursement a échoué deux fois. Le client est en colère. "
-    "Facture du 2024-03-02, 49,90 euros.</document>"
-)
 MODELS = ["openai:gpt-4.1-mini", "anthropic:claude-haiku-4-5", "compat:local-llama", "sim:sim-1"]
-
-
-@pytest.fixture
-def providers(sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> Simulator:
-    """Every provider kind pointed at the simulator through its documented configuration."""
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-sim-openai")
-    monkeypatch.setenv("OPENAI_BASE_URL", sim.openai_base_url)
-    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-sim-anthropic")
-    monkeypatch.setenv("ANTHROPIC_BASE_URL", sim.base_url)
-    monkeypatch.setenv("AUTOFILL_COMPAT_LOCAL_LLAMA_BASE_URL", sim.openai_base_url)
-    monkeypatch.setenv("AUTOFILL_COMPAT_LOCAL_LLAMA_MODEL", "llama-3.1-8b")
-    monkeypatch.setenv("AUTOFILL_SIM_URL", sim.openai_base_url)
-    return sim
-
-
-def completer(**kwargs: Any) -> Completer:
-    options: dict[str, Any] = {"limiter": RateLimiter({}), "timeout_s": 30.0, "max_reasks": 2}
-    return Completer(**{**options, **kwargs})
-
-
-def request(model: str, output: OutputSpec | None = None, **kwargs: Any) -> LLMRequest:
-    messages = [
-        ChatMessage("system", "Answer about the document.", cache_boundary=True),
-        ChatMessage("user", DOC),
-    ]
-    return LLMRequest(model=model, messages=messages, output=output or OutputSpec(), **kwargs)
 
 
 @pytest.mark.parametrize("model", MODELS)
@@ -84,9 +53,9 @@ def test_structured_outputs(
     if model.startswith("openai"):
         assert body["response_format"]["type"] == "json_schema"
         assert body["response_format"]["json_schema"]["strict"] is True
-    else:
-        assert body["tool_choice"] == {"type": "tool", "name": "record_answer"}
-        assert body["tools"][0]["input_schema"]["properties"]["value"]
+    else:  # Claude Haiku 4.5 has structured outputs: no forced tool
+        assert "tool_choice" not in body and "tools" not in body
+        assert body["output_config"]["format"]["schema"]["properties"]["value"]
 
 
 def test_no_option_fits(providers: Simulator) -> None:
@@ -164,7 +133,7 @@ def test_gives_up_after_the_reasks_with_a_readable_error(providers: Simulator) -
 
 def test_anthropic_prompt_cache_is_marked_and_priced(providers: Simulator) -> None:
     static = [
-        ChatMessage("system", "Summarise pages. " * 400),
+        ChatMessage("system", "Summarise pages. " * 1400),  # Haiku 4.5 caches from 4,096
         ChatMessage("user", "<document>Example page.</document>"),
         ChatMessage("assistant", "An example summary.", cache_boundary=True),
     ]
@@ -180,7 +149,7 @@ def test_anthropic_prompt_cache_is_marked_and_priced(providers: Simulator) -> No
     )
     body = providers.requests[0]["body"]
     assert body["messages"][1]["content"][0]["cache_control"] == {"type": "ephemeral"}
-    assert first.usage.cache_write_tokens > 1024 and first.usage.cached_tokens == 0
+    assert first.usage.cache_write_tokens > 4096 and first.usage.cached_tokens == 0
     assert second.usage.cached_tokens == first.usage.cache_write_tokens
     assert second.cost_usd < first.cost_usd
 
@@ -215,7 +184,7 @@ def test_clients_are_created_once_per_process(providers: Simulator) -> None:
     from autofill.llm.registry import route
 
     first, second = route("openai:gpt-4.1-mini"), route("openai:gpt-4o")
-    haiku, sonnet = route("anthropic:claude-haiku-4-5"), route("anthropic:claude-sonnet-4-5")
+    haiku, sonnet = route("anthropic:claude-haiku-4-5"), route("anthropic:claude-sonnet-5-5")
     assert getattr(first.provider, "client") is getattr(second.provider, "client")  # noqa: B009
     assert getattr(haiku.provider, "client") is getattr(sonnet.provider, "client")  # noqa: B009
     assert first.limit_key == second.limit_key and "sk-sim" not in first.limit_key
