@@ -39,9 +39,9 @@ _STATE_STYLE = {
 def _provider() -> tuple[str, str] | None:
     """A live model when a key is set: (model reference, what to tell the user)."""
     if os.environ.get("OPENAI_API_KEY"):
-        return "openai:gpt-4.1-mini", "OpenAI (OPENAI_API_KEY is set)"
+        return "openai:gpt-6-luna", "OpenAI (OPENAI_API_KEY is set)"
     if os.environ.get("ANTHROPIC_API_KEY"):
-        return "anthropic:claude-haiku-4-5", "Anthropic (ANTHROPIC_API_KEY is set)"
+        return "anthropic:claude-haiku-5-5", "Anthropic (ANTHROPIC_API_KEY is set)"
     return None
 
 

@@ -48,6 +48,7 @@ def _rates(values: tuple[str, ...]) -> dict[str, float]:
     help=f"Chance per request of a fault; faults: {FAULTS}",
 )
 @click.option("--rpm", type=click.IntRange(1), default=None, help="Requests per minute it accepts")
+@click.option("--tpm", type=click.IntRange(1), default=None, help="Tokens per minute it accepts")
 @click.option("--seed", default=0, show_default=True)
 def llm_sim(
     host: str,
@@ -56,18 +57,22 @@ def llm_sim(
     jitter: float,
     error_rates: tuple[str, ...],
     rpm: int | None,
+    tpm: int | None,
     seed: int,
 ) -> None:
     """Serve simulated OpenAI and Anthropic APIs. Every answer is marked [sim].
 
     Point OPENAI_BASE_URL at http://HOST:PORT/v1, ANTHROPIC_BASE_URL at http://HOST:PORT, or
-    AUTOFILL_SIM_URL at http://HOST:PORT/v1 for `sim:` models."""
+    AUTOFILL_SIM_URL at http://HOST:PORT/v1 for `sim:` models. A catalogue model (see `autofill
+    models`) is simulated strictly: the simulator refuses what that model's API refuses, as it
+    refuses it."""
     try:
         config = SimConfig(
             latency_ms=latency_ms,
             jitter=jitter,
             error_rates=_rates(error_rates),
             rpm=rpm,
+            tpm=tpm,
             seed=seed,
         )
     except ValidationError as exc:

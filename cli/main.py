@@ -10,6 +10,7 @@ from cli.db import db
 from cli.demo import demo
 from cli.evals import evals
 from cli.llm_sim import llm_sim
+from cli.models import models
 from cli.prompts import prompts
 from cli.serve import serve
 from cli.watch import watch
@@ -34,6 +35,7 @@ for command in (
     watch,
     demo,
     llm_sim,
+    models,
     prompts,
     evals,
 ):

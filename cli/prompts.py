@@ -67,7 +67,8 @@ def preview_command(
     console.print(
         f"[bold]{result.model}[/]  {result.prompt_version}  language={result.language or '?'}  "
         f"examples={len(result.examples)}\n"
-        f"input {result.input_tokens:,} / budget {result.budget:,} tokens, answer room "
+        f"input {result.input_tokens:,} ({result.input_tokens_source}) / budget "
+        f"{result.budget:,} tokens, answer room "
         f"{result.reserved_output_tokens:,}; truncated={result.truncated} "
         f"({result.cut_chars:,} chars cut)\n"
         f"cost ≈ ${result.estimated_cost_usd:.6f} (at most ${result.max_cost_usd:.6f})"

@@ -36,7 +36,8 @@ async function estimate() {
     const notes = [];
     if (e.overridden) notes.push(`${count(e.overridden)} written by a person are left out`);
     if (e.unfillable) notes.push(`${count(e.unfillable)} too large to fill`);
-    estimateText.textContent = `${count(e.rows)} cells · about ${count(e.input_tokens)} input and ${count(e.output_tokens)} output tokens · about ${money(e.cost_usd)} (at most ${money(e.max_cost_usd)})${notes.length ? ` · ${notes.join(", ")}` : ""}. Start the fill?`;
+    const estimated = e.input_tokens_source === "estimate" ? " (estimated)" : "";
+    estimateText.textContent = `${count(e.rows)} cells · about ${count(e.input_tokens)} input${estimated} and ${count(e.output_tokens)} output tokens · about ${money(e.cost_usd)} (at most ${money(e.max_cost_usd)})${notes.length ? ` · ${notes.join(", ")}` : ""}. Start the fill?`;
     startButton.disabled = false;
   } catch (error) {
     estimateText.textContent = "";

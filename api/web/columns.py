@@ -21,7 +21,9 @@ from api.web.column_form import FORM_ERROR, OUTPUT_TYPES, TASKS, ColumnForm, fie
 from api.web.session import default_model, page
 from autofill.db.models import Database, Property, Row, Workspace
 from autofill.errors import AutofillError, NotFound
+from autofill.llm.catalogue import ModelInfo, catalogue
 from autofill.schemas.preview import PreviewOut
+from autofill.services.serialize import model_status
 from autofill.schemas.properties import CONTENT_INPUT, AIConfigIn, PropertyCreate, PropertyUpdate
 from autofill.services import properties as property_service
 from autofill.services.errors import from_validation_error
@@ -64,11 +66,15 @@ def _column_page(
             if saved is not None:
                 flash(f"“{saved}” saved; its cells fill in the background.")
                 return redirect(url_for("web.database", database_id=database_id))
+    chosen = form.model or context.get("default_model") or ""
+    status = model_status(chosen) if chosen else None
     return render_template(
         "column.html",
         workspace=workspace,
         form=form,
         preview=preview,
+        models=[name for name, info in catalogue() if isinstance(info, ModelInfo)],
+        model_warning=status.warning if status else None,
         tasks=TASKS,
         output_types=OUTPUT_TYPES,
         form_error=form.errors.get(FORM_ERROR),
