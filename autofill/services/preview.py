@@ -81,6 +81,8 @@ def preview_out(prepared: Prepared) -> PreviewOut:
     asked (Anthropic with a key: a preview is read by a person before anything is spent)."""
     fitted = prepared.fitted
     counted = provider_count(prepared.request)
+    tokens = counted if counted is not None else fitted.input_tokens
+    info = prepared.model_info
     return PreviewOut(
         model=prepared.request.model,
         prompt_version=fitted.prompt_version,
@@ -90,7 +92,7 @@ def preview_out(prepared: Prepared) -> PreviewOut:
             PreviewMessage(role=m.role, content=m.content, cache_boundary=m.cache_boundary)
             for m in fitted.messages
         ],
-        input_tokens=counted if counted is not None else fitted.input_tokens,
+        input_tokens=tokens,
         input_tokens_source=(
             "count_tokens" if counted is not None else source_of(prepared.model_info)
         ),
@@ -98,6 +100,7 @@ def preview_out(prepared: Prepared) -> PreviewOut:
         reserved_output_tokens=prepared.reserved_output,
         truncated=fitted.truncated,
         cut_chars=fitted.cut_chars,
-        estimated_cost_usd=prepared.estimated_cost_usd,
-        max_cost_usd=prepared.max_cost_usd,
+        # Priced on the figure shown: the provider's own count when there is one.
+        estimated_cost_usd=info.cost(tokens, prepared.expected_output),
+        max_cost_usd=info.cost(tokens, prepared.reserved_output),
     )

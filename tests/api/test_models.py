@@ -82,7 +82,7 @@ def test_token_figures_say_how_they_were_counted(
 
 
 def test_with_a_key_claude_prompts_are_counted_by_anthropic(
-    api: Caller, providers: Simulator
+    api: Caller, providers: Simulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """count_tokens, once per distinct prompt: the estimate (o200k × 1.625) is replaced by the
     provider's count, which the simulator computes as its Messages answers would report it."""
@@ -93,6 +93,12 @@ def test_with_a_key_claude_prompts_are_counted_by_anthropic(
     again = _preview(api, "anthropic:claude-opus-5-5", page)
     assert again["input_tokens"] == first["input_tokens"]
     assert providers.state.counted == 1  # the same prompt: remembered
+    monkeypatch.delenv("ANTHROPIC_API_KEY")
+    estimated = _preview(api, "anthropic:claude-opus-5-5", page)
+    assert estimated["input_tokens_source"] == "estimate"
+    # The estimate errs high on purpose; the counted figure and its cost are the provider's.
+    assert first["input_tokens"] < estimated["input_tokens"]
+    assert first["estimated_cost_usd"] < estimated["estimated_cost_usd"]
 
 
 def test_the_dry_run_says_its_tokens_are_estimated(api: Caller, sim: Simulator) -> None:
