@@ -23,12 +23,12 @@ from autofill.db.models import Database, Property, Row, Workspace
 from autofill.errors import AutofillError, NotFound
 from autofill.llm.catalogue import ModelInfo, catalogue
 from autofill.schemas.preview import PreviewOut
-from autofill.services.serialize import model_status
 from autofill.schemas.properties import CONTENT_INPUT, AIConfigIn, PropertyCreate, PropertyUpdate
 from autofill.services import properties as property_service
 from autofill.services.errors import from_validation_error
 from autofill.services.lookup import get_database, get_property
 from autofill.services.preview import preview_draft
+from autofill.services.serialize import model_status
 
 PREVIEW_ROWS = 50
 

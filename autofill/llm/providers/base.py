@@ -62,9 +62,9 @@ def sdk_errors(sdk: ModuleType, provider: str, timeout: float) -> Iterator[None]
             f"{provider} did not answer within {timeout:.0f} s", retryable=True
         ) from None
     except sdk.APIConnectionError as exc:
-        raise ProviderError(
-            f"{provider} connection failed: {exc}{_hint(exc)}", retryable=True
-        ) from None
+        # The simulator is a separate process: say so where people look (a cell's error).
+        hint = " (start it with `autofill llm-sim`)" if provider == "simulator" else ""
+        raise ProviderError(f"{provider} connection failed: {exc}{hint}", retryable=True) from None
     except (ValueError, sdk.APIResponseValidationError) as exc:
         # A truncated or garbled body: the provider's fault, worth another try.
         raise ProviderError(
@@ -90,11 +90,3 @@ def _detail(exc: Any) -> tuple[str, set[str]]:
             if error.get("message"):
                 message = str(error["message"])
     return message, codes
-
-
-def _hint(exc: Exception) -> str:
-    request = getattr(exc, "request", None)
-    url = str(getattr(request, "url", "") or "")
-    if "127.0.0.1:8089" in url or "localhost:8089" in url:
-        return " (sim: models are answered by the simulator: start it with `autofill llm-sim`)"
-    return ""

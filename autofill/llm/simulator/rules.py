@@ -39,7 +39,9 @@ def openai_limit(body: dict[str, Any], persona: Persona) -> int | None:
     return _int(body.get("max_completion_tokens")) or _int(body.get("max_tokens"))
 
 
-def check_openai(body: dict[str, Any], persona: Persona, texts: list[str]) -> SimError | None:
+def check_openai(body: dict[str, Any], persona: Persona, prompt: int) -> SimError | None:
+    """The error the OpenAI API answers this request with, if any (``prompt``: its input
+    tokens)."""
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages:
         # OpenAPI CreateChatCompletionRequest.messages: minItems 1.
@@ -97,7 +99,6 @@ def check_openai(body: dict[str, Any], persona: Persona, texts: list[str]) -> Si
             param="max_tokens",
             code="invalid_value",
         )
-    prompt = prompt_tokens(texts)
     if prompt + (limit or 0) > info.context_window:
         return invalid(
             f"This model's maximum context length is {info.context_window} tokens. However, you "
@@ -207,7 +208,9 @@ def anthropic_effort(body: dict[str, Any], persona: Persona) -> str | None:
     return config.get("effort") or info.default_effort or "medium"
 
 
-def check_anthropic(body: dict[str, Any], persona: Persona, texts: list[str]) -> SimError | None:
+def check_anthropic(body: dict[str, Any], persona: Persona, prompt: int) -> SimError | None:
+    """The error the Anthropic API answers this request with, if any (``prompt``: its input
+    tokens)."""
     info = persona.info
     if info is None:
         return None
@@ -253,7 +256,6 @@ def check_anthropic(body: dict[str, Any], persona: Persona, texts: list[str]) ->
             return invalid(f"output_config.effort: '{effort}' is not supported by this model")
     if config.get("format") is not None and info.structured_output != "output_format":
         return invalid("output_config.format: structured outputs are not supported on this model")
-    prompt = prompt_tokens(texts)
     if prompt > info.context_window:
         return invalid(f"prompt is too long: {prompt} tokens > {info.context_window} maximum")
     return None

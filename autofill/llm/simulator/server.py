@@ -160,9 +160,9 @@ async def _handle(request: web.Request, state: SimState, protocol: str) -> web.S
     state.records[seq - 1]["persona"] = who.kind
     if who.kind == "missing":
         return _error(state, seq, protocol, errors.model_missing(protocol, model))
-    texts = _texts(protocol, body)
+    prompt = prompt_tokens(_texts(protocol, body))  # counted once: rules and limits share it
     check = check_openai if protocol == "openai" else check_anthropic
-    broken = check(body, who, texts)
+    broken = check(body, who, prompt)
     if broken is not None:
         return _error(state, seq, protocol, broken)
 
@@ -172,7 +172,7 @@ async def _handle(request: web.Request, state: SimState, protocol: str) -> web.S
         # What this request was given: a "200" can still be no answer (too late, truncated).
         state.records[seq - 1]["fault"] = fault.value
     limit = openai_limit(body, who) if protocol == "openai" else body.get("max_tokens")
-    tokens = prompt_tokens(texts) + (limit or 0)
+    tokens = prompt + (limit or 0)
     over = state.window.admit(received, tokens, config.rpm, config.tpm)
     if over is not None:
         kind, value, wait = over
