@@ -21,7 +21,7 @@ from rich.table import Table
 from autofill.config import get_settings
 from autofill.llm.simulator.config import SimConfig
 from autofill.llm.simulator.server import Simulator
-from autofill.logging import configure_logging
+from autofill.logs import configure_logging
 from autofill.services.workspaces import create_workspace
 from cli.common import open_store, transaction
 from cli.demo_data import DATABASE, ROWS

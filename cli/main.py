@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from autofill.config import get_settings
-from autofill.logging import configure_logging
+from autofill.logs import configure_logging
 from cli.db import db
 from cli.demo import demo
 from cli.evals import evals

@@ -25,7 +25,7 @@ from celery.signals import after_setup_logger, worker_init
 
 from autofill.config import Settings, get_settings
 from autofill.fills.fill import warm_up
-from autofill.secrets import RedactFilter
+from autofill.redaction import RedactFilter
 
 
 def visibility_timeout_s(settings: Settings) -> int:
@@ -67,4 +67,4 @@ def _one_line_per_fill(logger: logging.Logger | None = None, **_: object) -> Non
     for name in ("celery.worker.strategy", "celery.app.trace"):
         logging.getLogger(name).setLevel(logging.WARNING)
     for handler in (logger or logging.getLogger()).handlers:
-        handler.addFilter(RedactFilter())  # no provider key in a log line (autofill.secrets)
+        handler.addFilter(RedactFilter())  # no provider key in a log line (autofill.redaction)

@@ -16,7 +16,7 @@ answer_truncated, refused, content_filtered, invalid_answer.
 from __future__ import annotations
 
 from autofill.llm.types import Usage
-from autofill.secrets import redact
+from autofill.redaction import redact
 
 RETRYABLE_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504, 529})
 

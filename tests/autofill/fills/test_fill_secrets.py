@@ -12,7 +12,7 @@ from sqlalchemy import select
 from autofill.db.models import CellEvent
 from autofill.fills.fill import Outcome
 from autofill.llm.simulator.server import Simulator
-from autofill.secrets import REDACTED
+from autofill.redaction import REDACTED
 from tests.autofill.fills.conftest import Pipeline
 from tests.conftest import Caller
 from tests.helpers import make_database

@@ -7,7 +7,7 @@ import sys
 
 import structlog
 
-from autofill.secrets import redact_event
+from autofill.redaction import redact_event
 
 
 def configure_logging(level: str = "INFO") -> None:

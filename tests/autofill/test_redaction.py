@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from autofill.secrets import REDACTED, RedactFilter, redact
+from autofill.redaction import REDACTED, RedactFilter, redact
 
 
 def test_configured_keys_and_key_shapes_are_redacted(monkeypatch: pytest.MonkeyPatch) -> None:
