@@ -10,7 +10,8 @@ from rich.panel import Panel
 
 from autofill.db.models import Database, Property
 from autofill.errors import NotFound
-from autofill.prompts.library import TASKS, PromptLoadError, load_prompt
+from autofill.kinds import PromptTask
+from autofill.prompts.library import PromptLoadError, load_prompt
 from autofill.schemas.preview import PreviewRequest
 from autofill.schemas.rows import RowCreate
 from autofill.services.preview import preview
@@ -25,7 +26,7 @@ def prompts() -> None:
 @prompts.command("check")
 def check() -> None:
     """Load and validate every prompt file; exit 1 naming the file and field of the first error."""
-    for task in TASKS:
+    for task in PromptTask:
         try:
             loaded = load_prompt(task)
         except PromptLoadError as exc:

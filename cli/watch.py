@@ -14,13 +14,15 @@ import httpx2
 from rich.console import Console
 from rich.markup import escape
 
-_STYLE = {
-    "empty": "dim",
-    "pending": "yellow",
-    "filled": "green",
-    "error": "red",
-    "stale": "magenta",
-    "overridden": "cyan",
+from autofill.kinds import CellStatus
+
+_STYLE: dict[str, str] = {
+    CellStatus.EMPTY: "dim",
+    CellStatus.PENDING: "yellow",
+    CellStatus.FILLED: "green",
+    CellStatus.ERROR: "red",
+    CellStatus.STALE: "magenta",
+    CellStatus.OVERRIDDEN: "cyan",
 }
 
 

@@ -15,8 +15,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from autofill.prompts.schema import TaskName
-from autofill.schemas.properties import CONTENT_INPUT, OutputSpec, OutputType
+from autofill.kinds import CONTENT_INPUT, OutputType, PromptTask, Task
+from autofill.schemas.properties import OutputSpec
 
 CASES_DIR = Path(__file__).resolve().parent / "cases"
 # The checks a case may name (evals/checks.py implements each).
@@ -65,7 +65,7 @@ class Case(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
-    task: TaskName
+    task: PromptTask
     language: str = Field(pattern=r"^[a-z]{2}$", description="The page's language")
     content: str | None = Field(default=None, description="The page body; None: not an input")
     properties: dict[str, Any] = Field(default_factory=dict)
@@ -84,20 +84,23 @@ class Case(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> Case:
-        if self.task == "translate" and not self.target_language:
+        if self.task == PromptTask.TRANSLATE and not self.target_language:
             raise ValueError("a translate case needs target_language")
-        if self.task in ("key_info", "custom", "custom_typed") and not self.request:
+        if (
+            self.task in (PromptTask.KEY_INFO, PromptTask.CUSTOM, PromptTask.CUSTOM_TYPED)
+            and not self.request
+        ):
             raise ValueError(f"a {self.task} case needs its request")
-        if self.task == "classify" and self.output.type not in (
+        if self.task == PromptTask.CLASSIFY and self.output.type not in (
             OutputType.SELECT,
             OutputType.MULTI_SELECT,
         ):
             raise ValueError("a classify case needs a select or multi_select output")
-        if self.task == "custom_typed" and self.output.type == OutputType.TEXT:
+        if self.task == PromptTask.CUSTOM_TYPED and self.output.type == OutputType.TEXT:
             raise ValueError("a custom_typed case needs a typed output (number, date, ...)")
         if (
-            self.task != "custom_typed"
-            and self.task != "classify"
+            self.task != PromptTask.CUSTOM_TYPED
+            and self.task != PromptTask.CLASSIFY
             and (self.output.type != OutputType.TEXT)
         ):
             raise ValueError(f"a {self.task} case answers in text; leave output out")
@@ -124,7 +127,7 @@ class Case(BaseModel):
         inputs = list(self.properties)
         if self.content is not None:
             inputs.append(CONTENT_INPUT)
-        task = "custom" if self.task == "custom_typed" else self.task
+        task = Task.CUSTOM if self.task == PromptTask.CUSTOM_TYPED else Task(self.task)
         return {
             "task": task,
             "instruction": self.request,

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from autofill.db.models import CellFeedback
 from autofill.db.types import utcnow
+from autofill.kinds import OutputType, PromptTask, Task
 from autofill.prompts.language import detect_language
 from evals.cases_schema import CASES_DIR, Case
 
@@ -48,15 +49,15 @@ def candidate(feedback: CellFeedback) -> dict[str, Any]:
     snapshot = feedback.snapshot or {}
     content = _redact_value(snapshot.get("content"))
     properties = _redact_value(snapshot.get("properties") or {})
-    output = snapshot.get("output") or {"type": "text"}
-    task = snapshot.get("task", "custom")
-    if task == "custom" and output.get("type") != "text":
-        task = "custom_typed"
+    output = snapshot.get("output") or {"type": OutputType.TEXT.value}
+    task = PromptTask(snapshot.get("task", Task.CUSTOM))
+    if task == PromptTask.CUSTOM and output.get("type") != OutputType.TEXT:
+        task = PromptTask.CUSTOM_TYPED
     sample = content or " ".join(str(v) for v in properties.values())
     language = detect_language(sample) or "en"
     data: dict[str, Any] = {
         "id": f"feedback-{feedback.id.lower().replace('_', '-')}",
-        "task": task,
+        "task": task.value,
         "language": language,
         "properties": properties,
         "severity": "warn",
@@ -69,7 +70,7 @@ def candidate(feedback: CellFeedback) -> dict[str, Any]:
         data["request"] = _redact_value(snapshot["request"])
     if snapshot.get("target_language"):
         data["target_language"] = snapshot["target_language"]
-    if task in ("classify", "custom_typed"):
+    if task in (PromptTask.CLASSIFY, PromptTask.CUSTOM_TYPED):
         data["output"] = output
     if feedback.rating == "up":
         data["reference"] = _redact_value(snapshot.get("value"))

@@ -17,11 +17,12 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
+from autofill.kinds import OutputType
 from autofill.llm.complete import Completer
 from autofill.llm.errors import FillFailed
 from autofill.llm.types import ChatMessage, LLMRequest
 from autofill.prompts.render import defuse
-from autofill.schemas.properties import OutputSpec, OutputType
+from autofill.schemas.properties import OutputSpec
 from evals.cache import DiskCache, verdict_key
 from evals.cases_schema import Case
 from evals.checks import Verdict

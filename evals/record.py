@@ -10,14 +10,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from autofill.prompts.library import TASKS, load_prompt
+from autofill.kinds import PromptTask
+from autofill.prompts.library import load_prompt
 from evals.judges import judges_file
 from evals.runner import CaseResult
 
 
 def prompt_versions() -> dict[str, str]:
     """Each prompt file's version: the hash of its bytes (any edit changes it)."""
-    return {task: load_prompt(task).file_hash[:16] for task in TASKS}
+    return {task: load_prompt(task).file_hash[:16] for task in PromptTask}
 
 
 @dataclass

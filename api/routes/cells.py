@@ -8,10 +8,9 @@ from api.endpoint import Ctx, endpoint
 from autofill.db.models import Cell, Property, Row
 from autofill.errors import Conflict
 from autofill.fills import outbox
-from autofill.fills.states import Reason
+from autofill.kinds import CellStatus, Reason
 from autofill.schemas import CellOut, CellOverride
 from autofill.schemas.feedback import FeedbackIn, FeedbackOut
-from autofill.schemas.properties import CellStatus
 from autofill.services import cells as service
 from autofill.services.feedback import record_feedback
 from autofill.services.lookup import get_cell, get_database, get_property, get_row

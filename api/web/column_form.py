@@ -11,7 +11,7 @@ from typing import Any
 from werkzeug.datastructures import MultiDict
 
 from autofill.db.models import Property
-from autofill.schemas.properties import CONTENT_INPUT, OPTION_OUTPUTS, OutputType, Task
+from autofill.kinds import CONTENT_INPUT, OPTION_OUTPUTS, OutputType, Task
 
 TASKS: list[tuple[str, str]] = [
     (Task.SUMMARY.value, "Summary"),

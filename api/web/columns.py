@@ -21,9 +21,10 @@ from api.web.column_form import FORM_ERROR, OUTPUT_TYPES, TASKS, ColumnForm, fie
 from api.web.session import default_model, page
 from autofill.db.models import Database, Property, Row, Workspace
 from autofill.errors import AutofillError, NotFound
+from autofill.kinds import CONTENT_INPUT
 from autofill.llm.catalogue import ModelInfo, catalogue
 from autofill.schemas.preview import PreviewOut
-from autofill.schemas.properties import CONTENT_INPUT, AIConfigIn, PropertyCreate, PropertyUpdate
+from autofill.schemas.properties import AIConfigIn, PropertyCreate, PropertyUpdate
 from autofill.services import properties as property_service
 from autofill.services.errors import from_validation_error
 from autofill.services.lookup import get_database, get_property

@@ -29,7 +29,7 @@ from autofill.db.session import Store
 from autofill.db.types import utcnow
 from autofill.fills import events, ledger, upkeep
 from autofill.fills.blocking import upstream_ai
-from autofill.fills.states import JobState
+from autofill.kinds import EntryState
 
 log = structlog.get_logger(__name__)
 
@@ -41,7 +41,7 @@ def dispatch_due(store: Store, send: Send, settings: Settings) -> int:
     """Send one batch of due fills; returns how many were sent."""
     with store.transaction() as session:
         queued = session.scalar(
-            select(func.count()).where(FillJob.state == JobState.DISPATCHED.value)
+            select(func.count()).where(FillJob.state == EntryState.DISPATCHED.value)
         )
         room = min(settings.dispatch_batch, settings.max_queued - int(queued or 0))
         if room <= 0:
@@ -50,7 +50,7 @@ def dispatch_due(store: Store, send: Send, settings: Settings) -> int:
         jobs = list(
             session.scalars(
                 select(FillJob)
-                .where(FillJob.state == JobState.WAITING.value, FillJob.due_at <= now)
+                .where(FillJob.state == EntryState.WAITING.value, FillJob.due_at <= now)
                 .order_by(FillJob.due_at)
                 .limit(room)
                 .with_for_update(skip_locked=True)
@@ -62,9 +62,9 @@ def dispatch_due(store: Store, send: Send, settings: Settings) -> int:
         blocked = _blocked(session, jobs)
         for job in jobs:
             if (job.row_id, job.property_id) in blocked:
-                job.state = JobState.BLOCKED.value
+                job.state = EntryState.BLOCKED.value
                 continue
-            job.state = JobState.DISPATCHED.value
+            job.state = EntryState.DISPATCHED.value
             job.dispatched_at = now
             outgoing.append((job.row_id, job.property_id, job.generation))
         session.flush()
@@ -112,12 +112,12 @@ def sweep(store: Store, settings: Settings) -> Swept:
     """Put back in the outbox what a dead worker or a lost message left behind."""
     now = utcnow()
     month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    back = {"state": JobState.WAITING.value, "due_at": now, "reserved_tokens": 0}
+    back = {"state": EntryState.WAITING.value, "due_at": now, "reserved_tokens": 0}
     with store.transaction() as session:
         expired = _rowcount(
             session.execute(
                 update(FillJob)
-                .where(FillJob.state == JobState.RUNNING.value, FillJob.lease_until < now)
+                .where(FillJob.state == EntryState.RUNNING.value, FillJob.lease_until < now)
                 .values(**back, reserved_usd=0.0)
             )
         )
@@ -125,7 +125,7 @@ def sweep(store: Store, settings: Settings) -> Swept:
             session.execute(
                 update(FillJob)
                 .where(
-                    FillJob.state == JobState.DISPATCHED.value,
+                    FillJob.state == EntryState.DISPATCHED.value,
                     FillJob.dispatched_at < now - timedelta(seconds=settings.redispatch_after_s),
                 )
                 .values(**back)
@@ -135,14 +135,14 @@ def sweep(store: Store, settings: Settings) -> Swept:
         unblocked = _rowcount(
             session.execute(
                 update(FillJob)
-                .where(FillJob.state == JobState.BLOCKED.value)
-                .values(state=JobState.WAITING.value)
+                .where(FillJob.state == EntryState.BLOCKED.value)
+                .values(state=EntryState.WAITING.value)
             )
         )
         unparked = _rowcount(
             session.execute(
                 update(FillJob)
-                .where(FillJob.state == JobState.PARKED.value, FillJob.updated_at < month_start)
+                .where(FillJob.state == EntryState.PARKED.value, FillJob.updated_at < month_start)
                 .values(**back)
             )
         )

@@ -17,7 +17,6 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import timedelta
-from enum import StrEnum
 from typing import Any
 
 import structlog
@@ -30,7 +29,7 @@ from autofill.db.session import Store
 from autofill.db.types import utcnow
 from autofill.fills import outbox, runs, usage
 from autofill.fills.blocking import any_chain, is_blocked, upstream_ai
-from autofill.fills.states import JobState, Reason
+from autofill.kinds import CellStatus, EntryState, ErrorCode, Outcome, PropertyType, Reason
 from autofill.llm.catalogue import ModelRefused
 from autofill.llm.complete import Completer
 from autofill.llm.errors import FillFailed, ProviderError
@@ -40,22 +39,9 @@ from autofill.prompts.budget import PromptTooLarge
 from autofill.prompts.language import detect_language
 from autofill.prompts.library import PromptLoadError
 from autofill.prompts.prepare import Prepared, prepare, row_data
-from autofill.schemas.properties import CellStatus, PropertyType
 from autofill.services import cells
 
 log = structlog.get_logger(__name__)
-
-
-class Outcome(StrEnum):
-    FILLED = "filled"
-    FAILED = "failed"
-    UNCHANGED = "unchanged"  # same inputs and prompt as the current value: no model call
-    OVERRIDDEN = "overridden"  # a person's value: left alone
-    SUPERSEDED = "superseded"  # the row or column changed meanwhile: a newer fill is due
-    DUPLICATE = "duplicate"  # another worker holds this fill
-    BLOCKED = "blocked"  # an upstream AI cell of the row is due first
-    PARKED = "parked"  # the workspace's budget is spent
-    GONE = "gone"  # the row, column or cell no longer exists
 
 
 @dataclass(frozen=True)
@@ -116,7 +102,7 @@ def _claim(
     if job is None or job.generation != generation:
         return Outcome.SUPERSEDED
     now = utcnow()
-    if job.state == JobState.RUNNING.value and job.lease_until and job.lease_until > now:
+    if job.state == EntryState.RUNNING.value and job.lease_until and job.lease_until > now:
         return Outcome.DUPLICATE
     row, prop, cell = loaded.row, loaded.prop, loaded.cell
     if row is None or prop is None or prop.ai is None or cell is None:
@@ -126,12 +112,12 @@ def _claim(
         _finish(session, job, Outcome.OVERRIDDEN, loaded.properties)
         return Outcome.OVERRIDDEN
     if is_blocked(session, row_id, upstream_ai(prop, loaded.properties)):
-        job.state = JobState.BLOCKED.value
+        job.state = EntryState.BLOCKED.value
         return Outcome.BLOCKED
 
     input_hash, prepared = _prepare(prop, row, loaded.properties, loaded.ai_values)
     if isinstance(prepared, Exception):
-        code = prepared.code if isinstance(prepared, ModelRefused) else "prompt_error"
+        code = prepared.code if isinstance(prepared, ModelRefused) else ErrorCode.PROMPT_ERROR
         _fail(session, job, cell, str(prepared), loaded.properties, code=code)
         return Outcome.FAILED
     if (
@@ -153,12 +139,12 @@ def _claim(
         session, workspace, tokens=tokens, cost_usd=prepared.max_cost_usd
     )
     if refusal is not None:
-        job.state = JobState.PARKED.value
+        job.state = EntryState.PARKED.value
         cell.status = CellStatus.ERROR.value
-        cell.error, cell.error_code = refusal, usage.BUDGET_EXHAUSTED
+        cell.error, cell.error_code = refusal, ErrorCode.BUDGET_EXHAUSTED
         return Outcome.PARKED
 
-    job.state = JobState.RUNNING.value
+    job.state = EntryState.RUNNING.value
     job.lease_until = now + timedelta(seconds=settings.fill_lease_s)
     job.attempts += 1
     job.reserved_tokens = tokens
@@ -254,7 +240,7 @@ def _record(
         return Outcome.OVERRIDDEN
     if cells.input_hash(prop, row.values, row.content, loaded.ai_values) != claim.input_hash:
         # Inputs moved without a new generation (an upstream cell filled meanwhile): go again.
-        job.state = JobState.WAITING.value
+        job.state = EntryState.WAITING.value
         job.due_at = utcnow()
         job.reserved_tokens, job.reserved_usd = 0, 0.0
         return Outcome.SUPERSEDED
@@ -307,7 +293,7 @@ def _fail(
     message: str,
     properties: list[Property],
     *,
-    code: str,
+    code: ErrorCode,
 ) -> None:
     cell.status = CellStatus.ERROR.value
     cell.error, cell.error_code = message, code
@@ -319,7 +305,7 @@ def _finish(session: Session, job: FillJob, outcome: Outcome, properties: list[P
     The entry is locked (``_load``), so its generation is still the one this fill was for."""
     session.delete(job)
     if job.run_id is not None:
-        runs.count(session, job.workspace_id, job.run_id, outcome.value)
+        runs.count(session, job.workspace_id, job.run_id, outcome)
     if any_chain(properties):
         # Only a column that reads another AI column is ever blocked (the sweeper re-checks
         # blocked entries too, should a column have stopped reading one meanwhile).

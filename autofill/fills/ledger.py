@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from autofill.db.models import FillLedger, FillRun, WorkspaceUsage
 from autofill.db.types import utcnow
+from autofill.kinds import RunState
 
 
 @dataclass(frozen=True)
@@ -162,8 +163,10 @@ def _finish_if_complete(session: Session, run_id: str, last_at: datetime) -> Non
     settled = FillRun.done + FillRun.failed + FillRun.skipped
     session.execute(
         update(FillRun)
-        .where(FillRun.id == run_id, FillRun.state == "running", settled >= FillRun.total)
-        .values(state="done", finished_at=last_at)
+        .where(
+            FillRun.id == run_id, FillRun.state == RunState.RUNNING.value, settled >= FillRun.total
+        )
+        .values(state=RunState.DONE.value, finished_at=last_at)
     )
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from autofill.db.models import Cell, FillJob, Property, Row
 from autofill.db.types import utcnow
-from autofill.fills.states import JobState, Reason
+from autofill.kinds import EntryState, Reason
 
 
 def _upsert(session: Session) -> Any:
@@ -29,7 +29,7 @@ def _upsert(session: Session) -> Any:
         set_={
             "generation": FillJob.generation + 1,
             "due_at": excluded.due_at,
-            "state": JobState.WAITING.value,
+            "state": EntryState.WAITING.value,
             "force": or_(FillJob.force, excluded.force),
             "run_id": func.coalesce(excluded.run_id, FillJob.run_id),
             "reason": excluded.reason,
@@ -57,7 +57,7 @@ def schedule(
             "property_id": property_id,
             "workspace_id": workspace_id,
             "generation": 1,
-            "state": JobState.WAITING.value,
+            "state": EntryState.WAITING.value,
             "due_at": due_at,
             "force": force,
             "run_id": run_id,
@@ -99,7 +99,7 @@ def schedule_new_column(session: Session, workspace_id: str, prop: Property) -> 
         literal(prop.id),
         literal(workspace_id),
         literal(1),
-        literal(JobState.WAITING.value),
+        literal(EntryState.WAITING.value),
         literal(now),
         literal(False),
         literal(Reason.CONFIG.value),
@@ -136,7 +136,7 @@ def cancel(session: Session, keys: Iterable[tuple[str, str]]) -> None:
                 delete(FillJob).where(
                     FillJob.row_id == row_id,
                     FillJob.property_id == property_id,
-                    FillJob.state != JobState.RUNNING.value,
+                    FillJob.state != EntryState.RUNNING.value,
                 )
             )
 
@@ -145,6 +145,6 @@ def unblock_row(session: Session, row_id: str) -> None:
     """A fill of this row finished: cells that waited for it may go now."""
     session.execute(
         update(FillJob)
-        .where(FillJob.row_id == row_id, FillJob.state == JobState.BLOCKED.value)
-        .values(state=JobState.WAITING.value)
+        .where(FillJob.row_id == row_id, FillJob.state == EntryState.BLOCKED.value)
+        .values(state=EntryState.WAITING.value)
     )

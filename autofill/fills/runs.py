@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
@@ -14,28 +13,14 @@ from autofill.db.types import utcnow
 from autofill.errors import InvalidInput
 from autofill.fills import ledger, outbox
 from autofill.fills.ledger import Settled, Spend
-from autofill.fills.states import JobState, Reason
 from autofill.ids import new_id
+from autofill.kinds import CellStatus, EntryState, Outcome, Reason, RunState, Scope
 from autofill.llm.catalogue import ModelRefused, catalogue
 from autofill.llm.counting import TokenSource, source_of
 from autofill.llm.errors import ProviderError
 from autofill.prompts.budget import PromptTooLarge
 from autofill.prompts.library import PromptLoadError
 from autofill.prompts.prepare import prepare, row_data
-from autofill.schemas.properties import CellStatus
-
-
-class Scope(StrEnum):
-    ALL = "all"  # every cell the AI owns, refilled even when up to date
-    EMPTY = "empty"  # cells with no value yet
-    STALE = "stale"
-    ERROR = "error"
-
-
-class RunState(StrEnum):
-    RUNNING = "running"
-    DONE = "done"
-    CANCELLED = "cancelled"
 
 
 @dataclass(frozen=True)
@@ -158,14 +143,14 @@ def cancel(session: Session, run: FillRun) -> FillRun:
         select(FillJob.row_id, FillJob.property_id).where(
             FillJob.run_id == run.id,
             FillJob.reason == Reason.RUN.value,
-            FillJob.state != JobState.RUNNING.value,
+            FillJob.state != EntryState.RUNNING.value,
         )
     ).all()
     session.execute(
         delete(FillJob).where(
             FillJob.run_id == run.id,
             FillJob.reason == Reason.RUN.value,
-            FillJob.state != JobState.RUNNING.value,
+            FillJob.state != EntryState.RUNNING.value,
         )
     )
     # Entries that are also due for an edit keep going, outside the run.
@@ -186,15 +171,15 @@ def cancel(session: Session, run: FillRun) -> FillRun:
 
 
 _COUNTERS = {
-    "filled": Settled(done=1),
-    "failed": Settled(failed=1),
-    "unchanged": Settled(skipped=1),
-    "overridden": Settled(skipped=1),
-    "gone": Settled(skipped=1),
+    Outcome.FILLED: Settled(done=1),
+    Outcome.FAILED: Settled(failed=1),
+    Outcome.UNCHANGED: Settled(skipped=1),
+    Outcome.OVERRIDDEN: Settled(skipped=1),
+    Outcome.GONE: Settled(skipped=1),
 }
 
 
-def count(session: Session, workspace_id: str, run_id: str, outcome: str) -> None:
+def count(session: Session, workspace_id: str, run_id: str, outcome: Outcome) -> None:
     """One cell of the run is settled: appended to the ledger, not added to the run's row, so
     the fills of a bulk run do not queue on that row's lock."""
     settled = _COUNTERS.get(outcome)

@@ -17,12 +17,9 @@ from autofill.db.models import Cell, FillJob, Workspace, WorkspaceUsage
 from autofill.db.types import utcnow
 from autofill.fills import ledger
 from autofill.fills.ledger import Spend, period_of
-from autofill.fills.states import JobState
-from autofill.schemas.properties import CellStatus
+from autofill.kinds import CellStatus, EntryState, ErrorCode
 
-BUDGET_EXHAUSTED = "budget_exhausted"
 __all__ = [
-    "BUDGET_EXHAUSTED",
     "Spend",
     "budget_refusal",
     "period_of",
@@ -81,7 +78,7 @@ def budget_refusal(
             func.coalesce(func.sum(FillJob.reserved_usd), 0.0),
         ).where(
             FillJob.workspace_id == workspace.id,
-            FillJob.state == JobState.RUNNING.value,
+            FillJob.state == EntryState.RUNNING.value,
             FillJob.lease_until > now,
         )
     ).one()
@@ -89,14 +86,16 @@ def budget_refusal(
         used = spent.tokens_in + spent.tokens_out + int(reserved_tokens)
         if used + tokens > workspace.budget_tokens:
             return (
-                f"{BUDGET_EXHAUSTED}: this month's token budget is {workspace.budget_tokens:,}; "
+                f"{ErrorCode.BUDGET_EXHAUSTED}: this month's token budget is "
+                f"{workspace.budget_tokens:,}; "
                 f"{used:,} are spent or held by running fills and this fill may need {tokens:,}"
             )
     if workspace.budget_usd is not None:
         used_usd = spent.cost_usd + float(reserved_usd)
         if used_usd + cost_usd > workspace.budget_usd:
             return (
-                f"{BUDGET_EXHAUSTED}: this month's budget is ${workspace.budget_usd:.4f}; "
+                f"{ErrorCode.BUDGET_EXHAUSTED}: this month's budget is "
+                f"${workspace.budget_usd:.4f}; "
                 f"${used_usd:.4f} is spent or held by running fills and this fill may cost "
                 f"${cost_usd:.4f}"
             )
@@ -107,19 +106,19 @@ def resume_parked(session: Session, workspace_id: str) -> int:
     """The budget changed: parked fills go back to the outbox; the claim checks again."""
     parked = session.execute(
         select(FillJob.row_id, FillJob.property_id).where(
-            FillJob.workspace_id == workspace_id, FillJob.state == JobState.PARKED.value
+            FillJob.workspace_id == workspace_id, FillJob.state == EntryState.PARKED.value
         )
     ).all()
     if not parked:
         return 0
     session.execute(
         update(FillJob)
-        .where(FillJob.workspace_id == workspace_id, FillJob.state == JobState.PARKED.value)
-        .values(state=JobState.WAITING.value, due_at=utcnow())
+        .where(FillJob.workspace_id == workspace_id, FillJob.state == EntryState.PARKED.value)
+        .values(state=EntryState.WAITING.value, due_at=utcnow())
     )
     for row_id, property_id in parked:
         cell = session.get(Cell, (row_id, property_id))
-        if cell is not None and cell.error_code == BUDGET_EXHAUSTED:
+        if cell is not None and cell.error_code == ErrorCode.BUDGET_EXHAUSTED:
             cell.status = CellStatus.PENDING.value
             cell.error = cell.error_code = None
     return len(parked)

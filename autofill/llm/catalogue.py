@@ -25,6 +25,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from autofill.kinds import ErrorCode
+
 _DATA = Path(__file__).with_name("catalogue_data")
 _DATED = re.compile(r"-(\d{4}-\d{2}-\d{2}|\d{8})$")  # a dated snapshot of an alias
 
@@ -35,7 +37,7 @@ Effort = str
 class ModelRefused(Exception):
     """A column cannot use this model: unknown to the catalogue, or retired."""
 
-    def __init__(self, message: str, code: Literal["unknown_model", "model_retired"]) -> None:
+    def __init__(self, message: str, code: ErrorCode) -> None:
         super().__init__(message)
         self.message = message
         self.code = code
@@ -165,7 +167,7 @@ class Catalogue:
                 raise ModelRefused(
                     f"{reference} was retired{when}: its provider no longer serves it; "
                     f"use {gone.replacement} instead",
-                    "model_retired",
+                    ErrorCode.MODEL_RETIRED,
                 )
             info = info or self.entries.get(name)
         info = info or self.entries.get(reference.split(":", 1)[0] + ":*")
@@ -174,7 +176,7 @@ class Catalogue:
                 f"{reference!r} is not in the model catalogue, and Autofill does not guess a "
                 "model's limits or prices: choose one that `autofill models` lists, or describe "
                 "it in a file named by AUTOFILL_MODEL_CATALOGUE",
-                "unknown_model",
+                ErrorCode.UNKNOWN_MODEL,
             )
         if info.past_retirement:
             # Past its announced shutdown: as gone as a model listed as retired.
@@ -182,7 +184,7 @@ class Catalogue:
             raise ModelRefused(
                 f"{reference} was retired on {info.retires_on}: its provider no longer serves "
                 f"it{instead}",
-                "model_retired",
+                ErrorCode.MODEL_RETIRED,
             )
         return info
 

@@ -14,6 +14,7 @@ from functools import lru_cache, partial
 import structlog
 
 from autofill.config import get_settings
+from autofill.kinds import ErrorCode
 from autofill.llm.catalogue import ModelInfo, ModelRefused, catalogue
 from autofill.llm.errors import FillFailed, InvalidAnswer, ProviderError
 from autofill.llm.plan import CallPlan, enlarged, output_limit, plan_call
@@ -114,19 +115,20 @@ class Completer:
                     # Reasoning (or a long answer) used the whole limit: once more with room.
                     limit, widened = bigger, True
                     continue
-                raise failed(_cut_off(last, limit, info), code="answer_truncated")
+                raise failed(_cut_off(last, limit, info), code=ErrorCode.ANSWER_TRUNCATED)
             if last.stop == "refusal":
                 said = f": {last.refusal}" if last.refusal else ""
-                raise failed(f"the model refused to answer{said}", code="refused")
+                raise failed(f"the model refused to answer{said}", code=ErrorCode.REFUSED)
             if last.stop == "content_filter":
                 raise failed(
-                    "the provider's content filter stopped the answer", code="content_filtered"
+                    "the provider's content filter stopped the answer",
+                    code=ErrorCode.CONTENT_FILTERED,
                 )
             try:
                 value, none_reason = parse_answer(request.output, last.text, last.data)
             except InvalidAnswer as exc:
                 if reasks >= self.max_reasks:
-                    raise failed(exc.message, code="invalid_answer") from exc
+                    raise failed(exc.message, code=ErrorCode.INVALID_ANSWER) from exc
                 reasks += 1
                 messages = [*messages, *_reask(last.text, exc.message)]
                 continue

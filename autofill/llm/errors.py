@@ -15,6 +15,7 @@ answer_truncated, refused, content_filtered, invalid_answer.
 
 from __future__ import annotations
 
+from autofill.kinds import ErrorCode
 from autofill.llm.types import Usage
 from autofill.redaction import redact
 
@@ -35,7 +36,7 @@ class ProviderError(LLMError):
         status: int | None = None,
         retryable: bool = False,
         retry_after: float | None = None,
-        code: str = "provider_error",
+        code: ErrorCode = ErrorCode.PROVIDER_ERROR,
     ) -> None:
         # A provider's error may quote the key it was sent: it never goes further than here.
         super().__init__(redact(message))
@@ -59,9 +60,9 @@ class ProviderError(LLMError):
 
 
 class AnswerStopped(LLMError):
-    def __init__(self, message: str, code: str) -> None:
+    def __init__(self, message: str, code: ErrorCode) -> None:
         super().__init__(message)
-        self.code = code  # answer_truncated | refused | content_filtered
+        self.code = code  # ANSWER_TRUNCATED, REFUSED or CONTENT_FILTERED
 
 
 class InvalidAnswer(LLMError):
@@ -77,7 +78,7 @@ class FillFailed(LLMError):
         usage: Usage,
         last_answer: str | None,
         calls: int = 0,
-        code: str = "invalid_answer",
+        code: ErrorCode = ErrorCode.INVALID_ANSWER,
     ) -> None:
         super().__init__(message)
         self.code = code

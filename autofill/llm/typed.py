@@ -13,8 +13,9 @@ import json
 import re
 from typing import Any
 
+from autofill.kinds import OutputType
 from autofill.llm.errors import InvalidAnswer
-from autofill.schemas.properties import OutputSpec, OutputType
+from autofill.schemas.properties import OutputSpec
 from autofill.values import validate_value
 
 _JSON_OBJECT = re.compile(r"\{.*\}", re.S)

@@ -12,16 +12,8 @@ import yaml
 from pydantic import ValidationError
 
 import autofill
-from autofill.prompts.schema import PromptFile, TaskName
-
-TASKS: tuple[TaskName, ...] = (
-    "summary",
-    "key_info",
-    "translate",
-    "classify",
-    "custom",
-    "custom_typed",
-)
+from autofill.kinds import PromptTask
+from autofill.prompts.schema import PromptFile
 
 
 class PromptLoadError(Exception):
@@ -73,7 +65,7 @@ def _load_cached(path: str, mtime_ns: int) -> LoadedPrompt:
     return load_file(Path(path))
 
 
-def load_prompt(task: TaskName, directory: Path | None = None) -> LoadedPrompt:
+def load_prompt(task: PromptTask, directory: Path | None = None) -> LoadedPrompt:
     path = (directory or prompts_dir()) / f"{task}.yaml"
     try:
         mtime = path.stat().st_mtime_ns

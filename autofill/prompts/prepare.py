@@ -12,13 +12,14 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from autofill.kinds import CONTENT_INPUT, OutputType, Task
 from autofill.llm.catalogue import ModelInfo, catalogue
 from autofill.llm.plan import expected_reasoning, output_limit
 from autofill.llm.types import LLMRequest
 from autofill.prompts.budget import FittedPrompt, fit
 from autofill.prompts.library import load_prompt
 from autofill.prompts.render import ColumnSpec, RowData
-from autofill.schemas.properties import CONTENT_INPUT, OutputSpec, OutputType
+from autofill.schemas.properties import OutputSpec
 
 _REFERENCE = re.compile(r"\{\{|\}\}|\{([^{}\n]{1,200})\}")
 # Answer room reserved per kind of output; a translation may be as long as its source.
@@ -53,7 +54,7 @@ def render_request(instruction: str | None) -> str | None:
 
 def column_spec(ai: dict[str, Any]) -> ColumnSpec:
     return ColumnSpec(
-        task=ai["task"],
+        task=Task(ai["task"]),
         request=render_request(ai.get("instruction")),
         target_language=ai.get("target_language"),
         output=OutputSpec.model_validate(ai["output"]),
@@ -81,7 +82,7 @@ def row_data(
 
 
 def _kind(spec: ColumnSpec) -> str:
-    if spec.task == "translate":
+    if spec.task == Task.TRANSLATE:
         return "translate"
     return "typed" if spec.output.type != OutputType.TEXT else "text"
 

@@ -15,10 +15,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from autofill.kinds import OutputType, PromptTask, Task
 from autofill.llm.types import ChatMessage
 from autofill.prompts.library import LoadedPrompt
-from autofill.prompts.schema import Example, TaskName
-from autofill.schemas.properties import OutputSpec, OutputType
+from autofill.prompts.schema import Example
+from autofill.schemas.properties import OutputSpec
 
 MAX_PROPERTY_CHARS = 4_000
 _TAGS = re.compile(r"<(/?)(document|content|properties|request)\b[^>]*>", re.I)
@@ -54,16 +55,16 @@ DATA_NOTE = (
 class ColumnSpec:
     """What the prompt needs to know of an AI column."""
 
-    task: str  # summary | key_info | translate | classify | custom
+    task: Task
     request: str | None = None  # the column's instruction, references already rendered
     target_language: str | None = None
     output: OutputSpec = field(default_factory=OutputSpec)
 
     @property
-    def prompt_task(self) -> TaskName:
-        if self.task == "custom" and self.output.type != OutputType.TEXT:
-            return "custom_typed"
-        return self.task  # type: ignore[return-value]
+    def prompt_task(self) -> PromptTask:
+        if self.task == Task.CUSTOM and self.output.type != OutputType.TEXT:
+            return PromptTask.CUSTOM_TYPED
+        return PromptTask(self.task)
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,7 @@ def document(row: RowData) -> str:
 
 
 def request_frame(
-    task: TaskName, request: str | None, target_language: str | None, output: OutputSpec
+    task: PromptTask, request: str | None, target_language: str | None, output: OutputSpec
 ) -> str:
     """The per-turn header before the document: what this column asks, in a fixed frame."""
     lines = []
@@ -125,7 +126,7 @@ def request_frame(
         )
         if output.allow_none:
             lines.append("If no option fits, you may choose none and give a short reason.")
-    if task == "custom_typed":
+    if task == PromptTask.CUSTOM_TYPED:
         lines.append(f"Answer type: {output.type.value}")
     return "\n".join(lines)
 
@@ -143,9 +144,9 @@ def example_output(example: Example) -> OutputSpec:
     return OutputSpec()
 
 
-def example_answer(task: TaskName, example: Example) -> str:
+def example_answer(task: PromptTask, example: Example) -> str:
     """Typed answers are shown as the JSON the structured output will carry."""
-    if task in ("classify", "custom_typed"):
+    if task in (PromptTask.CLASSIFY, PromptTask.CUSTOM_TYPED):
         answer: dict[str, Any] = {"value": example.answer}
         if example.allow_none:
             answer["reason"] = example.reason

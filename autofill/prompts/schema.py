@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-TaskName = Literal["summary", "key_info", "translate", "classify", "custom", "custom_typed"]
+from autofill.kinds import PromptTask
 
 
 class Example(BaseModel):
@@ -31,7 +31,7 @@ class Example(BaseModel):
 class PromptFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    task: TaskName
+    task: PromptTask
     description: str
     instruction: str = Field(min_length=20)
     rules: list[str] = Field(min_length=1)
@@ -45,11 +45,11 @@ class PromptFile(BaseModel):
             raise ValueError(f"example ids repeat: {', '.join(sorted(duplicates))}")
         for example in self.examples:
             needs = {
-                "key_info": ["request"],
-                "custom": ["request"],
-                "custom_typed": ["request", "output"],
-                "translate": ["target_language"],
-                "classify": ["options"],
+                PromptTask.KEY_INFO: ["request"],
+                PromptTask.CUSTOM: ["request"],
+                PromptTask.CUSTOM_TYPED: ["request", "output"],
+                PromptTask.TRANSLATE: ["target_language"],
+                PromptTask.CLASSIFY: ["options"],
             }.get(self.task, [])
             for name in needs:
                 if getattr(example, name) is None:

@@ -3,17 +3,15 @@
 The API validates with these and generates its OpenAPI document from the same classes.
 """
 
+from autofill.kinds import CellStatus, PropertyType, Task
 from autofill.schemas.common import StrictModel
 from autofill.schemas.databases import DatabaseCreate, DatabaseUpdate
 from autofill.schemas.properties import (
     AIConfigIn,
     AIConfigPatch,
-    CellStatus,
     OutputSpec,
     PropertyCreate,
-    PropertyType,
     PropertyUpdate,
-    Task,
 )
 from autofill.schemas.rows import CellOverride, RowCreate, RowListQuery, RowUpdate
 from autofill.schemas.views import (

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from autofill.fills.runs import RunState, Scope
+from autofill.kinds import RunState, Scope
 from autofill.schemas.common import StrictModel
 
 

@@ -3,68 +3,24 @@
 from __future__ import annotations
 
 import re
-from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field, model_validator
 
+from autofill.kinds import (
+    CONTENT_INPUT,
+    OPTION_OUTPUTS,
+    TASK_OUTPUTS,
+    OutputType,
+    PropertyType,
+    Task,
+)
 from autofill.llm.catalogue import ModelRefused, catalogue
 from autofill.schemas.common import FieldProblem, Name, StrictModel
 from autofill.text import clean_options, fold
 
 MAX_INSTRUCTION_CHARS = 4_000
 MAX_INPUTS = 50
-CONTENT_INPUT = "content"  # in `inputs`, the page body rather than a property
-
-
-class PropertyType(StrEnum):
-    TITLE = "title"
-    TEXT = "text"
-    NUMBER = "number"
-    SELECT = "select"
-    MULTI_SELECT = "multi_select"
-    DATE = "date"
-    CHECKBOX = "checkbox"
-    URL = "url"
-    AI = "ai"
-
-
-class Task(StrEnum):
-    SUMMARY = "summary"
-    KEY_INFO = "key_info"
-    TRANSLATE = "translate"
-    CLASSIFY = "classify"
-    CUSTOM = "custom"
-
-
-class OutputType(StrEnum):
-    TEXT = "text"
-    SELECT = "select"
-    MULTI_SELECT = "multi_select"
-    NUMBER = "number"
-    DATE = "date"
-    CHECKBOX = "checkbox"
-
-
-class CellStatus(StrEnum):
-    EMPTY = "empty"
-    PENDING = "pending"
-    FILLED = "filled"
-    ERROR = "error"
-    STALE = "stale"
-    OVERRIDDEN = "overridden"
-
-
-OPTION_OUTPUTS = (OutputType.SELECT, OutputType.MULTI_SELECT)
-# Which output types each task may produce: a summary is prose, a classification picks options.
-TASK_OUTPUTS: dict[Task, tuple[OutputType, ...]] = {
-    Task.SUMMARY: (OutputType.TEXT,),
-    Task.TRANSLATE: (OutputType.TEXT,),
-    Task.CLASSIFY: OPTION_OUTPUTS,
-    Task.KEY_INFO: (OutputType.TEXT, OutputType.MULTI_SELECT),
-    Task.CUSTOM: tuple(OutputType),
-}
-
 Options = Annotated[list[str], AfterValidator(clean_options)]
 
 _LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")

@@ -6,8 +6,8 @@ from typing import Any
 
 from pydantic import Field
 
+from autofill.kinds import CellStatus
 from autofill.schemas.common import Limit, StrictModel
-from autofill.schemas.properties import CellStatus
 
 # Documented in README: a page body may hold up to 256 KiB of UTF-8. Longer pages get 413.
 MAX_CONTENT_BYTES = 262_144

@@ -7,7 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from autofill.schemas.properties import CellStatus, OutputSpec, PropertyType, Task
+from autofill.kinds import CellStatus, PropertyType, Task
+from autofill.schemas.properties import OutputSpec
 
 
 class ModelStatusOut(BaseModel):

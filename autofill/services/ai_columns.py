@@ -10,8 +10,9 @@ from typing import Any
 
 from autofill.db.models import Property
 from autofill.errors import InvalidInput
+from autofill.kinds import CONTENT_INPUT, PropertyType, Task
 from autofill.references import find_references
-from autofill.schemas.properties import CONTENT_INPUT, AIConfigIn, PropertyType, Task
+from autofill.schemas.properties import AIConfigIn
 from autofill.text import fold
 
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from autofill.db.models import Cell, Property, Row
 from autofill.db.types import utcnow
 from autofill.errors import InvalidInput
-from autofill.schemas.properties import CONTENT_INPUT, CellStatus
+from autofill.kinds import CONTENT_INPUT, CellStatus
 from autofill.values import validate_value
 
 

@@ -7,9 +7,9 @@ from typing import Any
 from autofill.db.models import Cell, CellFeedback, Database, Property, Row
 from autofill.errors import Conflict
 from autofill.ids import new_id
+from autofill.kinds import CellStatus
 from autofill.prompts.prepare import render_request, row_data
 from autofill.schemas.feedback import FeedbackIn
-from autofill.schemas.properties import CellStatus
 
 
 def record_feedback(

@@ -11,16 +11,10 @@ from sqlalchemy.orm import Session
 from autofill.db.models import Cell, Database, Property, Row
 from autofill.errors import Conflict, InvalidInput
 from autofill.fills import events, outbox
-from autofill.fills.states import Reason
 from autofill.ids import new_id
+from autofill.kinds import CellStatus, PropertyType, Reason
 from autofill.references import rename_reference
-from autofill.schemas.properties import (
-    AIConfigIn,
-    CellStatus,
-    PropertyCreate,
-    PropertyType,
-    PropertyUpdate,
-)
+from autofill.schemas.properties import AIConfigIn, PropertyCreate, PropertyUpdate
 from autofill.services import cells
 from autofill.services.ai_columns import (
     PropertyIndex,

@@ -10,9 +10,8 @@ from sqlalchemy.orm import Session, selectinload
 from autofill.db.models import Cell, Database, Property, Row
 from autofill.errors import InvalidInput, PayloadTooLarge
 from autofill.fills import outbox
-from autofill.fills.states import Reason
 from autofill.ids import new_id
-from autofill.schemas.properties import CellStatus, PropertyType
+from autofill.kinds import CellStatus, PropertyType, Reason
 from autofill.schemas.rows import MAX_CONTENT_BYTES, RowCreate, RowListQuery, RowUpdate
 from autofill.services import cells
 from autofill.services.ai_columns import PropertyIndex

@@ -6,10 +6,10 @@ from sqlalchemy.orm import Session
 
 from autofill.db.models import Cell, Database, FillRun, Property, Row
 from autofill.fills import runs
-from autofill.fills.runs import Scope
+from autofill.kinds import CONTENT_INPUT, CellStatus, PropertyType, Scope
 from autofill.llm.catalogue import ModelRefused, catalogue
 from autofill.schemas.fills import RunOut
-from autofill.schemas.properties import CONTENT_INPUT, CellStatus, OutputSpec, PropertyType
+from autofill.schemas.properties import OutputSpec
 from autofill.schemas.views import (
     AIConfigOut,
     CellOut,

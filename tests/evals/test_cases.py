@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from autofill.prompts.library import TASKS, load_prompt
-from autofill.prompts.schema import TaskName
+from autofill.kinds import PromptTask
+from autofill.prompts.library import load_prompt
 from evals.cases_schema import CaseLoadError, load_cases
 
 
@@ -17,10 +17,10 @@ def test_at_least_sixty_handwritten_cases_across_tasks_and_languages() -> None:
     cases = load_cases()
     handwritten = [c for c in cases if c.source.kind == "handwritten"]
     assert len(handwritten) >= 60
-    assert set(Counter(c.task for c in cases)) == set(TASKS)
+    assert set(Counter(c.task for c in cases)) == set(PromptTask)
     languages = {c.answer_language for c in cases}
     assert {"en", "fr", "de", "es", "ja", "ko", "zh", "ar"} <= languages
-    assert languages - {e.language for t in TASKS for e in load_prompt(t).prompt.examples}, (
+    assert languages - {e.language for t in PromptTask for e in load_prompt(t).prompt.examples}, (
         "some cases are in languages no example shows"
     )
 
@@ -37,8 +37,8 @@ EDGE_TAGS = {
 }
 
 
-@pytest.mark.parametrize("task", TASKS)
-def test_every_edge_case_a_prompt_example_covers_has_a_case(task: TaskName) -> None:
+@pytest.mark.parametrize("task", PromptTask)
+def test_every_edge_case_a_prompt_example_covers_has_a_case(task: PromptTask) -> None:
     examples = load_prompt(task).prompt.examples
     example_edges = {tag for example in examples for tag in example.tags} & EDGE_TAGS
     case_edges = {tag for case in load_cases(task=task) for tag in case.tags}
@@ -48,7 +48,7 @@ def test_every_edge_case_a_prompt_example_covers_has_a_case(task: TaskName) -> N
 def test_no_case_copies_a_prompt_example() -> None:
     examples = {
         (e.content or "").strip()
-        for task in TASKS
+        for task in PromptTask
         for e in load_prompt(task).prompt.examples
         if (e.content or "").strip()
     }

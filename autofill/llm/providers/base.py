@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from types import ModuleType
 from typing import Any, Protocol
 
+from autofill.kinds import ErrorCode
 from autofill.llm.errors import ProviderError
 from autofill.llm.plan import CallPlan
 from autofill.llm.providers.headers import wait_for
@@ -52,7 +53,7 @@ def sdk_errors(sdk: ModuleType, provider: str, timeout: float) -> Iterator[None]
                 "Add credit or raise the spending limit in the provider's console, then fill "
                 "again",
                 status=exc.status_code,
-                code="quota_exhausted",
+                code=ErrorCode.QUOTA_EXHAUSTED,
             ) from None
         raise ProviderError.from_status(
             provider, exc.status_code, detail, wait_for(headers, exc.status_code)

@@ -13,7 +13,8 @@ import pytest
 from autofill.config import Settings
 from autofill.db.session import Store
 from autofill.fills.dispatch import dispatch_due, sweep
-from autofill.fills.fill import Outcome, fill_cell
+from autofill.fills.fill import fill_cell
+from autofill.kinds import Outcome
 from autofill.llm.complete import Completer
 from autofill.llm.ratelimit import RateLimiter
 from autofill.llm.simulator.server import Simulator

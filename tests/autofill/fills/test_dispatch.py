@@ -12,8 +12,7 @@ from sqlalchemy import select, update
 from autofill.db.models import FillJob
 from autofill.db.types import utcnow
 from autofill.fills.dispatch import dispatch_due
-from autofill.fills.fill import Outcome
-from autofill.fills.states import JobState
+from autofill.kinds import EntryState, Outcome
 from autofill.llm.simulator.server import Simulator
 from tests.autofill.fills.conftest import Pipeline
 from tests.autofill.fills.test_fill import NOTES_DB, _cell, _row
@@ -95,7 +94,7 @@ def test_the_sweeper_resends_a_lost_message_and_a_dead_workers_fill(
         session.execute(
             update(FillJob)
             .where(FillJob.row_id == dead["id"])
-            .values(state=JobState.RUNNING.value, lease_until=long_ago)
+            .values(state=EntryState.RUNNING.value, lease_until=long_ago)
         )
         session.execute(
             update(FillJob).where(FillJob.row_id == lost["id"]).values(dispatched_at=long_ago)

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from autofill.db.models import FillJob
-from autofill.fills.fill import Outcome
+from autofill.kinds import Outcome
 from autofill.llm.simulator.server import Simulator
 from tests.autofill.fills.conftest import Pipeline
 from tests.conftest import Caller

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from autofill.db.models import CellEvent
-from autofill.fills.fill import Outcome
+from autofill.kinds import Outcome
 from autofill.llm.simulator.server import Simulator
 from autofill.redaction import REDACTED
 from tests.autofill.fills.conftest import Pipeline

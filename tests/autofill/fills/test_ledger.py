@@ -8,7 +8,7 @@ from typing import Any
 from autofill.db.models import FillLedger, FillRun
 from autofill.db.session import Store
 from autofill.fills import ledger
-from autofill.fills.fill import Outcome
+from autofill.kinds import Outcome
 from tests.autofill.fills.conftest import Pipeline
 from tests.autofill.fills.test_fill import _row
 from tests.autofill.fills.test_runs_budgets import MANUAL_DB, _summary_id

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from autofill.fills.fill import Outcome
+from autofill.kinds import Outcome
 from autofill.llm.simulator.server import Simulator
 from tests.autofill.fills.conftest import Pipeline
 from tests.autofill.fills.test_fill import NOTES_DB, _cell, _row

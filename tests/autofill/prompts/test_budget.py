@@ -5,6 +5,7 @@ import regex
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from autofill.kinds import PromptTask, Task
 from autofill.llm.catalogue import load_catalogue
 from autofill.prompts.budget import (
     MARKER,
@@ -28,10 +29,10 @@ def test_budget_formula() -> None:
 
 
 def test_small_pages_keep_every_example() -> None:
-    loaded = load_prompt("summary")
+    loaded = load_prompt(PromptTask.SUMMARY)
     fitted = fit(
         loaded,
-        ColumnSpec("summary"),
+        ColumnSpec(Task.SUMMARY),
         RowData({"Name": "x"}, "Short page."),
         GPT,
         reserved_output=256,
@@ -42,11 +43,11 @@ def test_small_pages_keep_every_example() -> None:
 
 
 def test_examples_go_before_the_page_and_the_page_language_one_stays() -> None:
-    loaded = load_prompt("summary")
+    loaded = load_prompt(PromptTask.SUMMARY)
     page = "배송 추적 알림이 늦다. " * 30
     fitted = fit(
         loaded,
-        ColumnSpec("summary"),
+        ColumnSpec(Task.SUMMARY),
         RowData({}, page),
         GPT,
         reserved_output=256,
@@ -60,8 +61,8 @@ def test_long_pages_are_cut_at_boundaries_with_a_marker() -> None:
     paragraphs = [f"Paragraph {i}. It has two sentences. Second one here." for i in range(3000)]
     page = "\n\n".join(paragraphs)
     fitted = fit(
-        load_prompt("summary"),
-        ColumnSpec("summary"),
+        load_prompt(PromptTask.SUMMARY),
+        ColumnSpec(Task.SUMMARY),
         RowData({}, page),
         GPT,
         reserved_output=256,
@@ -98,8 +99,8 @@ def test_too_large_without_any_page() -> None:
     huge = {f"P{i}": "x" * 4000 for i in range(20)}
     with pytest.raises(PromptTooLarge, match="before any page content"):
         fit(
-            load_prompt("summary"),
-            ColumnSpec("summary"),
+            load_prompt(PromptTask.SUMMARY),
+            ColumnSpec(Task.SUMMARY),
             RowData(huge, "page"),
             GPT,
             reserved_output=256,
@@ -127,10 +128,10 @@ def test_any_page_fits_deterministically(
     from autofill.schemas.properties import OutputSpec
 
     column = {
-        "summary": ColumnSpec("summary"),
-        "key_info": ColumnSpec("key_info", request="The main point"),
-        "classify": ColumnSpec("classify", output=OutputSpec(type="select", options=["A", "B"])),
-        "translate": ColumnSpec("translate", target_language="de"),
+        "summary": ColumnSpec(Task.SUMMARY),
+        "key_info": ColumnSpec(Task.KEY_INFO, request="The main point"),
+        "classify": ColumnSpec(Task.CLASSIFY, output=OutputSpec(type="select", options=["A", "B"])),
+        "translate": ColumnSpec(Task.TRANSLATE, target_language="de"),
     }[task]
     loaded = load_prompt(task)  # type: ignore[arg-type]
     row = RowData(values, page)

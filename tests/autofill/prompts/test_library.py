@@ -4,12 +4,13 @@ from pathlib import Path
 
 import pytest
 
-from autofill.prompts.library import TASKS, PromptLoadError, load_file, load_prompt, prompts_dir
+from autofill.kinds import PromptTask
+from autofill.prompts.library import PromptLoadError, load_file, load_prompt, prompts_dir
 
 REQUIRED_LANGUAGES = {"en", "fr", "de", "es", "ja", "ko", "zh", "ar"}
 
 
-@pytest.mark.parametrize("task", TASKS)
+@pytest.mark.parametrize("task", PromptTask)
 def test_every_prompt_file_loads_and_covers_the_languages(task: str) -> None:
     loaded = load_prompt(task)  # type: ignore[arg-type]
     examples = loaded.prompt.examples
@@ -22,14 +23,14 @@ def test_every_prompt_file_loads_and_covers_the_languages(task: str) -> None:
 
 
 def test_edge_cases_the_issue_lists_are_covered() -> None:
-    tags = {t: {tag for e in load_prompt(t).prompt.examples for tag in e.tags} for t in TASKS}
-    assert {"one-line", "bulleted", "mixed", "empty", "injection"} <= tags["summary"]
-    assert "already-target" in tags["translate"]
-    assert "none" in tags["classify"]
+    tags = {t: {tag for e in load_prompt(t).prompt.examples for tag in e.tags} for t in PromptTask}
+    assert {"one-line", "bulleted", "mixed", "empty", "injection"} <= tags[PromptTask.SUMMARY]
+    assert "already-target" in tags[PromptTask.TRANSLATE]
+    assert "none" in tags[PromptTask.CLASSIFY]
 
 
 def test_no_stray_files() -> None:
-    assert sorted(p.stem for p in prompts_dir().glob("*.yaml")) == sorted(TASKS)
+    assert sorted(p.stem for p in prompts_dir().glob("*.yaml")) == sorted(PromptTask)
 
 
 HEAD = "description: x\ninstruction: a long enough instruction here\nrules: [a]\n"
@@ -64,9 +65,9 @@ def test_invalid_files_name_the_file_and_field(tmp_path: Path, text: str, fragme
 def test_edits_are_picked_up(tmp_path: Path) -> None:
     source = (prompts_dir() / "summary.yaml").read_text(encoding="utf-8")
     (tmp_path / "summary.yaml").write_text(source, encoding="utf-8")
-    before = load_prompt("summary", tmp_path).file_hash
+    before = load_prompt(PromptTask.SUMMARY, tmp_path).file_hash
     (tmp_path / "summary.yaml").write_text(source + "\n# edited\n", encoding="utf-8")
     import os
 
     os.utime(tmp_path / "summary.yaml", ns=(1, 10**18))
-    assert load_prompt("summary", tmp_path).file_hash != before
+    assert load_prompt(PromptTask.SUMMARY, tmp_path).file_hash != before
