@@ -16,6 +16,7 @@ from api.web import bp as web_bp
 from autofill.config import Settings, get_settings
 from autofill.db.migrate import upgrade
 from autofill.db.session import Store
+from autofill.services.store import open_store
 
 log = structlog.get_logger(__name__)
 
@@ -26,7 +27,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__)
     config = test_config or {}
     settings: Settings = config.get("SETTINGS") or get_settings()
-    store: Store = config.get("STORE") or Store(settings.resolved_database_url())
+    store: Store = config.get("STORE") or open_store(settings.resolved_database_url())
     if config.get("MIGRATE", settings.database_url is None):
         upgrade(store)
 

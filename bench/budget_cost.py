@@ -13,6 +13,8 @@ from __future__ import annotations
 import statistics
 import time
 
+from autofill.columns import AIConfig
+from autofill.kinds import CONTENT_INPUT, Task
 from autofill.llm.catalogue import catalogue
 from autofill.llm.tokenizer import encoding
 from autofill.prompts.prepare import prepare
@@ -50,16 +52,12 @@ def main() -> None:
     text = page(100_000)
     enc = encoding("o200k_base")
     tokens = len(enc.encode(text))
-    config = {
-        "task": "summary",
-        "instruction": None,
-        "inputs": ["content"],
-        "target_language": None,
-        "output": {"type": "text", "options": None, "allow_none": False},
-        "model": "openai:gpt-4.1-mini",
-        "auto_update": True,
-        "max_input_tokens": 4000,
-    }
+    config = AIConfig(
+        task=Task.SUMMARY,
+        inputs=(CONTENT_INPUT,),
+        model="openai:gpt-4.1-mini",
+        max_input_tokens=4000,
+    )
     row = RowData({"Name": "Long page"}, text)
     prepared = prepare(config, row)  # warm: prompt file, tokenizer, language detector
     assert prepared.fitted.truncated and prepared.fitted.input_tokens <= 4000

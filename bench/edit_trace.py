@@ -43,6 +43,7 @@ from autofill.services import databases as database_service
 from autofill.services import properties as property_service
 from autofill.services import rows as row_service
 from autofill.services.lookup import get_database, get_row
+from autofill.services.store import open_store
 from autofill.services.workspaces import create_workspace
 from bench.backfill import COLUMNS as PAGE_COLUMNS
 from bench.results import record
@@ -253,7 +254,7 @@ def main(rows: int, seed: int) -> None:
     with tempfile.TemporaryDirectory() as scratch, Simulator() as sim:
         os.environ["AUTOFILL_SIM_URL"] = sim.openai_base_url
         settings = Settings(data_dir=Path(scratch), redis_url=None, debounce_s=1.0)
-        store = Store(f"sqlite:///{scratch}/trace.db")
+        store = open_store(f"sqlite:///{scratch}/trace.db")
         upgrade(store)
         first, spent, ours, where = run_autofill(store, settings, created, sittings)
         our_calls = len(sim.requests)

@@ -3,7 +3,7 @@
     .venv/bin/python -m bench.langid_accuracy
 
 Runs lingua-language-detector (all 75 languages, high accuracy mode), the configuration
-autofill.prompts.language uses (lingua, 29 languages, low accuracy mode), py3langid and
+autofill.language uses (lingua, 29 languages, low accuracy mode), py3langid and
 langdetect (seeded) over bench/langid_samples.py and prints accuracy, time per call and load time.
 """
 
@@ -30,7 +30,7 @@ def lingua_detector() -> Detect:
 
 
 def chosen_detector() -> Detect:
-    from autofill.prompts.language import detect_language
+    from autofill.language import detect_language
 
     return detect_language
 

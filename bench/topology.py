@@ -21,6 +21,7 @@ import httpx2
 
 from autofill.db.migrate import upgrade
 from autofill.db.session import Store
+from autofill.services.store import open_store
 from autofill.services.workspaces import create_workspace
 from bench.services import RedisServer, free_port, scratch_postgres
 
@@ -126,7 +127,7 @@ def topology(
         stack.callback(redis_server.stop)
         sim_port = free_port()
         sim_url = f"http://127.0.0.1:{sim_port}/v1"
-        store = Store(database_url)
+        store = open_store(database_url)
         stack.callback(store.dispose)
         upgrade(store)
         with store.transaction() as session:

@@ -12,11 +12,12 @@ from autofill.config import Settings, get_settings
 from autofill.db.migrate import upgrade
 from autofill.db.session import Store
 from autofill.errors import AutofillError
+from autofill.services import store as stores
 
 
 def open_store(settings: Settings | None = None, *, migrate: bool = True) -> Store:
     settings = settings or get_settings()
-    store = Store(settings.resolved_database_url())
+    store = stores.open_store(settings.resolved_database_url())
     if migrate:
         upgrade(store)
     return store

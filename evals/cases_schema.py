@@ -15,8 +15,9 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from autofill.columns import AIConfig
 from autofill.kinds import CONTENT_INPUT, OutputType, PromptTask, Task
-from autofill.schemas.properties import OutputSpec
+from autofill.outputs import OutputSpec
 
 CASES_DIR = Path(__file__).resolve().parent / "cases"
 # The checks a case may name (evals/checks.py implements each).
@@ -121,24 +122,24 @@ class Case(BaseModel):
     def answer_language(self) -> str:
         return (self.target_language or self.language).split("-")[0]
 
-    def column(self, model: str) -> dict[str, Any]:
+    def column(self, model: str) -> AIConfig:
         """The AI column this case stands for, as the service stores it (inputs by id; here
         property names serve as ids)."""
         inputs = list(self.properties)
         if self.content is not None:
             inputs.append(CONTENT_INPUT)
         task = Task.CUSTOM if self.task == PromptTask.CUSTOM_TYPED else Task(self.task)
-        return {
-            "task": task,
-            "instruction": self.request,
-            "explicit_inputs": True,
-            "inputs": inputs,
-            "target_language": self.target_language,
-            "output": self.output.model_dump(mode="json"),
-            "model": model,
-            "auto_update": True,
-            "max_input_tokens": None,
-        }
+        return AIConfig(
+            task=task,
+            instruction=self.request,
+            explicit_inputs=tuple(inputs),
+            inputs=tuple(inputs),
+            target_language=self.target_language,
+            output=self.output,
+            model=model,
+            auto_update=True,
+            max_input_tokens=None,
+        )
 
 
 class CaseFile(BaseModel):

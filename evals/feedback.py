@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from autofill.db.models import CellFeedback
 from autofill.db.types import utcnow
 from autofill.kinds import OutputType, PromptTask, Task
-from autofill.prompts.language import detect_language
+from autofill.language import detect_language
 from evals.cases_schema import CASES_DIR, Case
 
 CANDIDATES_DIR = CASES_DIR.parent / "candidates"

@@ -21,8 +21,8 @@ from autofill.kinds import OutputType
 from autofill.llm.complete import Completer
 from autofill.llm.errors import FillFailed
 from autofill.llm.types import ChatMessage, LLMRequest
+from autofill.outputs import OutputSpec
 from autofill.prompts.render import defuse
-from autofill.schemas.properties import OutputSpec
 from evals.cache import DiskCache, verdict_key
 from evals.cases_schema import Case
 from evals.checks import Verdict

@@ -9,12 +9,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from autofill.llm.catalogue import ModelRefused
 from autofill.llm.complete import Completer
 from autofill.llm.errors import FillFailed
-from autofill.prompts.budget import PromptTooLarge
-from autofill.prompts.prepare import Prepared, prepare
-from autofill.prompts.render import RowData
+from autofill.prompts.prepare import CannotPrepare, Prepared, prepare_for_row
 from evals.cache import DiskCache, request_key
 from evals.cases_schema import Case
 from evals.checks import Verdict, run_checks
@@ -72,8 +69,14 @@ def run_case(
     baseline_answer: Any = None,
 ) -> CaseResult:
     try:
-        prepared = prepare(case.column(model), RowData(case.properties, case.content))
-    except (PromptTooLarge, ModelRefused) as exc:
+        prepared = prepare_for_row(
+            case.column(model),
+            {name: name for name in case.properties},  # a case's properties are their own ids
+            case.properties,
+            case.content or "",
+            {},
+        )
+    except CannotPrepare as exc:
         result = CaseResult(case, "", [], None, False, 0)
         result.samples.append(_failed_sample(f"prompt cannot be built: {exc}"))
         return result

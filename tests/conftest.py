@@ -30,6 +30,7 @@ from autofill.db.migrate import upgrade
 from autofill.db.models import Base
 from autofill.db.session import Store
 from autofill.llm.simulator import SimConfig, Simulator
+from autofill.services.store import open_store
 from autofill.services.workspaces import create_workspace
 
 POSTGRES_ADMIN = os.environ.get(
@@ -98,7 +99,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
 
 @pytest.fixture(scope="session")
 def migrated_store(database_url: str) -> Iterator[Store]:
-    store = Store(database_url)
+    store = open_store(database_url)
     upgrade(store)
     yield store
     store.dispose()

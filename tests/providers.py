@@ -11,7 +11,7 @@ import pytest
 from autofill.llm.complete import Completer
 from autofill.llm.ratelimit import RateLimiter
 from autofill.llm.types import ChatMessage, LLMRequest
-from autofill.schemas.properties import OutputSpec
+from autofill.outputs import OutputSpec
 
 DOC = (
     "<document>Le remboursement a échoué deux fois. Le client est en colère. "

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from autofill.config import Settings, get_settings
 from autofill.db.session import Store
 from autofill.llm.complete import Completer
+from autofill.services.store import open_store
 
 
 @dataclass(frozen=True)
@@ -28,13 +29,13 @@ _current: Runtime | None = None
 def worker_store(settings: Settings) -> Store:
     url = settings.resolved_database_url()
     if url.startswith("sqlite"):
-        return Store(url)
+        return open_store(url)
     # Each fill holds a connection only for its two short transactions, never during the
     # model call, so a pool well below the thread count keeps every thread going. No
     # pre-ping (two round trips per fill): a fill's transactions run through ``Store.run``,
     # which runs a transaction again when its connection turns out dead.
     size = max(5, min(settings.worker_concurrency // 4, 40))
-    return Store(url, pool_size=size, max_overflow=size, pool_pre_ping=False)
+    return open_store(url, pool_size=size, max_overflow=size, pool_pre_ping=False)
 
 
 def current() -> Runtime:

@@ -6,15 +6,11 @@ from flask import Blueprint
 
 from api.endpoint import Ctx, endpoint
 from autofill.db.models import Cell, Property, Row
-from autofill.errors import Conflict
-from autofill.fills import outbox
-from autofill.kinds import CellStatus, Reason
 from autofill.schemas import CellOut, CellOverride
 from autofill.schemas.feedback import FeedbackIn, FeedbackOut
 from autofill.services import cells as service
 from autofill.services.feedback import record_feedback
 from autofill.services.lookup import get_cell, get_database, get_property, get_row
-from autofill.services.rows import ai_properties
 from autofill.services.serialize import cell_out
 
 bp = Blueprint("cells", __name__, url_prefix="/v1/rows/<row_id>/cells")
@@ -31,8 +27,10 @@ TAG = "cells"
 )
 def override(ctx: Ctx, row_id: str, property_id: str, body: CellOverride) -> CellOut:
     row, prop, cell = _locked_cell(ctx, row_id, property_id)
-    if service.override(cell, prop, body.value):
-        _inputs_changed(ctx, row, prop)
+    database = get_database(ctx.session, ctx.workspace_id, row.database_id)
+    service.override(
+        ctx.session, database, row, prop, cell, body.value, debounce_s=ctx.settings.debounce_s
+    )
     return _cell_response(ctx, cell, prop)
 
 
@@ -45,10 +43,8 @@ def override(ctx: Ctx, row_id: str, property_id: str, body: CellOverride) -> Cel
 )
 def reset(ctx: Ctx, row_id: str, property_id: str) -> CellOut:
     row, prop, cell = _locked_cell(ctx, row_id, property_id)
-    if service.reset(cell, prop):
-        _inputs_changed(ctx, row, prop)
-    if cell.status == CellStatus.PENDING.value:
-        _schedule(ctx, [cell], Reason.EDIT)
+    database = get_database(ctx.session, ctx.workspace_id, row.database_id)
+    service.reset(ctx.session, database, row, prop, cell, debounce_s=ctx.settings.debounce_s)
     return _cell_response(ctx, cell, prop)
 
 
@@ -62,21 +58,7 @@ def reset(ctx: Ctx, row_id: str, property_id: str) -> CellOut:
 )
 def fill(ctx: Ctx, row_id: str, property_id: str) -> CellOut:
     row, prop, cell = _locked_cell(ctx, row_id, property_id)
-    if cell.status == CellStatus.OVERRIDDEN.value:
-        raise Conflict(
-            "a person wrote this cell; reset it (DELETE) to hand it back to the AI",
-            {"property_id": "the cell is overridden"},
-        )
-    outbox.schedule(
-        ctx.session,
-        ctx.workspace_id,
-        [(row.id, prop.id)],
-        delay_s=0.0,
-        reason=Reason.REQUEST,
-        force=True,
-    )
-    cell.status = CellStatus.PENDING.value
-    cell.error = cell.error_code = None
+    service.request_fill(ctx.session, ctx.workspace_id, row, prop, cell)
     return _cell_response(ctx, cell, prop)
 
 
@@ -84,18 +66,6 @@ def _locked_cell(ctx: Ctx, row_id: str, property_id: str) -> tuple[Row, Property
     row = get_row(ctx.session, ctx.workspace_id, row_id, for_update=True)
     prop = get_property(ctx.session, ctx.workspace_id, property_id)
     return row, prop, get_cell(ctx.session, row, prop.id)
-
-
-def _inputs_changed(ctx: Ctx, row: Row, prop: Property) -> None:
-    """The cell's value is an input of the AI columns that read it."""
-    database = get_database(ctx.session, ctx.workspace_id, row.database_id)
-    _schedule(ctx, service.mark_dependents_changed(row, prop, ai_properties(database)), Reason.EDIT)
-
-
-def _schedule(ctx: Ctx, due: list[Cell], reason: Reason) -> None:
-    outbox.schedule_cells(
-        ctx.session, ctx.workspace_id, due, delay_s=ctx.settings.debounce_s, reason=reason
-    )
 
 
 def _cell_response(ctx: Ctx, cell: Cell, prop: Property) -> CellOut:

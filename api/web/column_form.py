@@ -61,20 +61,21 @@ class ColumnForm:
 
     @classmethod
     def from_property(cls, prop: Property) -> ColumnForm:
-        ai = prop.ai or {}
-        output = ai.get("output") or {}
+        ai = prop.ai
+        if ai is None:
+            return cls(name=prop.name)
         return cls(
             name=prop.name,
-            task=ai.get("task", Task.SUMMARY.value),
-            instruction=ai.get("instruction") or "",
-            inputs=list(ai.get("inputs") or []),
-            target_language=ai.get("target_language") or "",
-            output_type=output.get("type", OutputType.TEXT.value),
-            options="\n".join(output.get("options") or []),
-            allow_none=bool(output.get("allow_none")),
-            model=ai.get("model") or "",
-            auto_update=bool(ai.get("auto_update", True)),
-            max_input_tokens=str(ai.get("max_input_tokens") or ""),
+            task=ai.task.value,
+            instruction=ai.instruction or "",
+            inputs=list(ai.inputs),
+            target_language=ai.target_language or "",
+            output_type=ai.output.type.value,
+            options="\n".join(ai.output.options or []),
+            allow_none=ai.output.allow_none,
+            model=ai.model,
+            auto_update=ai.auto_update,
+            max_input_tokens=str(ai.max_input_tokens or ""),
         )
 
     def ai_body(self) -> dict[str, Any]:

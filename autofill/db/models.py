@@ -18,7 +18,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from autofill.db.types import JSONType, UTCDateTime, utcnow
+from autofill.columns import AIConfig
+from autofill.db.types import JSONType, PydanticJSON, UTCDateTime, utcnow
 
 
 class Base(DeclarativeBase):
@@ -91,8 +92,8 @@ class Property(Base):
     type: Mapped[str] = mapped_column(String(20))
     position: Mapped[int] = mapped_column(Integer)
     options: Mapped[list[str] | None] = mapped_column(JSONType, default=None)
-    # AI configuration, stored as validated by autofill.schemas.AIConfig (inputs by property id).
-    ai: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    # An AI column's configuration (inputs by property id); None for other properties.
+    ai: Mapped[AIConfig | None] = mapped_column(PydanticJSON(AIConfig), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -16,8 +16,6 @@ from tenacity import (
     wait_exponential,
 )
 
-from autofill.fills.events import record_cell_events
-
 T = TypeVar("T")
 
 
@@ -49,14 +47,14 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 
 class Store:
-    """An engine plus its session factory: the one handle every adapter passes around."""
+    """An engine plus its session factory: the one handle every adapter passes around.
+    The service opens it with autofill.services.store.open_store, which attaches the feed of
+    cell changes; a bare Store (migrations, maintenance) writes none."""
 
     def __init__(self, url: str, **engine_kwargs: Any) -> None:
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
-        # Every change of an AI cell is written to the events feed by the same transaction.
-        event.listen(self.sessions, "after_flush", record_cell_events)
 
     @property
     def dialect(self) -> str:

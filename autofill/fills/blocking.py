@@ -20,7 +20,7 @@ def upstream_ai(prop: Property, properties: Iterable[Property]) -> set[str]:
         current = ai.get(stack.pop())
         if current is None or current.ai is None:
             continue
-        for input_id in current.ai["inputs"]:
+        for input_id in current.ai.inputs:
             if input_id in ai and input_id not in seen and input_id != prop.id:
                 seen.add(input_id)
                 stack.append(input_id)
@@ -31,7 +31,7 @@ def any_chain(properties: Iterable[Property]) -> bool:
     """Whether some AI column reads another AI column: only then can a cell wait (be blocked)."""
     ai = [p for p in properties if p.ai is not None]
     ai_ids = {p.id for p in ai}
-    return any(ai_ids.intersection(p.ai["inputs"]) for p in ai if p.ai is not None)
+    return any(ai_ids.intersection(p.ai.inputs) for p in ai if p.ai is not None)
 
 
 def is_blocked(session: Session, row_id: str, upstream: set[str]) -> bool:

@@ -27,19 +27,15 @@ from autofill.config import Settings
 from autofill.db.models import Cell, FillJob, Property, Row, Workspace
 from autofill.db.session import Store
 from autofill.db.types import utcnow
-from autofill.fills import outbox, runs, usage
+from autofill.fills import cell_state, changes, outbox, runs, usage
 from autofill.fills.blocking import any_chain, is_blocked, upstream_ai
 from autofill.kinds import CellStatus, EntryState, ErrorCode, Outcome, PropertyType, Reason
-from autofill.llm.catalogue import ModelRefused
+from autofill.language import detect_language
 from autofill.llm.complete import Completer
-from autofill.llm.errors import FillFailed, ProviderError
+from autofill.llm.errors import FillFailed
 from autofill.llm.tokenizer import ENCODINGS, encoding
 from autofill.llm.types import Completion
-from autofill.prompts.budget import PromptTooLarge
-from autofill.prompts.language import detect_language
-from autofill.prompts.library import PromptLoadError
-from autofill.prompts.prepare import Prepared, prepare, row_data
-from autofill.services import cells
+from autofill.prompts.prepare import CannotPrepare, Prepared, prepare_for_row
 
 log = structlog.get_logger(__name__)
 
@@ -115,20 +111,21 @@ def _claim(
         job.state = EntryState.BLOCKED.value
         return Outcome.BLOCKED
 
-    input_hash, prepared = _prepare(prop, row, loaded.properties, loaded.ai_values)
-    if isinstance(prepared, Exception):
-        code = prepared.code if isinstance(prepared, ModelRefused) else ErrorCode.PROMPT_ERROR
-        _fail(session, job, cell, str(prepared), loaded.properties, code=code)
+    input_hash = changes.input_hash(prop.ai, row.values, row.content, loaded.ai_values)
+    names = {p.id: p.name for p in loaded.properties}
+    try:
+        prepared = prepare_for_row(prop.ai, names, row.values, row.content, loaded.ai_values)
+    except CannotPrepare as exc:
+        _fail(session, job, cell, exc.message, loaded.properties, code=exc.code)
         return Outcome.FAILED
     if (
         not job.force
         and cell.filled_at is not None
         and cell.input_hash == input_hash
         and cell.prompt_version == prepared.fitted.prompt_version
-        and cell.model == prop.ai["model"]
+        and cell.model == prop.ai.model
     ):
-        cell.status = CellStatus.FILLED.value
-        cell.error = cell.error_code = None
+        cell_state.confirm(cell)
         usage.record(session, job.workspace_id, usage.Spend(fills_avoided=1))
         _finish(session, job, Outcome.UNCHANGED, loaded.properties)
         return Outcome.UNCHANGED
@@ -140,8 +137,7 @@ def _claim(
     )
     if refusal is not None:
         job.state = EntryState.PARKED.value
-        cell.status = CellStatus.ERROR.value
-        cell.error, cell.error_code = refusal, ErrorCode.BUDGET_EXHAUSTED
+        cell_state.park(cell, refusal)
         return Outcome.PARKED
 
     job.state = EntryState.RUNNING.value
@@ -159,19 +155,6 @@ def warm_up() -> None:
     for name in ENCODINGS:
         encoding(name)
     detect_language("Warming up the language detector.")
-
-
-def _prepare(
-    prop: Property, row: Row, properties: list[Property], ai_values: dict[str, Any]
-) -> tuple[str, Prepared | Exception]:
-    assert prop.ai is not None
-    input_hash = cells.input_hash(prop, row.values, row.content, ai_values)
-    names = {p.id: p.name for p in properties}
-    data = row_data(prop.ai, names, row.values, row.content, ai_values)
-    try:
-        return input_hash, prepare(prop.ai, data)
-    except (PromptTooLarge, PromptLoadError, ProviderError, ModelRefused) as exc:
-        return input_hash, exc
 
 
 @dataclass
@@ -238,7 +221,7 @@ def _record(
     if cell.status == CellStatus.OVERRIDDEN.value:
         _finish(session, job, Outcome.OVERRIDDEN, loaded.properties)
         return Outcome.OVERRIDDEN
-    if cells.input_hash(prop, row.values, row.content, loaded.ai_values) != claim.input_hash:
+    if changes.input_hash(prop.ai, row.values, row.content, loaded.ai_values) != claim.input_hash:
         # Inputs moved without a new generation (an upstream cell filled meanwhile): go again.
         job.state = EntryState.WAITING.value
         job.due_at = utcnow()
@@ -250,22 +233,22 @@ def _record(
 
     before = cell.value
     fitted = claim.prepared.fitted
-    cell.value = result.value
-    cell.status = CellStatus.FILLED.value
-    cell.error = cell.error_code = None
-    cell.prompt_version = fitted.prompt_version
-    cell.model = prop.ai["model"]
-    cell.input_hash = claim.input_hash
-    cell.tokens_in = result.usage.input_tokens
-    cell.tokens_out = result.usage.output_tokens
-    cell.cost_usd = result.cost_usd
-    cell.truncated = fitted.truncated
-    cell.filled_at = utcnow()
+    cell_state.succeed(
+        cell,
+        result.value,
+        prompt_version=fitted.prompt_version,
+        model=prop.ai.model,
+        input_hash=claim.input_hash,
+        tokens_in=result.usage.input_tokens,
+        tokens_out=result.usage.output_tokens,
+        cost_usd=result.cost_usd,
+        truncated=fitted.truncated,
+    )
     _finish(session, job, Outcome.FILLED, loaded.properties)
     if before != cell.value:
         # The value is an input of the AI columns that read it: they are due now, in order.
         readers = [p for p in loaded.properties if p.type == PropertyType.AI.value]
-        due = cells.mark_dependents_changed(row, prop, readers)
+        due = changes.mark_dependents_changed(row, prop, readers)
         outbox.schedule_cells(session, claim.workspace_id, due, delay_s=0.0, reason=Reason.UPSTREAM)
     return Outcome.FILLED
 
@@ -295,8 +278,7 @@ def _fail(
     *,
     code: ErrorCode,
 ) -> None:
-    cell.status = CellStatus.ERROR.value
-    cell.error, cell.error_code = message, code
+    cell_state.fail(cell, message, code)
     _finish(session, job, Outcome.FAILED, properties)
 
 

@@ -11,16 +11,13 @@ from sqlalchemy.orm import Session
 from autofill.db.models import Cell, Database, FillJob, FillRun, Property, Row
 from autofill.db.types import utcnow
 from autofill.errors import InvalidInput
-from autofill.fills import ledger, outbox
+from autofill.fills import cell_state, ledger, outbox
 from autofill.fills.ledger import Settled, Spend
 from autofill.ids import new_id
 from autofill.kinds import CellStatus, EntryState, Outcome, Reason, RunState, Scope
 from autofill.llm.catalogue import ModelRefused, catalogue
 from autofill.llm.counting import TokenSource, source_of
-from autofill.llm.errors import ProviderError
-from autofill.prompts.budget import PromptTooLarge
-from autofill.prompts.library import PromptLoadError
-from autofill.prompts.prepare import prepare, row_data
+from autofill.prompts.prepare import CannotPrepare, prepare_for_row
 
 
 @dataclass(frozen=True)
@@ -74,10 +71,8 @@ def estimate(session: Session, database: Database, prop: Property, scope: Scope)
         row = rows[cell.row_id]
         ai_values = {c.property_id: c.value for c in row.cells}
         try:
-            prepared = prepare(
-                prop.ai, row_data(prop.ai, names, row.values, row.content, ai_values)
-            )
-        except (PromptTooLarge, PromptLoadError, ProviderError, ModelRefused):
+            prepared = prepare_for_row(prop.ai, names, row.values, row.content, ai_values)
+        except CannotPrepare:
             unfillable += 1
             continue
         total_in += prepared.fitted.input_tokens
@@ -86,7 +81,7 @@ def estimate(session: Session, database: Database, prop: Property, scope: Scope)
         cost += prepared.estimated_cost_usd
         max_cost += prepared.max_cost_usd
     try:
-        source = source_of(catalogue().get(prop.ai["model"]))
+        source = source_of(catalogue().get(prop.ai.model))
     except ModelRefused:
         source = "estimate"
     return Estimate(
@@ -128,8 +123,7 @@ def start(session: Session, database: Database, prop: Property, scope: Scope) ->
         run_id=run.id,
     )
     for cell in selected:
-        cell.status = CellStatus.PENDING.value
-        cell.error = cell.error_code = None
+        cell_state.request_fill(cell)
     session.flush()
     return run
 
@@ -157,10 +151,8 @@ def cancel(session: Session, run: FillRun) -> FillRun:
     session.execute(update(FillJob).where(FillJob.run_id == run.id).values(run_id=None))
     for row_id, property_id in dropped:
         cell = session.get(Cell, (row_id, property_id))
-        if cell is not None and cell.status == CellStatus.PENDING.value:
-            cell.status = (
-                CellStatus.STALE if cell.filled_at is not None else CellStatus.EMPTY
-            ).value
+        if cell is not None:
+            cell_state.cancel(cell)
     # The run's own lock last: fills take their entry's lock, then the run's.
     session.refresh(run, with_for_update=True)
     if run.state == RunState.RUNNING.value:

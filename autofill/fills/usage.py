@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 
 from autofill.db.models import Cell, FillJob, Workspace, WorkspaceUsage
 from autofill.db.types import utcnow
-from autofill.fills import ledger
+from autofill.fills import cell_state, ledger
 from autofill.fills.ledger import Spend, period_of
-from autofill.kinds import CellStatus, EntryState, ErrorCode
+from autofill.kinds import EntryState, ErrorCode
 
 __all__ = [
     "Spend",
@@ -118,7 +118,6 @@ def resume_parked(session: Session, workspace_id: str) -> int:
     )
     for row_id, property_id in parked:
         cell = session.get(Cell, (row_id, property_id))
-        if cell is not None and cell.error_code == ErrorCode.BUDGET_EXHAUSTED:
-            cell.status = CellStatus.PENDING.value
-            cell.error = cell.error_code = None
+        if cell is not None:
+            cell_state.unpark(cell)
     return len(parked)

@@ -15,7 +15,7 @@ from typing import Any
 
 from autofill.kinds import OutputType
 from autofill.llm.errors import InvalidAnswer
-from autofill.schemas.properties import OutputSpec
+from autofill.outputs import OutputSpec
 from autofill.values import validate_value
 
 _JSON_OBJECT = re.compile(r"\{.*\}", re.S)

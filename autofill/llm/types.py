@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from autofill.schemas.properties import OutputSpec
+from autofill.outputs import OutputSpec
 
 
 @dataclass(frozen=True)

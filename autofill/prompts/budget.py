@@ -19,14 +19,14 @@ from dataclasses import dataclass, replace
 
 import regex
 
+from autofill.language import detect_language
 from autofill.llm.catalogue import ModelInfo
 from autofill.llm.tokenizer import count_tokens, encoding
 from autofill.llm.typed import answer_schema, is_structured
 from autofill.llm.types import ChatMessage
-from autofill.prompts.language import detect_language
+from autofill.outputs import OutputSpec
 from autofill.prompts.library import LoadedPrompt
 from autofill.prompts.render import ColumnSpec, Rendered, RowData, order_examples, render
-from autofill.schemas.properties import OutputSpec
 
 PER_MESSAGE = 4  # framing tokens per chat message
 PRIMING = 3  # tokens that prime the answer

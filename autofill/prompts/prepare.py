@@ -12,14 +12,14 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from autofill.kinds import CONTENT_INPUT, OutputType, Task
-from autofill.llm.catalogue import ModelInfo, catalogue
+from autofill.columns import AIConfig
+from autofill.kinds import CONTENT_INPUT, ErrorCode, OutputType, Task
+from autofill.llm.catalogue import ModelInfo, ModelRefused, catalogue
 from autofill.llm.plan import expected_reasoning, output_limit
 from autofill.llm.types import LLMRequest
-from autofill.prompts.budget import FittedPrompt, fit
-from autofill.prompts.library import load_prompt
+from autofill.prompts.budget import FittedPrompt, PromptTooLarge, fit
+from autofill.prompts.library import PromptLoadError, load_prompt
 from autofill.prompts.render import ColumnSpec, RowData
-from autofill.schemas.properties import OutputSpec
 
 _REFERENCE = re.compile(r"\{\{|\}\}|\{([^{}\n]{1,200})\}")
 # Answer room reserved per kind of output; a translation may be as long as its source.
@@ -52,17 +52,17 @@ def render_request(instruction: str | None) -> str | None:
     return _REFERENCE.sub(replace, instruction)
 
 
-def column_spec(ai: dict[str, Any]) -> ColumnSpec:
+def column_spec(ai: AIConfig) -> ColumnSpec:
     return ColumnSpec(
-        task=Task(ai["task"]),
-        request=render_request(ai.get("instruction")),
-        target_language=ai.get("target_language"),
-        output=OutputSpec.model_validate(ai["output"]),
+        task=ai.task,
+        request=render_request(ai.instruction),
+        target_language=ai.target_language,
+        output=ai.output,
     )
 
 
 def row_data(
-    ai: dict[str, Any],
+    ai: AIConfig,
     names: dict[str, str],
     values: dict[str, Any],
     content: str,
@@ -71,7 +71,7 @@ def row_data(
     """The column's inputs only: nothing of the row it does not read reaches the model."""
     properties: dict[str, Any] = {}
     page: str | None = None
-    for input_id in ai["inputs"]:
+    for input_id in ai.inputs:
         if input_id == CONTENT_INPUT:
             page = content
         elif input_id in names:
@@ -87,9 +87,9 @@ def _kind(spec: ColumnSpec) -> str:
     return "typed" if spec.output.type != OutputType.TEXT else "text"
 
 
-def prepare(ai: dict[str, Any], row: RowData, max_input_tokens: int | None = None) -> Prepared:
+def prepare(ai: AIConfig, row: RowData, max_input_tokens: int | None = None) -> Prepared:
     spec = column_spec(ai)
-    info = catalogue().get(ai["model"])
+    info = catalogue().get(ai.model)
     kind = _kind(spec)
     answer = min(RESERVED_OUTPUT[kind], info.max_output_tokens)
     # A reasoning model spends output tokens before it answers: the window keeps room for
@@ -102,10 +102,10 @@ def prepare(ai: dict[str, Any], row: RowData, max_input_tokens: int | None = Non
         row,
         info,
         reserved_output=reserved,
-        max_input_tokens=max_input_tokens or ai.get("max_input_tokens"),
+        max_input_tokens=max_input_tokens or ai.max_input_tokens,
     )
     request = LLMRequest(
-        model=ai["model"], messages=fitted.messages, output=spec.output, max_output_tokens=answer
+        model=ai.model, messages=fitted.messages, output=spec.output, max_output_tokens=answer
     )
     return Prepared(
         request=request,
@@ -116,3 +116,36 @@ def prepare(ai: dict[str, Any], row: RowData, max_input_tokens: int | None = Non
         estimated_cost_usd=info.cost(fitted.input_tokens, expected),
         max_cost_usd=info.cost(fitted.input_tokens, reserved),
     )
+
+
+class CannotPrepare(Exception):
+    """A column's request cannot be built for a row: the prompt does not fit, a prompt file is
+    broken, or the column's model cannot be used. ``code`` is what the cell says; ``field``
+    the part of the column's configuration to change (None: not the column's fault)."""
+
+    def __init__(self, message: str, code: ErrorCode, field: str | None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.field = field
+
+
+def prepare_for_row(
+    ai: AIConfig,
+    names: dict[str, str],
+    values: dict[str, Any],
+    content: str,
+    ai_values: dict[str, Any],
+    *,
+    max_input_tokens: int | None = None,
+) -> Prepared:
+    """The request a column sends for a row: what a fill, a preview, a run's estimate and the
+    evals all build. Raises only CannotPrepare."""
+    try:
+        return prepare(ai, row_data(ai, names, values, content, ai_values), max_input_tokens)
+    except PromptTooLarge as exc:
+        raise CannotPrepare(str(exc), ErrorCode.PROMPT_ERROR, "ai.max_input_tokens") from exc
+    except PromptLoadError as exc:
+        raise CannotPrepare(str(exc), ErrorCode.PROMPT_ERROR, None) from exc
+    except ModelRefused as exc:
+        raise CannotPrepare(exc.message, exc.code, "ai.model") from exc

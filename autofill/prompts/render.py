@@ -17,9 +17,9 @@ from typing import Any
 
 from autofill.kinds import OutputType, PromptTask, Task
 from autofill.llm.types import ChatMessage
+from autofill.outputs import OutputSpec
 from autofill.prompts.library import LoadedPrompt
 from autofill.prompts.schema import Example
-from autofill.schemas.properties import OutputSpec
 
 MAX_PROPERTY_CHARS = 4_000
 _TAGS = re.compile(r"<(/?)(document|content|properties|request)\b[^>]*>", re.I)

@@ -4,15 +4,10 @@ The API validates with these and generates its OpenAPI document from the same cl
 """
 
 from autofill.kinds import CellStatus, PropertyType, Task
+from autofill.outputs import OutputSpec
 from autofill.schemas.common import StrictModel
 from autofill.schemas.databases import DatabaseCreate, DatabaseUpdate
-from autofill.schemas.properties import (
-    AIConfigIn,
-    AIConfigPatch,
-    OutputSpec,
-    PropertyCreate,
-    PropertyUpdate,
-)
+from autofill.schemas.properties import AIConfigIn, AIConfigPatch, PropertyCreate, PropertyUpdate
 from autofill.schemas.rows import CellOverride, RowCreate, RowListQuery, RowUpdate
 from autofill.schemas.views import (
     AIConfigOut,

@@ -4,24 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, Field
 
 from autofill.text import MAX_NAME_CHARS, clean_label
+from autofill.validation import FieldProblem, StrictModel
 
-
-class FieldProblem(ValueError):
-    """A model-level rule broken by one field: errors name ``field`` below the model's path
-    (``ai.instruction``, not ``ai``), so a form can show the message next to that field."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-
-
-class StrictModel(BaseModel):
-    """Unknown fields are an error, not silently dropped: a typo must not become a no-op."""
-
-    model_config = ConfigDict(extra="forbid")
+__all__ = ["FieldProblem", "Limit", "Name", "StrictModel"]
 
 
 def _name(value: str) -> str:

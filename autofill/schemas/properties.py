@@ -9,19 +9,18 @@ from pydantic import AfterValidator, Field, model_validator
 
 from autofill.kinds import (
     CONTENT_INPUT,
-    OPTION_OUTPUTS,
     TASK_OUTPUTS,
-    OutputType,
     PropertyType,
     Task,
 )
 from autofill.llm.catalogue import ModelRefused, catalogue
-from autofill.schemas.common import FieldProblem, Name, StrictModel
-from autofill.text import clean_options, fold
+from autofill.outputs import Options, OutputSpec
+from autofill.schemas.common import Name
+from autofill.text import fold
+from autofill.validation import FieldProblem, StrictModel
 
 MAX_INSTRUCTION_CHARS = 4_000
 MAX_INPUTS = 50
-Options = Annotated[list[str], AfterValidator(clean_options)]
 
 _LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 _MODEL = re.compile(r"^(openai|anthropic|compat|sim):[A-Za-z0-9._:/@+\-]{1,150}$")
@@ -56,27 +55,6 @@ def _model(value: str) -> str:
 LanguageTag = Annotated[str, AfterValidator(_language)]
 ModelRef = Annotated[str, AfterValidator(_model)]
 PropertyName = Annotated[Name, AfterValidator(_not_reserved)]
-
-
-class OutputSpec(StrictModel):
-    type: OutputType = OutputType.TEXT
-    options: Options | None = None
-    allow_none: bool = Field(
-        default=False,
-        description="Typed outputs: the model may answer that no value fits (empty, reason kept)",
-    )
-
-    @model_validator(mode="after")
-    def _options_match_type(self) -> OutputSpec:
-        if self.type in OPTION_OUTPUTS and self.options is None:
-            raise FieldProblem("options", f"a {self.type.value} output needs options")
-        if self.type not in OPTION_OUTPUTS and self.options is not None:
-            raise FieldProblem("options", f"a {self.type.value} output takes no options")
-        if self.type == OutputType.TEXT and self.allow_none:
-            # Typed outputs may be "not in the page" (no option fits, no date given); text may
-            # simply say so.
-            raise FieldProblem("allow_none", "allow_none applies to typed outputs, not text")
-        return self
 
 
 class AIConfigIn(StrictModel):

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from autofill.kinds import CellStatus, PropertyType, Task
-from autofill.schemas.properties import OutputSpec
+from autofill.outputs import OutputSpec
 
 
 class ModelStatusOut(BaseModel):

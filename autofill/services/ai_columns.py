@@ -6,8 +6,7 @@ keeps names, and renames rewrite it (see properties.rename).
 
 from __future__ import annotations
 
-from typing import Any
-
+from autofill.columns import AIConfig
 from autofill.db.models import Property
 from autofill.errors import InvalidInput
 from autofill.kinds import CONTENT_INPUT, PropertyType, Task
@@ -29,7 +28,7 @@ class PropertyIndex:
 
 def resolve_ai_config(
     config: AIConfigIn, prop_id: str, index: PropertyIndex, *, default_model: str, path: str
-) -> dict[str, Any]:
+) -> AIConfig:
     """Validate references and return the stored configuration, or raise InvalidInput.
 
     ``path`` prefixes the field names in errors (e.g. ``ai`` or ``properties[2].ai``).
@@ -56,17 +55,17 @@ def resolve_ai_config(
         raise InvalidInput.field(f"{path}.inputs", "an AI column needs at least one input")
 
     assert config.output is not None  # AIConfigIn fills the default
-    return {
-        "task": config.task.value,
-        "instruction": config.instruction,
-        "explicit_inputs": explicit,
-        "inputs": inputs,
-        "target_language": config.target_language,
-        "output": config.output.model_dump(mode="json"),
-        "model": config.model or default_model,
-        "auto_update": config.auto_update,
-        "max_input_tokens": config.max_input_tokens,
-    }
+    return AIConfig(
+        task=config.task,
+        instruction=config.instruction,
+        explicit_inputs=tuple(explicit) if explicit is not None else None,
+        inputs=tuple(inputs),
+        target_language=config.target_language,
+        output=config.output,
+        model=config.model or default_model,
+        auto_update=config.auto_update,
+        max_input_tokens=config.max_input_tokens,
+    )
 
 
 def _resolve(name: str, prop_id: str, index: PropertyIndex, field: str) -> str:
@@ -80,31 +79,32 @@ def _resolve(name: str, prop_id: str, index: PropertyIndex, field: str) -> str:
     return prop.id
 
 
-def config_input(stored: dict[str, Any]) -> AIConfigIn:
+def config_input(stored: AIConfig) -> AIConfigIn:
     """The stored configuration as a client would send it (inputs by id), for PATCH merges."""
     return AIConfigIn.model_validate(
         {
-            "task": stored["task"],
-            "instruction": stored["instruction"],
-            "inputs": stored["explicit_inputs"],
-            "target_language": stored["target_language"],
-            "output": stored["output"],
-            "model": stored["model"],
-            "auto_update": stored["auto_update"],
-            "max_input_tokens": stored["max_input_tokens"],
+            "task": stored.task,
+            "instruction": stored.instruction,
+            "inputs": list(stored.explicit_inputs) if stored.explicit_inputs is not None else None,
+            "target_language": stored.target_language,
+            "output": stored.output.model_dump(mode="json"),
+            "model": stored.model,
+            "auto_update": stored.auto_update,
+            "max_input_tokens": stored.max_input_tokens,
         }
     )
 
 
 def check_no_cycles(properties: list[Property], field: str) -> None:
     """Raise InvalidInput naming the loop if AI columns read each other in a cycle."""
-    ai = {p.id: p for p in properties if p.type == PropertyType.AI.value and p.ai is not None}
-    graph = {pid: [i for i in prop.ai["inputs"] if i in ai] for pid, prop in ai.items()}  # type: ignore[index]
+    ai = {p.id: p.ai for p in properties if p.type == PropertyType.AI.value and p.ai is not None}
+    graph = {pid: [i for i in config.inputs if i in ai] for pid, config in ai.items()}
     done: set[str] = set()
     for start in graph:
         stack: list[str] = []
         if _visit(start, graph, done, stack, set()):
-            names = " → ".join(ai[pid].name for pid in stack)
+            by_id = {p.id: p for p in properties}
+            names = " → ".join(by_id[pid].name for pid in stack)
             raise InvalidInput.field(field, f"AI columns would read each other in a cycle: {names}")
 
 
@@ -132,5 +132,5 @@ def dependents_of(prop_id: str, properties: list[Property]) -> list[Property]:
     return [
         p
         for p in properties
-        if p.type == PropertyType.AI.value and p.ai is not None and prop_id in p.ai["inputs"]
+        if p.type == PropertyType.AI.value and p.ai is not None and p.ai.reads(prop_id)
     ]

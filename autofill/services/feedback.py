@@ -39,10 +39,10 @@ def _snapshot(database: Database, row: Row, prop: Property, cell: Cell) -> dict[
     ai_values = {c.property_id: c.value for c in row.cells}
     data = row_data(prop.ai, names, row.values, row.content, ai_values)
     return {
-        "task": prop.ai["task"],
-        "request": render_request(prop.ai.get("instruction")),
-        "target_language": prop.ai.get("target_language"),
-        "output": prop.ai["output"],
+        "task": prop.ai.task.value,
+        "request": render_request(prop.ai.instruction),
+        "target_language": prop.ai.target_language,
+        "output": prop.ai.output.model_dump(mode="json"),
         "model": cell.model,
         "prompt_version": cell.prompt_version,
         "properties": data.properties,

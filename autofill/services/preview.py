@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.orm import Session
 
+from autofill.columns import AIConfig
 from autofill.db.models import Database, Property
 from autofill.errors import InvalidInput
-from autofill.llm.catalogue import ModelRefused
 from autofill.llm.counting import provider_count, source_of
-from autofill.prompts.budget import PromptTooLarge
-from autofill.prompts.prepare import Prepared, prepare, row_data
+from autofill.prompts.prepare import CannotPrepare, Prepared, prepare_for_row
 from autofill.schemas.preview import PreviewMessage, PreviewOut, PreviewRequest
 from autofill.schemas.properties import AIConfigIn
 from autofill.services.ai_columns import PropertyIndex, resolve_ai_config
@@ -33,13 +34,7 @@ def preview(
         assert body.row is not None
         values = validated_values(database, body.row.properties)
         content, ai_values = checked_content(body.row.content), {}
-    try:
-        prepared = prepare(prop.ai, row_data(prop.ai, names, values, content, ai_values))
-    except PromptTooLarge as exc:
-        raise InvalidInput.field("ai.max_input_tokens", str(exc)) from None
-    except ModelRefused as exc:
-        raise InvalidInput.field("ai.model", exc.message) from None
-    return preview_out(prepared)
+    return preview_out(_prepared(prop.ai, names, values, content, ai_values))
 
 
 def preview_draft(
@@ -67,13 +62,24 @@ def preview_draft(
         raise InvalidInput.field("row_id", "the row belongs to another database")
     names = {p.id: p.name for p in database.properties}
     ai_values = {cell.property_id: cell.value for cell in row.cells}
+    return preview_out(_prepared(ai, names, row.values, row.content, ai_values))
+
+
+def _prepared(
+    ai: AIConfig,
+    names: dict[str, str],
+    values: dict[str, Any],
+    content: str,
+    ai_values: dict[str, Any],
+) -> Prepared:
+    """The fill's own preparation; what the column can change about a failure names its
+    field (a broken prompt file is the server's fault, and stays an error of the server)."""
     try:
-        prepared = prepare(ai, row_data(ai, names, row.values, row.content, ai_values))
-    except PromptTooLarge as exc:
-        raise InvalidInput.field("ai.max_input_tokens", str(exc)) from None
-    except ModelRefused as exc:
-        raise InvalidInput.field("ai.model", exc.message) from None
-    return preview_out(prepared)
+        return prepare_for_row(ai, names, values, content, ai_values)
+    except CannotPrepare as exc:
+        if exc.field is None:
+            raise
+        raise InvalidInput.field(exc.field, exc.message) from None
 
 
 def preview_out(prepared: Prepared) -> PreviewOut:

@@ -8,14 +8,14 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from autofill.columns import AIConfig
 from autofill.db.models import Cell, Database, Property, Row
 from autofill.errors import Conflict, InvalidInput
-from autofill.fills import events, outbox
+from autofill.fills import cell_state, changes, events, outbox
 from autofill.ids import new_id
-from autofill.kinds import CellStatus, PropertyType, Reason
+from autofill.kinds import PropertyType, Reason
 from autofill.references import rename_reference
 from autofill.schemas.properties import AIConfigIn, PropertyCreate, PropertyUpdate
-from autofill.services import cells
 from autofill.services.ai_columns import (
     PropertyIndex,
     check_no_cycles,
@@ -78,8 +78,8 @@ def add_property(
     database.properties.insert(position, prop)
     session.flush()
     if prop.ai is not None:
-        cells.add_column_cells(session, prop)
-        if prop.ai["auto_update"]:
+        cell_state.add_column_cells(session, prop, prop.ai.auto_update)
+        if prop.ai.auto_update:
             outbox.schedule_new_column(session, database.workspace_id, prop)
         events.record_new_column(session, prop)
     return prop
@@ -130,10 +130,10 @@ def _rename(database: Database, prop: Property, name: str) -> None:
     check_siblings(list(database.properties), prop)
     # Instructions refer to properties by name: keep them pointing at the same property.
     for other in database.properties:
-        if other.ai is not None and other.ai.get("instruction"):
-            rewritten = rename_reference(other.ai["instruction"], old_key, name)
-            if rewritten != other.ai["instruction"]:
-                other.ai = {**other.ai, "instruction": rewritten}
+        if other.ai is not None and other.ai.instruction:
+            rewritten = rename_reference(other.ai.instruction, old_key, name)
+            if rewritten != other.ai.instruction:
+                other.ai = other.ai.model_copy(update={"instruction": rewritten})
 
 
 def _change_options(session: Session, prop: Property, options: list[str] | None) -> None:
@@ -174,24 +174,27 @@ def _change_ai(
         raise InvalidInput.field("ai", f"a {prop.type} property takes no `ai` configuration")
     if data.ai is None:
         raise InvalidInput.field("ai", "an ai property needs an `ai` configuration")
-    old = prop.ai
+    old: AIConfig = prop.ai
     merged = _merge(config_input(old), data.ai.model_dump(exclude_unset=True))
     try:
         config = AIConfigIn.model_validate(merged)
     except ValidationError as exc:
         raise from_validation_error(exc, prefix="ai") from None
     everything = list(database.properties)
-    prop.ai = resolve_ai_config(
+    new = resolve_ai_config(
         config, prop.id, PropertyIndex(everything), default_model=default_model, path="ai"
     )
+    prop.ai = new
     check_no_cycles(everything, "ai.inputs")
-    changed = {key for key in prop.ai if prop.ai[key] != old.get(key)}
+    changed = {key for key in AIConfig.model_fields if getattr(new, key) != getattr(old, key)}
     due: list[Cell] = []
     if changed - _NON_PROMPT_KEYS:
         session.flush()
-        due = cells.mark_config_changed(session, prop)
+        due = changes.mark_config_changed(session, prop, new)
     if "auto_update" in changed:
-        due += _auto_update_toggled(session, prop)
+        toggled, dropped = changes.auto_update_toggled(session, prop, new)
+        due += toggled
+        outbox.cancel(session, [(cell.row_id, cell.property_id) for cell in dropped])
     outbox.schedule_cells(session, database.workspace_id, due, delay_s=0.0, reason=Reason.CONFIG)
 
 
@@ -201,18 +204,3 @@ def _merge(current: AIConfigIn, patch: dict[str, Any]) -> dict[str, Any]:
         merged["target_language"] = None  # only translate has one; don't trip over the old value
     merged.update(patch)
     return merged
-
-
-def _auto_update_toggled(session: Session, prop: Property) -> list[Cell]:
-    """Turned on: empty and stale cells are due. Turned off: fills not started are dropped."""
-    assert prop.ai is not None
-    due = []
-    for cell in session.scalars(select(Cell).where(Cell.property_id == prop.id)):
-        status = CellStatus(cell.status)
-        if prop.ai["auto_update"] and status in (CellStatus.EMPTY, CellStatus.STALE):
-            cell.status = CellStatus.PENDING.value
-            due.append(cell)
-        elif not prop.ai["auto_update"] and status == CellStatus.PENDING:
-            cell.status = (CellStatus.STALE if cell.value is not None else CellStatus.EMPTY).value
-            outbox.cancel(session, [(cell.row_id, cell.property_id)])
-    return due

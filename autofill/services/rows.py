@@ -9,11 +9,10 @@ from sqlalchemy.orm import Session, selectinload
 
 from autofill.db.models import Cell, Database, Property, Row
 from autofill.errors import InvalidInput, PayloadTooLarge
-from autofill.fills import outbox
+from autofill.fills import cell_state, changes, outbox
 from autofill.ids import new_id
 from autofill.kinds import CellStatus, PropertyType, Reason
 from autofill.schemas.rows import MAX_CONTENT_BYTES, RowCreate, RowListQuery, RowUpdate
-from autofill.services import cells
 from autofill.services.ai_columns import PropertyIndex
 from autofill.services.pagination import decode_cursor, encode_cursor
 from autofill.values import validate_value
@@ -33,7 +32,11 @@ def create_row(
         content=checked_content(data.content),
         version=1,
     )
-    row.cells = cells.cells_for_new_row(row, ai_properties(database))
+    row.cells = [
+        cell_state.new_cell(row.id, prop.id, prop.ai.auto_update)
+        for prop in ai_properties(database)
+        if prop.ai is not None
+    ]
     session.add(row)
     session.flush()
     due = [cell for cell in row.cells if cell.status == CellStatus.PENDING.value]
@@ -54,7 +57,9 @@ def update_row(
         row.content = checked_content(data.content)
     if row.values != before_values or row.content != before_content:
         row.version += 1
-        due = cells.mark_inputs_changed(row, ai_properties(database), before_values, before_content)
+        due = changes.mark_inputs_changed(
+            row, ai_properties(database), before_values, before_content
+        )
         # Each save restarts the cells' debounce: a burst of saves costs one fill.
         outbox.schedule_cells(
             session, database.workspace_id, due, delay_s=debounce_s, reason=Reason.EDIT

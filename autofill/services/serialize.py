@@ -9,7 +9,6 @@ from autofill.fills import runs
 from autofill.kinds import CONTENT_INPUT, CellStatus, PropertyType, Scope
 from autofill.llm.catalogue import ModelRefused, catalogue
 from autofill.schemas.fills import RunOut
-from autofill.schemas.properties import OutputSpec
 from autofill.schemas.views import (
     AIConfigOut,
     CellOut,
@@ -24,19 +23,20 @@ from autofill.schemas.views import (
 def property_out(prop: Property, names: dict[str, str]) -> PropertyOut:
     ai = None
     if prop.ai is not None:
+        config = prop.ai
         ai = AIConfigOut(
-            task=prop.ai["task"],
-            instruction=prop.ai["instruction"],
+            task=config.task,
+            instruction=config.instruction,
             inputs=[
-                CONTENT_INPUT if i == CONTENT_INPUT else names.get(i, i) for i in prop.ai["inputs"]
+                CONTENT_INPUT if i == CONTENT_INPUT else names.get(i, i) for i in config.inputs
             ],
-            input_ids=list(prop.ai["inputs"]),
-            target_language=prop.ai["target_language"],
-            output=OutputSpec.model_validate(prop.ai["output"]),
-            model=prop.ai["model"],
-            model_status=model_status(prop.ai["model"]),
-            auto_update=prop.ai["auto_update"],
-            max_input_tokens=prop.ai["max_input_tokens"],
+            input_ids=list(config.inputs),
+            target_language=config.target_language,
+            output=config.output,
+            model=config.model,
+            model_status=model_status(config.model),
+            auto_update=config.auto_update,
+            max_input_tokens=config.max_input_tokens,
         )
     return PropertyOut(
         id=prop.id,

@@ -8,6 +8,7 @@ import redis
 from api import create_app
 from autofill.config import Settings
 from autofill.db.session import Store
+from autofill.services.store import open_store
 from tests.conftest import REDIS_URL, unavailable
 
 
@@ -54,7 +55,7 @@ def test_readyz_reports_unreachable_redis(store: Store, settings: Settings) -> N
 
 
 def test_readyz_reports_unreachable_database(settings: Settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    broken = Store(
+    broken = open_store(
         "postgresql+psycopg://nobody@127.0.0.1:1/none", connect_args={"connect_timeout": 2}
     )
     response = (

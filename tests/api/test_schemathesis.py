@@ -19,7 +19,7 @@ from schemathesis.core.result import Ok
 from api.app import create_app
 from autofill.config import Settings
 from autofill.db.migrate import upgrade
-from autofill.db.session import Store
+from autofill.services.store import open_store
 from autofill.services.workspaces import create_workspace
 from tests.helpers import INTERVIEWS, SENTIMENT
 
@@ -39,7 +39,7 @@ CHECKS = [
 @pytest.fixture(scope="module")
 def fuzzed_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     directory: Path = tmp_path_factory.mktemp("schemathesis")
-    store = Store(f"sqlite:///{directory / 'autofill.db'}")
+    store = open_store(f"sqlite:///{directory / 'autofill.db'}")
     upgrade(store)
     with store.transaction() as session:
         _, TOKEN["value"] = create_workspace(session, "Fuzz")

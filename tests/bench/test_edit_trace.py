@@ -9,8 +9,8 @@ import pytest
 
 from autofill.config import Settings
 from autofill.db.migrate import upgrade
-from autofill.db.session import Store
 from autofill.llm.simulator import Simulator
+from autofill.services.store import open_store
 from bench.edit_trace import make_trace, run_autofill, run_naive
 
 
@@ -24,7 +24,7 @@ def test_autofill_spends_less_and_ends_with_the_same_values(
 ) -> None:
     monkeypatch.setenv("AUTOFILL_SIM_URL", sim.openai_base_url)
     created, sittings = make_trace(6, seed=11)
-    store = Store(f"sqlite:///{tmp_path}/trace.db")
+    store = open_store(f"sqlite:///{tmp_path}/trace.db")
     upgrade(store)
     settings = Settings(data_dir=tmp_path, redis_url=None, debounce_s=1.0)
     first, spent, ours, where = run_autofill(store, settings, created, sittings)

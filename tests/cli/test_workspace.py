@@ -4,12 +4,12 @@ from pathlib import Path
 
 from api import create_app
 from autofill.config import Settings
-from autofill.db.session import Store
+from autofill.services.store import open_store
 from tests.cli.conftest import Run
 
 
 def client_for(tmp_path: Path):  # type: ignore[no-untyped-def]
-    store = Store(f"sqlite:///{tmp_path / '.autofill' / 'autofill.db'}")
+    store = open_store(f"sqlite:///{tmp_path / '.autofill' / 'autofill.db'}")
     return create_app(
         {"STORE": store, "SETTINGS": Settings(data_dir=tmp_path), "MIGRATE": False}
     ).test_client()

@@ -15,7 +15,7 @@ import pytest
 from anthropic.types.message_create_params import MessageCreateParamsNonStreaming
 
 from autofill.llm.simulator import Simulator
-from autofill.schemas.properties import OutputSpec
+from autofill.outputs import OutputSpec
 from tests.contract import openapi
 from tests.contract.typed_dicts import problems
 from tests.providers import catalogue_override, completer, request

@@ -19,8 +19,8 @@ import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Error, Page, expect, sync_playwright
 
 from autofill.db.migrate import upgrade
-from autofill.db.session import Store
 from autofill.llm.simulator import Simulator
+from autofill.services.store import open_store
 from autofill.services.workspaces import create_workspace
 from bench.services import wait_until_ready
 from tests.conftest import unavailable
@@ -71,7 +71,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     redis_server = RedisServer(free_port(), logs / "redis.log")
     with scratch_postgres("autofill_e2e") as database_url, Simulator() as sim:
         sim.configure(latency_ms=SIM_LATENCY_MS)
-        store = Store(database_url)
+        store = open_store(database_url)
         upgrade(store)
         with store.transaction() as session:
             _, token = create_workspace(session, "Browser tests")

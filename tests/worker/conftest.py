@@ -23,6 +23,7 @@ from autofill.config import Settings
 from autofill.db.migrate import upgrade
 from autofill.db.session import Store
 from autofill.llm.simulator.server import Simulator
+from autofill.services.store import open_store
 from autofill.services.workspaces import create_workspace
 from tests.conftest import Caller, unavailable
 from tests.topology import RedisServer, free_port, scratch_postgres
@@ -106,7 +107,7 @@ def running_topology(
     server.start()
     simulator.reset()
     simulator.configure(latency_ms=0, error_rates={}, schedule=[])
-    store = Store(pg_url)
+    store = open_store(pg_url)
     upgrade(store)
     env = {
         **os.environ,

@@ -24,9 +24,9 @@ import pytest
 from sqlalchemy import func, select
 
 from autofill.db.models import Cell, CellEvent, FillJob, Property, Row
+from autofill.fills import changes
 from autofill.llm.simulator.server import Simulator
 from autofill.schemas import DatabaseCreate, RowCreate
-from autofill.services import cells as cell_rules
 from autofill.services import databases as database_service
 from autofill.services import rows as row_service
 from autofill.services.lookup import get_database
@@ -187,8 +187,9 @@ def test_every_cell_ends_filled_for_its_latest_content_or_in_error_through_fault
         if cell.status != "filled":
             continue
         prop = properties[by_name[cell.property_id]]
+        assert prop.ai is not None
         # Filled for the latest content: its inputs are the row's inputs now.
-        current = cell_rules.input_hash(prop, row.values, row.content, {})
+        current = changes.input_hash(prop.ai, row.values, row.content, {})
         assert cell.input_hash == current, (cell.row_id, by_name[cell.property_id])
         if by_name[cell.property_id] == "Summary":
             assert cell.value == f"[sim] {row.content}"

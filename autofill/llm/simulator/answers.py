@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from autofill.prompts.language import detect_language
+from autofill.language import detect_language
 from autofill.text import fold
 
 MARK = "[sim]"

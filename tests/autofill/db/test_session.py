@@ -17,12 +17,13 @@ from sqlalchemy.orm import Session
 from autofill.db.migrate import upgrade
 from autofill.db.models import Workspace
 from autofill.db.session import Store
+from autofill.services.store import open_store
 from tests.conftest import POSTGRES_ADMIN
 
 
 @pytest.fixture
 def unpinged(postgres_url: str) -> Iterator[Store]:
-    store = Store(postgres_url, pool_size=2, max_overflow=0, pool_pre_ping=False)
+    store = open_store(postgres_url, pool_size=2, max_overflow=0, pool_pre_ping=False)
     upgrade(store)
     yield store
     store.dispose()

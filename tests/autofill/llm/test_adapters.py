@@ -14,7 +14,7 @@ from autofill.llm.catalogue import load_catalogue
 from autofill.llm.errors import FillFailed
 from autofill.llm.simulator import Simulator
 from autofill.llm.types import ChatMessage, LLMRequest
-from autofill.schemas.properties import OutputSpec
+from autofill.outputs import OutputSpec
 from tests.providers import catalogue_override, completer, request
 
 SELECT = OutputSpec(type="select", options=["Content", "Colère", "Neutre"])

@@ -10,7 +10,7 @@ import pytest
 from autofill.llm.errors import FillFailed
 from autofill.llm.simulator import Simulator
 from autofill.llm.types import ChatMessage, LLMRequest
-from autofill.schemas.properties import OutputSpec
+from autofill.outputs import OutputSpec
 from tests.providers import DOC, completer, request
 
 MODELS = ["openai:gpt-4.1-mini", "anthropic:claude-haiku-4-5", "compat:local-llama", "sim:sim-1"]

@@ -6,7 +6,7 @@ import json
 
 from autofill.llm.schema_limits import fits_strict, strict_schema
 from autofill.llm.typed import answer_schema
-from autofill.schemas.properties import OutputSpec
+from autofill.outputs import OutputSpec
 
 
 def test_an_ordinary_select_keeps_its_enum() -> None:

@@ -6,7 +6,7 @@ import pytest
 
 from autofill.llm.errors import InvalidAnswer
 from autofill.llm.typed import answer_schema, parse_answer
-from autofill.schemas.properties import OutputSpec
+from autofill.outputs import OutputSpec
 
 SENTIMENT = OutputSpec(type="select", options=["Positive", "Neutral", "Negative"])
 

@@ -125,7 +125,7 @@ texts = st.text(st.characters(codec="utf-8"), max_size=6000)
 def test_any_page_fits_deterministically(
     page: str, values: dict[str, str], cap: int, task: str, model: object
 ) -> None:
-    from autofill.schemas.properties import OutputSpec
+    from autofill.outputs import OutputSpec
 
     column = {
         "summary": ColumnSpec(Task.SUMMARY),

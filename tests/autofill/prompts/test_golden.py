@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from autofill.columns import AIConfig
 from autofill.prompts.prepare import prepare
 from autofill.prompts.render import RowData
 
@@ -91,7 +92,7 @@ CASES: dict[str, tuple[dict[str, Any], RowData]] = {
 
 
 def snapshot(config: dict[str, Any], row: RowData) -> dict[str, Any]:
-    prepared = prepare(config, row)
+    prepared = prepare(AIConfig.model_validate(config), row)
     fitted = prepared.fitted
     return {
         "model": prepared.request.model,

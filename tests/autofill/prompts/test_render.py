@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 from autofill.kinds import PromptTask, Task
+from autofill.outputs import OutputSpec
 from autofill.prompts.library import load_prompt
 from autofill.prompts.render import ColumnSpec, RowData, defuse, order_examples, render
-from autofill.schemas.properties import OutputSpec
 
 
 def test_layout_static_first_row_last() -> None:

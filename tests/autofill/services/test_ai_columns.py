@@ -2,15 +2,16 @@ from __future__ import annotations
 
 import pytest
 
+from autofill.columns import AIConfig
 from autofill.db.models import Property
+from autofill.kinds import Task
 from autofill.errors import InvalidInput
 from autofill.services.ai_columns import check_no_cycles
 
 
 def ai(pid: str, *inputs: str) -> Property:
-    return Property(
-        id=pid, name=pid.upper(), name_key=pid, type="ai", position=0, ai={"inputs": list(inputs)}
-    )
+    config = AIConfig(task=Task.SUMMARY, inputs=inputs, model="sim:sim-1")
+    return Property(id=pid, name=pid.upper(), name_key=pid, type="ai", position=0, ai=config)
 
 
 def test_chains_and_diamonds_are_fine() -> None:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from autofill.prompts.language import detect_language
+from autofill.language import detect_language
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,19 @@
+"""The store the service runs on: the database, and the feed of cell changes written by every
+transaction that changes a cell (autofill.fills.events). Storage itself knows nothing of fills:
+the feed is attached here, where both are known."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event
+
+from autofill.db.session import Store
+from autofill.fills.events import record_cell_events
+
+
+def open_store(url: str, **engine_kwargs: Any) -> Store:
+    store = Store(url, **engine_kwargs)
+    # Every change of an AI cell is written to the events feed by the same transaction.
+    event.listen(store.sessions, "after_flush", record_cell_events)
+    return store
