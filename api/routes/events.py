@@ -17,7 +17,7 @@ from api.endpoint import Ctx, endpoint, store
 from autofill.db.session import Store
 from autofill.errors import InvalidInput
 from autofill.fills import events
-from autofill.schemas.events import EventsQuery
+from autofill.schemas.events import MAX_POSITION, EventsQuery
 from autofill.services.lookup import get_database
 
 bp = Blueprint("events", __name__, url_prefix="/v1/databases")
@@ -54,7 +54,7 @@ def _last_event_id() -> int | None:
     raw = request.headers.get("Last-Event-ID")
     if raw is None or raw.strip() == "":
         return None
-    if not raw.strip().isdigit():
+    if not raw.strip().isdigit() or int(raw) > MAX_POSITION:
         raise InvalidInput.field("Last-Event-ID", "must be an event id this stream sent")
     return int(raw)
 

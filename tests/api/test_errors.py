@@ -112,3 +112,15 @@ def test_unknown_route_and_method(api: Caller) -> None:
 
 def test_unknown_query_parameter_is_422(api: Caller) -> None:
     assert_error(api.get("/v1/databases?colour=red"), 422, "validation_error", "query.colour")
+
+
+def test_an_events_position_past_64_bits_is_refused_not_a_500(api: Caller) -> None:
+    """Found by the fuzzer: SQLite cannot hold the number ("Python int too large")."""
+    database = make_database(api)
+    huge = 2**63
+    response = api.get(f"/v1/databases/{database['id']}/events?after={huge}&timeout=1")
+    assert_error(response, 422, "validation_error", "query.after")
+    response = api.get(
+        f"/v1/databases/{database['id']}/events?timeout=1", headers={"Last-Event-ID": str(huge)}
+    )
+    assert_error(response, 422, "validation_error", "Last-Event-ID")

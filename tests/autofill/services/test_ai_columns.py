@@ -4,8 +4,8 @@ import pytest
 
 from autofill.columns import AIConfig
 from autofill.db.models import Property
-from autofill.kinds import Task
 from autofill.errors import InvalidInput
+from autofill.kinds import Task
 from autofill.services.ai_columns import check_no_cycles
 
 
