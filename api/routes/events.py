@@ -16,8 +16,8 @@ from flask import Blueprint, Response, request
 from api.endpoint import Ctx, endpoint, store
 from autofill.db.session import Store
 from autofill.errors import InvalidInput
-from autofill.fills import events
 from autofill.schemas.events import MAX_POSITION, EventsQuery
+from autofill.services import events as event_feed
 from autofill.services.lookup import get_database
 
 bp = Blueprint("events", __name__, url_prefix="/v1/databases")
@@ -41,7 +41,7 @@ def stream(ctx: Ctx, database_id: str, query: EventsQuery) -> Response:
     resumed = _last_event_id()
     after = resumed if resumed is not None else query.after
     if after is None:
-        after = events.last_position(ctx.session, database.id)
+        after = event_feed.last_position(ctx.session, database.id)
     generator = _events(store(), database.id, after, query.timeout)
     return Response(
         generator,
@@ -64,15 +64,8 @@ def _events(source: Store, database_id: str, after: int, timeout: float | None) 
     quiet_since = time.monotonic()
     yield f"retry: 1000\n: stream of cell changes after {after}\n\n"
     while ends is None or time.monotonic() < ends:
-        with source.transaction() as session:
-            events.stamp(session)
-        with source.transaction() as session:
-            batch = [
-                (event.position, event.data)
-                for event in events.events_after(session, database_id, after)
-            ]
+        batch = list(event_feed.changes_after(source, database_id, after))
         for position, data in batch:
-            assert position is not None
             after = position
             payload = json.dumps({"id": position, **data}, ensure_ascii=False)
             yield f"id: {position}\nevent: cell\ndata: {payload}\n\n"

@@ -7,8 +7,8 @@ from flask import Blueprint
 from api.endpoint import Ctx, endpoint
 from autofill.db.models import FillRun
 from autofill.errors import NotFound
-from autofill.fills import runs
 from autofill.schemas.fills import RunOut
+from autofill.services import runs
 from autofill.services.serialize import run_out
 
 bp = Blueprint("runs", __name__, url_prefix="/v1/runs")

@@ -5,10 +5,9 @@ from __future__ import annotations
 from flask import Blueprint
 
 from api.endpoint import Ctx, endpoint
-from autofill.db.types import utcnow
-from autofill.fills import usage
-from autofill.schemas.views import UsageOut, WorkspaceOut
+from autofill.schemas.views import WorkspaceOut
 from autofill.schemas.workspaces import WorkspaceUpdate
+from autofill.services import workspaces
 
 bp = Blueprint("workspace", __name__, url_prefix="/v1/workspace")
 TAG = "workspace"
@@ -30,22 +29,12 @@ def show(ctx: Ctx) -> WorkspaceOut:
 )
 def update(ctx: Ctx, body: WorkspaceUpdate) -> WorkspaceOut:
     assert ctx.workspace is not None
-    if body.name is not None:
-        ctx.workspace.name = body.name
-    if "default_model" in body.model_fields_set:
-        ctx.workspace.default_model = body.default_model
-    budget = {"budget_tokens", "budget_usd"} & body.model_fields_set
-    for name in budget:
-        setattr(ctx.workspace, name, getattr(body, name))
-    ctx.session.flush()
-    if budget:
-        usage.resume_parked(ctx.session, ctx.workspace.id)
+    workspaces.update_workspace(ctx.session, ctx.workspace, body)
     return _out(ctx)
 
 
 def _out(ctx: Ctx) -> WorkspaceOut:
     assert ctx.workspace is not None
-    spent = usage.this_month(ctx.session, ctx.workspace.id)
     return WorkspaceOut(
         id=ctx.workspace.id,
         name=ctx.workspace.name,
@@ -53,6 +42,6 @@ def _out(ctx: Ctx) -> WorkspaceOut:
         effective_default_model=ctx.default_model,
         budget_tokens=ctx.workspace.budget_tokens,
         budget_usd=ctx.workspace.budget_usd,
-        usage=UsageOut(period=usage.period_of(utcnow()), **spent.__dict__),
+        usage=workspaces.usage_this_month(ctx.session, ctx.workspace.id),
         created_at=ctx.workspace.created_at,
     )

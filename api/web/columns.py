@@ -22,14 +22,13 @@ from api.web.session import default_model, page
 from autofill.db.models import Database, Property, Row, Workspace
 from autofill.errors import AutofillError, NotFound
 from autofill.kinds import CONTENT_INPUT
-from autofill.llm.catalogue import ModelInfo, catalogue
 from autofill.schemas.preview import PreviewOut
 from autofill.schemas.properties import AIConfigIn, PropertyCreate, PropertyUpdate
 from autofill.services import properties as property_service
 from autofill.services.errors import from_validation_error
 from autofill.services.lookup import get_database, get_property
+from autofill.services.models import model_choices, model_status
 from autofill.services.preview import preview_draft
-from autofill.services.serialize import model_status
 
 PREVIEW_ROWS = 50
 
@@ -74,7 +73,7 @@ def _column_page(
         workspace=workspace,
         form=form,
         preview=preview,
-        models=[name for name, info in catalogue() if isinstance(info, ModelInfo)],
+        models=model_choices(),
         model_warning=status.warning if status else None,
         tasks=TASKS,
         output_types=OUTPUT_TYPES,

@@ -14,8 +14,8 @@ from api.web.blueprint import bp
 from api.web.session import page
 from autofill.db.models import Workspace
 from autofill.errors import NotFound, Unauthorized
-from autofill.fills import events
 from autofill.services import databases as database_service
+from autofill.services import events as event_feed
 from autofill.services.lookup import get_database
 from autofill.services.serialize import database_out
 from autofill.services.workspaces import authenticate
@@ -68,7 +68,7 @@ def database(database_id: str, workspace: Workspace) -> ResponseReturnValue:
             found = database_out(get_database(db, workspace.id, database_id))
             # Taken before the page loads its rows: the stream starts here, so a cell that
             # changes between this page and its rows request is not missed.
-            position = events.last_position(db, database_id)
+            position = event_feed.last_position(db, database_id)
         except NotFound:
             return render_template("not_found.html", workspace=workspace), 404
     # Answers from the LLM simulator must never pass for a model's: say so on the page.

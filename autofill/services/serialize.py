@@ -7,17 +7,16 @@ from sqlalchemy.orm import Session
 from autofill.db.models import Cell, Database, FillRun, Property, Row
 from autofill.fills import runs
 from autofill.kinds import CONTENT_INPUT, CellStatus, PropertyType, Scope
-from autofill.llm.catalogue import ModelRefused, catalogue
 from autofill.schemas.fills import RunOut
 from autofill.schemas.views import (
     AIConfigOut,
     CellOut,
     DatabaseOut,
-    ModelStatusOut,
     PropertyOut,
     Provenance,
     RowOut,
 )
+from autofill.services.models import model_status
 
 
 def property_out(prop: Property, names: dict[str, str]) -> PropertyOut:
@@ -139,17 +138,4 @@ def run_out(session: Session, run: FillRun) -> RunOut:
         cost_usd=round(seen.spend.cost_usd, 8),
         created_at=run.created_at,
         finished_at=seen.finished_at,
-    )
-
-
-def model_status(reference: str) -> ModelStatusOut | None:
-    try:
-        info = catalogue().get(reference)
-    except ModelRefused:
-        return None
-    return ModelStatusOut(
-        status=info.status,
-        retires_on=info.retires_on.isoformat() if info.retires_on else None,
-        replacement=info.replacement,
-        warning=info.warning(reference),
     )

@@ -12,7 +12,10 @@ from sqlalchemy.orm import Session
 from autofill.db.models import ApiToken, Workspace
 from autofill.db.types import utcnow
 from autofill.errors import NotFound, Unauthorized
+from autofill.fills import usage
 from autofill.ids import new_id
+from autofill.schemas.views import UsageOut
+from autofill.schemas.workspaces import WorkspaceUpdate
 
 TOKEN_PREFIX = "af_"
 
@@ -81,3 +84,22 @@ def list_workspaces(session: Session) -> list[tuple[Workspace, list[ApiToken]]]:
         )
         result.append((workspace, tokens))
     return result
+
+
+def update_workspace(session: Session, workspace: Workspace, body: WorkspaceUpdate) -> None:
+    """Name, default model, budgets; a budget changed resumes the fills it parked."""
+    if body.name is not None:
+        workspace.name = body.name
+    if "default_model" in body.model_fields_set:
+        workspace.default_model = body.default_model
+    budget = {"budget_tokens", "budget_usd"} & body.model_fields_set
+    for name in budget:
+        setattr(workspace, name, getattr(body, name))
+    session.flush()
+    if budget:
+        usage.resume_parked(session, workspace.id)
+
+
+def usage_this_month(session: Session, workspace_id: str) -> UsageOut:
+    spent = usage.this_month(session, workspace_id)
+    return UsageOut(period=usage.period_of(utcnow()), **spent.__dict__)
