@@ -2,18 +2,79 @@
 
 With no configuration at all the service runs embedded: a SQLite file under the data directory
 and no Redis, so a newcomer's first command works on a bare machine.
+
+This is the one place that reads the environment: everything below asks the current settings
+(``get_settings``), which a process, the CLI or a test may replace (``use_settings``). The
+providers' own variables keep the names their SDKs document (``OPENAI_API_KEY``,
+``OPENAI_BASE_URL``, ``ANTHROPIC_API_KEY``, ``ANTHROPIC_BASE_URL``).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import secrets
-from functools import lru_cache
+import threading
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any, Literal
 
 from limits import parse as parse_rate_limit
-from pydantic import Field, SecretStr, field_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+TokenParam = Literal["max_tokens", "max_completion_tokens", "both"]
+_COMPAT_VARIABLE = re.compile(
+    r"^AUTOFILL_COMPAT_([A-Z0-9_]+?)_(BASE_URL|API_KEY|MODEL|TOKEN_PARAM)$"
+)
+
+
+class CompatServer(BaseModel):
+    """An OpenAI-compatible server (vLLM, Ollama, llama.cpp), from
+    ``AUTOFILL_COMPAT_<NAME>_BASE_URL``, ``_API_KEY`` (optional), ``_MODEL`` (optional) and
+    ``_TOKEN_PARAM`` (optional: max_tokens, max_completion_tokens or both)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    base_url: str | None = None
+    api_key: SecretStr | None = None
+    model: str | None = None
+    token_param: TokenParam | None = None
+
+    @field_validator("token_param", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+
+def compat_name(name: str) -> str:
+    """The ``<NAME>`` of ``compat:<name>``'s variables: upper-cased, non-alphanumerics as ``_``
+    (``compat:llama-3`` → ``LLAMA_3``)."""
+    return re.sub(r"[^A-Za-z0-9]", "_", name).upper()
+
+
+def compat_servers(environ: Mapping[str, str]) -> dict[str, dict[str, str]]:
+    """The ``AUTOFILL_COMPAT_<NAME>_*`` variables, grouped by ``<NAME>``."""
+    servers: dict[str, dict[str, str]] = {}
+    for variable, value in environ.items():
+        match = _COMPAT_VARIABLE.match(variable.upper())
+        if match and value:
+            servers.setdefault(match.group(1), {})[match.group(2).lower()] = value
+    return servers
+
+
+def _sdk_variable(name: str) -> AliasChoices:
+    # The SDK's documented variable, or the field's own name when built in code.
+    return AliasChoices(name, name.lower())
 
 
 class Settings(BaseSettings):
@@ -28,7 +89,9 @@ class Settings(BaseSettings):
         default="sim:sim-1", description="Model for AI columns that name none"
     )
     max_request_bytes: int = Field(default=1_048_576, ge=1024, description="Larger bodies get 413")
-    log_level: str = "INFO"
+    log_level: str = Field(
+        default="INFO", description="Log level: DEBUG, INFO, WARNING, ERROR (logs are JSON lines)"
+    )
     rate_limits: str | None = Field(
         default=None, description='JSON: {"openai": {"requests": "500/minute", "tokens": "..."}}'
     )
@@ -79,6 +142,80 @@ class Settings(BaseSettings):
         default=30.0, gt=0, description="A started fill's lease beyond its timeout"
     )
 
+    # Providers (autofill.llm.registry builds its routes from these).
+    openai_api_key: SecretStr | None = Field(
+        default=None, validation_alias=_sdk_variable("OPENAI_API_KEY")
+    )
+    openai_base_url: str | None = Field(
+        default=None, validation_alias=_sdk_variable("OPENAI_BASE_URL")
+    )
+    anthropic_api_key: SecretStr | None = Field(
+        default=None, validation_alias=_sdk_variable("ANTHROPIC_API_KEY")
+    )
+    anthropic_base_url: str | None = Field(
+        default=None, validation_alias=_sdk_variable("ANTHROPIC_BASE_URL")
+    )
+    sim_url: str | None = Field(
+        default=None,
+        description="The LLM simulator's OpenAI base URL for sim: models "
+        "(default http://127.0.0.1:8089/v1)",
+    )
+    compat: dict[str, CompatServer] = Field(
+        default_factory=dict,
+        description="OpenAI-compatible servers by <NAME>, from AUTOFILL_COMPAT_<NAME>_*",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _compat_from_environment(cls, values: Any) -> Any:
+        # Their variables are named per server, which no declared field can spell.
+        if isinstance(values, dict) and "compat" not in values:
+            values = {**values, "compat": compat_servers(os.environ)}
+        return values
+
+    model_catalogue: Path | None = Field(
+        default=None, description="An operator's model catalogue file, merged over the shipped one"
+    )
+    prompts_dir: Path | None = Field(
+        default=None, description="Prompt files; prompts/ beside the package when unset"
+    )
+    http_timeout: int = Field(
+        default=60, ge=1, description="gunicorn's worker timeout for `autofill serve` (s)"
+    )
+    tiktoken_cache_dir: Path | None = Field(
+        default=None,
+        validation_alias=_sdk_variable("TIKTOKEN_CACHE_DIR"),
+        description="Where the shipped encodings are unpacked for tiktoken "
+        "(default $XDG_CACHE_HOME/autofill/tiktoken)",
+    )
+    eval_cases_dir: Path | None = Field(
+        default=None, description="Eval cases; evals/cases beside the package when unset"
+    )
+    eval_cache_dir: Path | None = Field(
+        default=None, description="Cached eval answers; <data dir>/evals/cache when unset"
+    )
+
+    def resolved_tiktoken_cache_dir(self) -> Path:
+        if self.tiktoken_cache_dir:
+            return self.tiktoken_cache_dir
+        cache_home = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+        return Path(cache_home) / "autofill" / "tiktoken"
+
+    def secret_values(self) -> list[str]:
+        """Every provider key this process may send, and any other ``*_API_KEY`` in its
+        environment: the values autofill.redaction removes from what people can read."""
+        keys = [
+            key.get_secret_value()
+            for key in (
+                self.openai_api_key,
+                self.anthropic_api_key,
+                *(server.api_key for server in self.compat.values()),
+            )
+            if key is not None
+        ]
+        keys += [value for name, value in os.environ.items() if name.endswith("_API_KEY")]
+        return keys
+
     @property
     def fill_lease_s(self) -> float:
         """How long a started fill owns its cell: its whole budget of calls, plus a margin.
@@ -120,6 +257,47 @@ class Settings(BaseSettings):
         return f"sqlite:///{(self.data_dir / 'autofill.db').resolve()}"
 
 
-@lru_cache(maxsize=1)
+class SettingsError(ValueError):
+    """The environment holds a setting that is not valid; the message names each variable."""
+
+
+def _variable(loc: tuple[int | str, ...]) -> str:
+    first = str(loc[0])
+    if first == "compat" and len(loc) >= 3:
+        return f"AUTOFILL_COMPAT_{loc[1]}_{str(loc[2]).upper()}"
+    return first if first.isupper() else f"AUTOFILL_{first.upper()}"
+
+
+def read_settings() -> Settings:
+    """Settings from the environment; SettingsError says which variables are wrong and why."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = [
+            f"{_variable(error['loc'])}: {error['msg']} (got {error.get('input')!r})"
+            for error in exc.errors()
+        ]
+        raise SettingsError("invalid settings:\n  " + "\n  ".join(problems)) from None
+
+
+_current: Settings | None = None
+_lock = threading.Lock()
+
+
 def get_settings() -> Settings:
-    return Settings()
+    """The process's settings: read from the environment once, or as installed."""
+    global _current
+    with _lock:
+        if _current is None:
+            _current = read_settings()
+        return _current
+
+
+def use_settings(settings: Settings | None) -> Settings | None:
+    """Make ``settings`` the process's (None: read the environment again at next use); returns
+    the settings it replaces. The CLI and tests install settings here rather than writing
+    ``os.environ``."""
+    global _current
+    with _lock:
+        previous, _current = _current, settings
+        return previous

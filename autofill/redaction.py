@@ -1,19 +1,19 @@
-"""Keeping provider API keys out of everything a person or another tenant can read.
-
-Keys live in the environment (``OPENAI_API_KEY``, ``ANTHROPIC_API_KEY``,
-``AUTOFILL_COMPAT_<NAME>_API_KEY``). A provider may echo the key it was sent in an error
-("Incorrect API key provided: sk-…"), and an error becomes a cell's message, an event and a log
-line. ``redact`` removes every configured key, and anything shaped like a provider key, from a
-text; provider errors and every log line pass through it.
+"""Keeping provider API keys out of everything a person or another tenant can read. Keys live in
+the settings (``OPENAI_API_KEY``, ``ANTHROPIC_API_KEY``, ``AUTOFILL_COMPAT_<NAME>_API_KEY``, any
+other ``*_API_KEY``: ``Settings.secret_values``). A provider may echo the key it was sent in an
+error ("Incorrect API key provided: sk-…"), and an error becomes a cell's message, an event and
+a log line. ``redact`` removes every configured key, and anything shaped like a provider key,
+from a text; provider errors and every log line pass through it.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import re
 from collections.abc import MutableMapping
 from typing import Any
+
+from autofill.config import SettingsError, get_settings
 
 REDACTED = "[redacted]"
 # Shapes of provider keys: OpenAI (sk-…, sk-proj-…), Anthropic (sk-ant-…), bearer tokens.
@@ -22,11 +22,11 @@ _MIN_SECRET = 8  # shorter values ("not-needed", "x") are placeholders, not secr
 
 
 def configured_keys() -> list[str]:
-    keys = [
-        value
-        for name, value in os.environ.items()
-        if name.endswith("_API_KEY") and len(value) >= _MIN_SECRET
-    ]
+    try:
+        values = get_settings().secret_values()
+    except SettingsError:  # the process is about to stop on it; key shapes still apply
+        values = []
+    keys = {value for value in values if len(value) >= _MIN_SECRET}
     return sorted(keys, key=len, reverse=True)  # longest first: no partial leftovers
 
 

@@ -19,7 +19,6 @@ them. The final value of every cell must be the same in both runs.
 
 from __future__ import annotations
 
-import os
 import random
 import tempfile
 from dataclasses import dataclass
@@ -29,7 +28,7 @@ from typing import Any
 import click
 from sqlalchemy import select
 
-from autofill.config import Settings
+from autofill.config import Settings, use_settings
 from autofill.db.migrate import upgrade
 from autofill.db.models import Cell, FillJob
 from autofill.db.session import Store
@@ -252,8 +251,10 @@ def main(rows: int, seed: int) -> None:
     created, sittings = make_trace(rows, seed)
     saves = sum(len(s) for s in sittings)
     with tempfile.TemporaryDirectory() as scratch, Simulator() as sim:
-        os.environ["AUTOFILL_SIM_URL"] = sim.openai_base_url
-        settings = Settings(data_dir=Path(scratch), redis_url=None, debounce_s=1.0)
+        settings = Settings(
+            data_dir=Path(scratch), redis_url=None, debounce_s=1.0, sim_url=sim.openai_base_url
+        )
+        use_settings(settings)  # the completer's routes read the simulator's address there
         store = open_store(f"sqlite:///{scratch}/trace.db")
         upgrade(store)
         first, spent, ours, where = run_autofill(store, settings, created, sittings)

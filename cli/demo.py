@@ -7,7 +7,6 @@ come from a provider when a key is set, else from the LLM simulator, and the dem
 
 from __future__ import annotations
 
-import os
 import time
 from typing import Any
 
@@ -18,7 +17,7 @@ from rich.live import Live
 from rich.markup import escape
 from rich.table import Table
 
-from autofill.config import get_settings
+from autofill.config import Settings, get_settings, use_settings
 from autofill.llm.simulator.config import SimConfig
 from autofill.llm.simulator.server import Simulator
 from autofill.logs import configure_logging
@@ -36,11 +35,11 @@ _STATE_STYLE = {
 }
 
 
-def _provider() -> tuple[str, str] | None:
+def _provider(settings: Settings) -> tuple[str, str] | None:
     """A live model when a key is set: (model reference, what to tell the user)."""
-    if os.environ.get("OPENAI_API_KEY"):
+    if settings.openai_api_key:
         return "openai:gpt-6-luna", "OpenAI (OPENAI_API_KEY is set)"
-    if os.environ.get("ANTHROPIC_API_KEY"):
+    if settings.anthropic_api_key:
         return "anthropic:claude-haiku-5-5", "Anthropic (ANTHROPIC_API_KEY is set)"
     return None
 
@@ -59,10 +58,10 @@ def demo(timeout: float) -> None:
     console = Console()
     settings = get_settings().model_copy(update={"debounce_s": 0.3})
     simulator: Simulator | None = None
-    provider = _provider()
+    provider = _provider(settings)
     if provider is None:
         simulator = Simulator(SimConfig(latency_ms=250, jitter=0.4)).start()
-        os.environ["AUTOFILL_SIM_URL"] = simulator.openai_base_url
+        settings = settings.model_copy(update={"sim_url": simulator.openai_base_url})
         model = "sim:sim-1"
         console.print(
             "[bold yellow]No provider key set[/] (OPENAI_API_KEY or ANTHROPIC_API_KEY): "
@@ -73,6 +72,7 @@ def demo(timeout: float) -> None:
         model, said = provider
         console.print(f"Answers come from {said}: model [bold]{model}[/].")
 
+    use_settings(settings)  # the fills this process runs read the simulator's address here
     store = open_store(settings)
     with transaction(store) as session:
         workspace, token = create_workspace(session, "Demo")

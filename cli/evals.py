@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,7 +10,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from autofill.config import get_settings
+from autofill.config import get_settings, use_settings
 from autofill.llm.complete import Completer
 from autofill.llm.simulator.server import Simulator
 from evals.cache import DiskCache
@@ -40,20 +39,19 @@ def _out_dir(out: Path | None) -> Path:
 
 
 def _cache() -> DiskCache:
-    configured = os.environ.get("AUTOFILL_EVAL_CACHE_DIR")
-    return DiskCache(
-        Path(configured) if configured else get_settings().data_dir / "evals" / "cache"
-    )
+    settings = get_settings()
+    return DiskCache(settings.eval_cache_dir or settings.data_dir / "evals" / "cache")
 
 
 @contextmanager
 def _model_reachable(model: str, console: Console) -> Iterator[None]:
     """A ``sim:`` model with no simulator configured gets one in this process."""
-    if not model.startswith("sim:") or os.environ.get("AUTOFILL_SIM_URL"):
+    settings = get_settings()
+    if not model.startswith("sim:") or settings.sim_url:
         yield
         return
     with Simulator() as simulator:
-        os.environ["AUTOFILL_SIM_URL"] = simulator.openai_base_url
+        previous = use_settings(settings.model_copy(update={"sim_url": simulator.openai_base_url}))
         console.print(
             f"[yellow]Model {model} is the LLM simulator[/]: its answers are simulated, "
             "not a model's."
@@ -61,7 +59,7 @@ def _model_reachable(model: str, console: Console) -> Iterator[None]:
         try:
             yield
         finally:
-            os.environ.pop("AUTOFILL_SIM_URL", None)
+            use_settings(previous)
 
 
 def _run(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from autofill.config import get_settings
+from autofill.config import SettingsError, get_settings
 from autofill.logs import configure_logging
 from cli.db import db
 from cli.demo import demo
@@ -22,7 +22,11 @@ from cli.workspace import token, workspace
 @click.version_option(package_name="autofill")
 def main() -> None:
     """Autofill: AI columns that fill themselves, self-hosted."""
-    configure_logging(get_settings().log_level)
+    try:
+        settings = get_settings()
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+    configure_logging(settings.log_level)
 
 
 for command in (

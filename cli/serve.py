@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import click
@@ -76,6 +75,6 @@ def serve(host: str, port: int, workers: int, threads: int, dev: bool, fill: boo
         "workers": workers,
         "threads": threads,
         "worker_class": "gthread",
-        "timeout": int(os.environ.get("AUTOFILL_HTTP_TIMEOUT", "60")),
+        "timeout": settings.http_timeout,
     }
     _Gunicorn(options, fill_here=fill_here).run()

@@ -7,7 +7,6 @@ writes them (``handwritten``) or accepts them from users' shared feedback (``use
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from pathlib import Path
 from typing import Any, Literal
@@ -16,6 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from autofill.columns import AIConfig
+from autofill.config import get_settings
 from autofill.kinds import CONTENT_INPUT, OutputType, PromptTask, Task
 from autofill.outputs import OutputSpec
 
@@ -149,8 +149,7 @@ class CaseFile(BaseModel):
 
 
 def cases_dir() -> Path:
-    configured = os.environ.get("AUTOFILL_EVAL_CASES_DIR")
-    return Path(configured) if configured else CASES_DIR
+    return get_settings().eval_cases_dir or CASES_DIR
 
 
 def load_cases(directory: Path | None = None, task: str | None = None) -> list[Case]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import secrets
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,10 +25,13 @@ from flask.testing import FlaskClient
 from sqlalchemy import delete
 
 from api import create_app
-from autofill.config import Settings
+from autofill import clock
+from autofill.clock import FakeClock, SystemClock
+from autofill.config import Settings, get_settings, use_settings
 from autofill.db.migrate import upgrade
 from autofill.db.models import Base
 from autofill.db.session import Store
+from autofill.llm import registry
 from autofill.llm.simulator import SimConfig, Simulator
 from autofill.services.store import open_store
 from autofill.services.workspaces import create_workspace
@@ -183,21 +186,58 @@ def simulator_server() -> Iterator[Simulator]:
 
 
 @pytest.fixture
-def sim(simulator_server: Simulator) -> Simulator:
+def sim(simulator_server: Simulator, configure: Configure) -> Simulator:
     """The LLM simulator, reset to no latency and no faults for each test."""
     simulator_server.state.configure(SimConfig(retry_after_s=0.05))
     simulator_server.reset()
+    configure(sim_url=simulator_server.openai_base_url)  # sim: models are answered here
     return simulator_server
 
 
+Configure = Callable[..., Settings]
+
+
+@pytest.fixture(autouse=True)
+def _process_seams() -> Iterator[None]:
+    """Each test starts on the environment's settings, the providers they describe and the
+    system's clock; whatever it installs in their place is undone after it."""
+    settings, registered, time = use_settings(None), registry.use(None), clock.use(SystemClock())
+    yield
+    use_settings(settings)
+    registry.use(registered)
+    clock.use(time)
+
+
 @pytest.fixture
-def providers(sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> Simulator:
-    """Every provider kind pointed at the simulator through its documented configuration."""
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-sim-openai")
-    monkeypatch.setenv("OPENAI_BASE_URL", sim.openai_base_url)
-    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-sim-anthropic")
-    monkeypatch.setenv("ANTHROPIC_BASE_URL", sim.base_url)
-    monkeypatch.setenv("AUTOFILL_COMPAT_LOCAL_LLAMA_BASE_URL", sim.openai_base_url)
-    monkeypatch.setenv("AUTOFILL_COMPAT_LOCAL_LLAMA_MODEL", "llama-3.1-8b")
-    monkeypatch.setenv("AUTOFILL_SIM_URL", sim.openai_base_url)
+def configure() -> Configure:
+    """``configure(field=value, ...)`` installs the process's settings with those fields
+    changed (what a deployment would set in its environment), for this test."""
+
+    def install(**fields: Any) -> Settings:
+        settings = Settings(**{**get_settings().model_dump(), **fields})
+        use_settings(settings)
+        return settings
+
+    return install
+
+
+@pytest.fixture
+def fake_clock() -> FakeClock:
+    """The process's clock, standing still until a test moves it; its sleeps return at once
+    and are listed in ``slept``."""
+    fake = FakeClock()
+    clock.use(fake)
+    return fake
+
+
+@pytest.fixture
+def providers(sim: Simulator, configure: Configure) -> Simulator:
+    """Every provider kind pointed at the simulator through its documented settings."""
+    configure(
+        openai_api_key="sk-sim-openai",
+        openai_base_url=sim.openai_base_url,
+        anthropic_api_key="sk-sim-anthropic",
+        anthropic_base_url=sim.base_url,
+        compat={"LOCAL_LLAMA": {"base_url": sim.openai_base_url, "model": "llama-3.1-8b"}},
+    )
     return sim

@@ -6,12 +6,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from autofill.llm.complete import Completer
 from autofill.llm.ratelimit import RateLimiter
 from autofill.llm.types import ChatMessage, LLMRequest
 from autofill.outputs import OutputSpec
+from tests.conftest import Configure
 
 DOC = (
     "<document>Le remboursement a échoué deux fois. Le client est en colère. "
@@ -32,10 +31,8 @@ def request(model: str, output: OutputSpec | None = None, **kwargs: Any) -> LLMR
     return LLMRequest(model=model, messages=messages, output=output or OutputSpec(), **kwargs)
 
 
-def catalogue_override(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, entries: dict[str, Any]
-) -> None:
+def catalogue_override(tmp_path: Path, configure: Configure, entries: dict[str, Any]) -> None:
     """An operator's AUTOFILL_MODEL_CATALOGUE file with ``entries``, for this test."""
     override = tmp_path / "models.json"
     override.write_text(json.dumps(entries), encoding="utf-8")
-    monkeypatch.setenv("AUTOFILL_MODEL_CATALOGUE", str(override))
+    configure(model_catalogue=override)

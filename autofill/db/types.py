@@ -11,6 +11,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
+from autofill import clock
+
 M = TypeVar("M", bound=BaseModel)
 
 # JSONB on PostgreSQL (indexable, compact); plain JSON text elsewhere.
@@ -60,4 +62,6 @@ class PydanticJSON(TypeDecorator[M], Generic[M]):
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """Now, from the service's clock (autofill.clock): debounce, leases and budgets' months
+    all read it here, so a test can move time instead of waiting for it."""
+    return clock.now()

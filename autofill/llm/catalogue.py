@@ -15,7 +15,6 @@ refused with its replacement; a deprecated one works and says so.
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Iterator
 from datetime import date
@@ -25,6 +24,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from autofill.config import get_settings
 from autofill.kinds import ErrorCode
 
 _DATA = Path(__file__).with_name("catalogue_data")
@@ -270,4 +270,5 @@ def load_catalogue(override: str | None = None) -> Catalogue:
 
 
 def catalogue() -> Catalogue:
-    return load_catalogue(os.environ.get("AUTOFILL_MODEL_CATALOGUE") or None)
+    override = get_settings().model_catalogue
+    return load_catalogue(str(override) if override else None)

@@ -7,19 +7,21 @@ with the usage and cost of every call made on the way.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
 
 import structlog
 
+from autofill import clock
+from autofill.clock import Clock
 from autofill.config import get_settings
 from autofill.kinds import ErrorCode
+from autofill.llm import registry
 from autofill.llm.catalogue import ModelInfo, ModelRefused, catalogue
 from autofill.llm.errors import FillFailed, InvalidAnswer, ProviderError
 from autofill.llm.plan import CallPlan, enlarged, output_limit, plan_call
 from autofill.llm.ratelimit import RateLimiter, parse_limits
-from autofill.llm.registry import Route, route
+from autofill.llm.registry import Providers, Route
 from autofill.llm.retry import call_with_retries
 from autofill.llm.tokenizer import count_tokens
 from autofill.llm.typed import is_structured, parse_answer
@@ -50,11 +52,15 @@ class Completer:
     timeout_s: float = field(default_factory=lambda: get_settings().fill_timeout_s)
     max_reasks: int = field(default_factory=lambda: get_settings().max_reasks)
     call_timeout_s: float = field(default_factory=lambda: get_settings().call_timeout_s)
+    # None: the process's (autofill.llm.registry.current(), autofill.clock.current()), read
+    # at each call, so what a process or test installs applies to completers already made.
+    providers: Providers | None = None
+    clock: Clock | None = None
 
     def complete(self, request: LLMRequest) -> Completion:
         try:
             info = catalogue().get(request.model)
-            target = route(request.model)
+            target = (self.providers or registry.current()).route(request.model)
         except (ModelRefused, ProviderError) as exc:
             raise FillFailed(
                 exc.message, attempts=0, usage=Usage(), last_answer=None, code=exc.code
@@ -63,6 +69,7 @@ class Completer:
         if warning and request.model not in _warned:
             _warned.add(request.model)
             log.warning("deprecated model", model=request.model, warning=warning)
+        time = self._clock()
         started = time.monotonic()
         deadline = time.time() + self.timeout_s
         typed = is_structured(request.output)
@@ -88,7 +95,7 @@ class Completer:
                 request.temperature,
             )
             try:
-                last, made = self._call(target, asked, plan, deadline, info)
+                last, made = self._call(target, asked, plan, deadline, info, time)
             except ProviderError as exc:
                 raise FillFailed(
                     exc.message,
@@ -144,8 +151,17 @@ class Completer:
                 none_reason=none_reason,
             )
 
+    def _clock(self) -> Clock:
+        return self.clock or clock.current()
+
     def _call(
-        self, target: Route, request: LLMRequest, plan: CallPlan, deadline: float, info: ModelInfo
+        self,
+        target: Route,
+        request: LLMRequest,
+        plan: CallPlan,
+        deadline: float,
+        info: ModelInfo,
+        time: Clock,
     ) -> tuple[RawAnswer, int]:
         # Counting the prompt costs an encode; only a token-per-minute limit needs it.
         counts = self.limiter.counts_tokens(target.limit_key)
@@ -171,6 +187,8 @@ class Completer:
             once,
             total_seconds=max(deadline - time.time(), 0.0),
             per_call_timeout=min(self.call_timeout_s, self.timeout_s),
+            sleep=time.sleep,
+            monotonic=time.monotonic,
         )
 
 

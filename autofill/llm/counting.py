@@ -15,18 +15,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import threading
 from collections import OrderedDict
 from typing import Literal
 
 import structlog
 
+from autofill.llm import registry
 from autofill.llm.catalogue import ModelInfo, catalogue
 from autofill.llm.errors import ProviderError
 from autofill.llm.plan import plan_call
 from autofill.llm.providers.anthropic_messages import AnthropicProvider
-from autofill.llm.registry import route
+from autofill.llm.registry import NotConfigured
 from autofill.llm.typed import is_structured
 from autofill.llm.types import LLMRequest
 
@@ -47,7 +47,14 @@ def provider_count(request: LLMRequest) -> int | None:
     """The prompt's input tokens as its provider counts them, where the provider can be asked
     (Anthropic, with a key); None otherwise, or when asking failed (logged)."""
     info = catalogue().get(request.model)
-    if info.provider != "anthropic" or not os.environ.get("ANTHROPIC_API_KEY"):
+    if info.provider != "anthropic":
+        return None
+    try:
+        target = registry.current().route(request.model)
+    except NotConfigured:  # no key: the estimate is all there is, and that is no failure
+        return None
+    except ProviderError as exc:
+        log.warning("count_tokens failed; the figure shown is an estimate", error=exc.message)
         return None
     key = _key(request)
     with _lock:
@@ -55,7 +62,6 @@ def provider_count(request: LLMRequest) -> int | None:
             _memo.move_to_end(key)
             return _memo[key]
     try:
-        target = route(request.model)
         if not isinstance(target.provider, AnthropicProvider):
             return None
         plan = plan_call(

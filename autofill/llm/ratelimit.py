@@ -25,6 +25,7 @@ from limits import RateLimitItem, parse
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
+from autofill import clock as clock_module
 from autofill.llm.providers.headers import resets, wait_for
 
 
@@ -56,13 +57,15 @@ class RateLimiter:
         specs: dict[str, LimitSpec],
         redis_url: str | None = None,
         *,
-        clock: Callable[[], float] = time.time,
-        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] | None = None,
+        sleep: Callable[[float], None] | None = None,
     ) -> None:
         self.specs = specs
         self.window = MovingWindowRateLimiter(storage_from_string(redis_url or "memory://"))
         self.redis = redis.Redis.from_url(redis_url) if redis_url else None
-        self.clock, self.sleep = clock, sleep
+        # The service's clock unless told otherwise (autofill.clock), read at each use.
+        self.clock = clock or (lambda: clock_module.current().time())
+        self.sleep = sleep or (lambda seconds: clock_module.current().sleep(seconds))
         self._blocked: dict[str, float] = {}  # memory mode's pause-until per key
         self._lock = threading.Lock()
 
@@ -75,17 +78,27 @@ class RateLimiter:
         """Wait until one request (and ``tokens`` tokens) fit; return the seconds waited.
         Raises TimeoutError if that would pass ``deadline`` (epoch seconds)."""
         spec = self.specs.get(limit_key.split(":", 1)[0], LimitSpec())
-        started = self.clock()
+        waited = 0.0
         while True:
-            wait = self._pause_left(limit_key)
-            if wait <= 0:
-                wait = self._try_take(spec, limit_key, tokens)
-                if wait <= 0:
-                    return self.clock() - started
-            wait += random.uniform(0, 0.05)  # spread the wake-ups of many waiters
-            if deadline is not None and self.clock() + wait > deadline:
-                raise TimeoutError(f"rate limit for {limit_key} leaves no room before the deadline")
-            self.sleep(wait)
+            pause = self._pause_left(limit_key)
+            if pause > 0:  # a provider said to wait: the service's clock keeps that time
+                waited += self._wait(pause, limit_key, deadline, self.sleep)
+                continue
+            window = self._try_take(spec, limit_key, tokens)
+            if window <= 0:
+                return waited
+            # The window is the limits library's, which keeps the system's time, so the wait
+            # for it to move is in that time too.
+            waited += self._wait(window, limit_key, deadline, time.sleep)
+
+    def _wait(
+        self, seconds: float, key: str, deadline: float | None, sleep: Callable[[float], None]
+    ) -> float:
+        seconds += random.uniform(0, 0.05)  # spread the wake-ups of many waiters
+        if deadline is not None and self.clock() + seconds > deadline:
+            raise TimeoutError(f"rate limit for {key} leaves no room before the deadline")
+        sleep(seconds)
+        return seconds
 
     def _try_take(self, spec: LimitSpec, key: str, tokens: int) -> float:
         # Tokens first: a request slot taken while the token budget is full would be wasted.
@@ -99,7 +112,7 @@ class RateLimiter:
 
     def _until_reset(self, item: RateLimitItem, key: str, kind: str) -> float:
         stats = self.window.get_window_stats(item, key, kind)
-        return max(stats.reset_time - self.clock(), 0.01)
+        return max(stats.reset_time - time.time(), 0.01)  # the library's time, as above
 
     def observe(self, limit_key: str, headers: dict[str, str], status: int | None = None) -> None:
         """Learn from a provider's answer: pause everyone on this key when it says so."""

@@ -1,4 +1,8 @@
-"""From a model reference to the provider that serves it, configured from the environment.
+"""From a model reference to the provider that serves it: a registry kinds register into.
+
+A reference is ``<kind>:<name>``. Each kind registers a factory that turns the name into a
+``Route`` (the provider, the model's name there, the key its rate limits share). The service's
+registry is built from the settings (autofill.config), which read these variables:
 
 | reference          | protocol  | configuration                                                  |
 | openai:<model>     | OpenAI    | OPENAI_API_KEY, OPENAI_BASE_URL (optional): the SDK's own      |
@@ -14,15 +18,21 @@ The output limit of an OpenAI-compatible server goes in ``max_tokens`` by defaul
 llama-cpp-python's OpenAI endpoints read only that field and generate on when given
 ``max_completion_tokens`` (docs.ollama.com/api/openai-compatibility, "Supported request fields");
 vLLM reads both. ``_TOKEN_PARAM`` chooses per server.
+
+Another kind (a new provider, or a test's fake) is one ``register`` call away; a process, the
+CLI or a test installs a whole registry with ``use``.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
-import re
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from pydantic import SecretStr
+
+from autofill.config import Settings, compat_name, get_settings
 from autofill.llm.errors import ProviderError
 from autofill.llm.plan import TokenField
 from autofill.llm.providers.anthropic_messages import AnthropicProvider
@@ -41,35 +51,77 @@ class Route:
     token_fields: tuple[TokenField, ...] | None = None  # None: as the catalogue says
 
 
-def route(reference: str) -> Route:
-    kind, _, name = reference.partition(":")
-    if not name:
-        raise ProviderError(f"{reference!r} is not a model reference like 'openai:gpt-4.1-mini'")
-    if kind == "openai":
-        key = _required("OPENAI_API_KEY", reference)
-        base = os.environ.get("OPENAI_BASE_URL") or None
-        return Route(
-            OpenAIChatProvider(openai_client(base, key)), name, _limit_key(kind, base, key)
-        )
-    if kind == "anthropic":
-        key = _required("ANTHROPIC_API_KEY", reference)
-        base = os.environ.get("ANTHROPIC_BASE_URL") or None
-        return Route(
-            AnthropicProvider(anthropic_client(base, key)), name, _limit_key(kind, base, key)
-        )
-    if kind == "compat":
-        prefix = "AUTOFILL_COMPAT_" + re.sub(r"[^A-Za-z0-9]", "_", name).upper()
-        base = _required(f"{prefix}_BASE_URL", reference)
-        key = os.environ.get(f"{prefix}_API_KEY") or "not-needed"
-        model = os.environ.get(f"{prefix}_MODEL") or name
-        provider = OpenAIChatProvider(openai_client(base, key), name=f"compat:{name}")
-        fields = _token_fields(os.environ.get(f"{prefix}_TOKEN_PARAM"), f"{prefix}_TOKEN_PARAM")
-        return Route(provider, model, _limit_key(kind, base, key), fields)
-    if kind == "sim":
-        base = os.environ.get("AUTOFILL_SIM_URL") or DEFAULT_SIM_URL
-        provider = OpenAIChatProvider(openai_client(base, "sim"), name="simulator")
-        return Route(provider, name, _limit_key(kind, base, "sim"))
-    raise ProviderError(f"unknown provider {kind!r} in {reference!r}")
+class NotConfigured(ProviderError):
+    """The provider a reference names has no key or address configured here."""
+
+
+RouteFactory = Callable[[str], Route]  # the name after ``<kind>:`` → its route
+
+
+class Providers:
+    """The provider kinds this process can call, by the prefix of a model reference."""
+
+    def __init__(self) -> None:
+        self._kinds: dict[str, RouteFactory] = {}
+
+    def register(self, kind: str, factory: RouteFactory) -> None:
+        """Serve ``<kind>:<name>`` references with ``factory(name)``; replaces an earlier one."""
+        self._kinds[kind] = factory
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        return tuple(self._kinds)
+
+    def route(self, reference: str) -> Route:
+        kind, _, name = reference.partition(":")
+        if not name:
+            raise ProviderError(
+                f"{reference!r} is not a model reference like 'openai:gpt-4.1-mini'"
+            )
+        factory = self._kinds.get(kind)
+        if factory is None:
+            raise ProviderError(f"unknown provider {kind!r} in {reference!r}")
+        return factory(name)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Providers:
+        """The four kinds the service ships, configured by ``settings``."""
+        providers = cls()
+        providers.register("openai", lambda name: _openai(settings, name))
+        providers.register("anthropic", lambda name: _anthropic(settings, name))
+        providers.register("compat", lambda name: _compat(settings, name))
+        providers.register("sim", lambda name: _sim(settings.sim_url or DEFAULT_SIM_URL, name))
+        return providers
+
+
+def _openai(settings: Settings, name: str) -> Route:
+    key = _required(settings.openai_api_key, "OPENAI_API_KEY", f"openai:{name}")
+    base = settings.openai_base_url or None
+    provider = OpenAIChatProvider(openai_client(base, key))
+    return Route(provider, name, _limit_key("openai", base, key))
+
+
+def _anthropic(settings: Settings, name: str) -> Route:
+    key = _required(settings.anthropic_api_key, "ANTHROPIC_API_KEY", f"anthropic:{name}")
+    base = settings.anthropic_base_url or None
+    provider = AnthropicProvider(anthropic_client(base, key))
+    return Route(provider, name, _limit_key("anthropic", base, key))
+
+
+def _compat(settings: Settings, name: str) -> Route:
+    prefix = f"AUTOFILL_COMPAT_{compat_name(name)}"
+    server = settings.compat.get(compat_name(name))
+    if server is None or not server.base_url:
+        raise NotConfigured(f"{prefix}_BASE_URL is not set, so compat:{name} cannot be called")
+    key = server.api_key.get_secret_value() if server.api_key else "not-needed"
+    provider = OpenAIChatProvider(openai_client(server.base_url, key), name=f"compat:{name}")
+    fields = _TOKEN_PARAMS[server.token_param] if server.token_param else None
+    return Route(provider, server.model or name, _limit_key("compat", server.base_url, key), fields)
+
+
+def _sim(base: str, name: str) -> Route:
+    provider = OpenAIChatProvider(openai_client(base, "sim"), name="simulator")
+    return Route(provider, name, _limit_key("sim", base, "sim"))
 
 
 _TOKEN_PARAMS: dict[str, tuple[TokenField, ...]] = {
@@ -79,25 +131,43 @@ _TOKEN_PARAMS: dict[str, tuple[TokenField, ...]] = {
 }
 
 
-def _token_fields(value: str | None, variable: str) -> tuple[TokenField, ...] | None:
-    if not value:
-        return None
-    try:
-        return _TOKEN_PARAMS[value.strip().lower()]
-    except KeyError:
-        raise ProviderError(
-            f"{variable}={value!r}: use one of {', '.join(_TOKEN_PARAMS)}"
-        ) from None
-
-
-def _required(variable: str, reference: str) -> str:
-    value = os.environ.get(variable)
-    if not value:
-        raise ProviderError(f"{variable} is not set, so {reference} cannot be called")
-    return value
+def _required(value: SecretStr | None, variable: str, reference: str) -> str:
+    if value is None or not value.get_secret_value():
+        raise NotConfigured(f"{variable} is not set, so {reference} cannot be called")
+    return value.get_secret_value()
 
 
 def _limit_key(kind: str, base_url: str | None, api_key: str) -> str:
     # The key itself never leaves this process: only a short digest names the limit.
     digest = hashlib.sha256(f"{base_url or ''}|{api_key}".encode()).hexdigest()[:16]
     return f"{kind}:{digest}"
+
+
+_installed: Providers | None = None
+_built: tuple[Settings, Providers] | None = None
+_lock = threading.Lock()
+
+
+def current() -> Providers:
+    """The registry installed with ``use``, else the one the current settings describe."""
+    global _built
+    with _lock:
+        if _installed is not None:
+            return _installed
+        settings = get_settings()
+        if _built is None or _built[0] is not settings:
+            _built = (settings, Providers.from_settings(settings))
+        return _built[1]
+
+
+def use(providers: Providers | None) -> Providers | None:
+    """Install ``providers`` for this process (None: back to the settings' own); returns the
+    registry it replaces."""
+    global _installed
+    with _lock:
+        previous, _installed = _installed, providers
+        return previous
+
+
+def route(reference: str) -> Route:
+    return current().route(reference)

@@ -3,7 +3,6 @@ one, never for a failure that cannot improve (400/401/403/404), and a bounded to
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -12,10 +11,12 @@ from tenacity import (
     Retrying,
     retry_if_exception,
     stop_after_attempt,
-    stop_after_delay,
+    stop_any,
     wait_exponential_jitter,
 )
+from tenacity.stop import stop_base
 
+from autofill import clock
 from autofill.llm.errors import ProviderError
 
 T = TypeVar("T")
@@ -33,6 +34,18 @@ def _retryable(error: BaseException) -> bool:
     return isinstance(error, ProviderError) and error.retryable
 
 
+class _OutOfTime(stop_base):
+    """Stop once ``seconds`` have passed on the given clock (tenacity's ``stop_after_delay``
+    reads the system's monotonic clock, which a test's fake clock does not move)."""
+
+    def __init__(self, seconds: float, monotonic: Callable[[], float]) -> None:
+        self.seconds, self.monotonic = seconds, monotonic
+        self.started = monotonic()
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        return self.monotonic() - self.started >= self.seconds
+
+
 def call_with_retries(
     call: Callable[[float], T],
     *,
@@ -40,15 +53,18 @@ def call_with_retries(
     total_seconds: float = 120.0,
     per_call_timeout: float = 60.0,
     sleep: Callable[[float], None] | None = None,
+    monotonic: Callable[[], float] | None = None,
 ) -> tuple[T, int]:
     """Run ``call(timeout)`` until it succeeds, fails for good, or time or attempts run out.
-    Returns its result and the number of calls made."""
+    Returns its result and the number of calls made. Time is the service's clock's (waits
+    with its ``sleep``, the bound on its ``monotonic``), so a test waits no real time."""
+    out_of_time = _OutOfTime(total_seconds, monotonic or (lambda: clock.current().monotonic()))
     retrying = Retrying(
         retry=retry_if_exception(_retryable),
         wait=_wait,
-        stop=stop_after_attempt(max_attempts) | stop_after_delay(total_seconds),
+        stop=stop_any(stop_after_attempt(max_attempts), out_of_time),
         reraise=True,
-        sleep=sleep or time.sleep,
+        sleep=sleep or (lambda seconds: clock.current().sleep(seconds)),
     )
     calls = 0
 

@@ -19,6 +19,8 @@ from pathlib import Path
 import bpe_openai
 import tiktoken
 
+from autofill.config import get_settings
+
 _SOURCE = "https://openaipublic.blob.core.windows.net/encodings/{name}.tiktoken"
 _SHIPPED = Path(bpe_openai.__file__).parent / "data"
 ENCODINGS = ("o200k_base", "cl100k_base")
@@ -26,11 +28,8 @@ _lock = threading.Lock()
 
 
 def _cache_dir() -> Path:
-    configured = os.environ.get("TIKTOKEN_CACHE_DIR")
-    if configured:
-        return Path(configured)
-    path = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "autofill" / "tiktoken"
-    # tiktoken reads this variable on every load; point it at the files we unpack.
+    path = get_settings().resolved_tiktoken_cache_dir()
+    # tiktoken reads this variable on every load (its only setting): point it at our files.
     os.environ["TIKTOKEN_CACHE_DIR"] = str(path)
     return path
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -12,6 +11,7 @@ import yaml
 from pydantic import ValidationError
 
 import autofill
+from autofill.config import get_settings
 from autofill.kinds import PromptTask
 from autofill.prompts.schema import PromptFile
 
@@ -29,12 +29,8 @@ class LoadedPrompt:
 
 def prompts_dir() -> Path:
     """``AUTOFILL_PROMPTS_DIR``, else prompts/ beside the package (repo checkout or wheel)."""
-    configured = os.environ.get("AUTOFILL_PROMPTS_DIR")
-    return (
-        Path(configured)
-        if configured
-        else Path(autofill.__file__).resolve().parent.parent / "prompts"
-    )
+    configured = get_settings().prompts_dir
+    return configured or Path(autofill.__file__).resolve().parent.parent / "prompts"
 
 
 def load_file(path: Path) -> LoadedPrompt:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from autofill.llm.simulator import Simulator
-from tests.conftest import Caller, assert_error
+from tests.conftest import Caller, Configure, assert_error
 from tests.helpers import add_property, add_row, make_database
 
 
@@ -72,17 +72,17 @@ def _preview(api: Caller, model: str, page: str = "Der Kunde wartet.") -> dict[s
 
 
 def test_token_figures_say_how_they_were_counted(
-    api: Caller, providers: Simulator, monkeypatch: pytest.MonkeyPatch
+    api: Caller, providers: Simulator, configure: Configure
 ) -> None:
     assert _preview(api, "openai:gpt-6-luna")["input_tokens_source"] == "tiktoken"
-    monkeypatch.delenv("ANTHROPIC_API_KEY")
+    configure(anthropic_api_key=None)
     estimated = _preview(api, "anthropic:claude-opus-5-5")
     assert estimated["input_tokens_source"] == "estimate"
     assert providers.state.counted == 0
 
 
 def test_with_a_key_claude_prompts_are_counted_by_anthropic(
-    api: Caller, providers: Simulator, monkeypatch: pytest.MonkeyPatch
+    api: Caller, providers: Simulator, configure: Configure
 ) -> None:
     """count_tokens, once per distinct prompt: the estimate (o200k × 1.625) is replaced by the
     provider's count, which the simulator computes as its Messages answers would report it."""
@@ -93,7 +93,7 @@ def test_with_a_key_claude_prompts_are_counted_by_anthropic(
     again = _preview(api, "anthropic:claude-opus-5-5", page)
     assert again["input_tokens"] == first["input_tokens"]
     assert providers.state.counted == 1  # the same prompt: remembered
-    monkeypatch.delenv("ANTHROPIC_API_KEY")
+    configure(anthropic_api_key=None)
     estimated = _preview(api, "anthropic:claude-opus-5-5", page)
     assert estimated["input_tokens_source"] == "estimate"
     # The estimate errs high on purpose; the counted figure and its cost are the provider's.

@@ -2,9 +2,12 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from autofill.ids import new_id
 
 
+@pytest.mark.real_time  # ids carry the system's milliseconds, as they must in production
 def test_ids_are_prefixed_unique_and_time_ordered() -> None:
     first = new_id("row")
     time.sleep(0.002)

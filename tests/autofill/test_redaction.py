@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 
-import pytest
-
 from autofill.redaction import REDACTED, RedactFilter, redact
+from tests.conftest import Configure
 
 
-def test_configured_keys_and_key_shapes_are_redacted(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("AUTOFILL_COMPAT_LOCAL_API_KEY", "local-secret-123456")
+def test_configured_keys_and_key_shapes_are_redacted(configure: Configure) -> None:
+    configure(
+        compat={"LOCAL": {"base_url": "http://127.0.0.1:1/v1", "api_key": "local-secret-123456"}}
+    )
     assert redact("key local-secret-123456 rejected") == f"key {REDACTED} rejected"
     assert redact("Incorrect API key provided: sk-proj-abcDEF123456") == (
         f"Incorrect API key provided: {REDACTED}"

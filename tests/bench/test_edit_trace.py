@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from autofill.config import Settings
 from autofill.db.migrate import upgrade
 from autofill.llm.simulator import Simulator
@@ -19,10 +17,7 @@ def test_the_trace_is_replayable() -> None:
     assert make_trace(20, seed=3) != make_trace(20, seed=4)
 
 
-def test_autofill_spends_less_and_ends_with_the_same_values(
-    tmp_path: Path, sim: Simulator, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("AUTOFILL_SIM_URL", sim.openai_base_url)
+def test_autofill_spends_less_and_ends_with_the_same_values(tmp_path: Path, sim: Simulator) -> None:
     created, sittings = make_trace(6, seed=11)
     store = open_store(f"sqlite:///{tmp_path}/trace.db")
     upgrade(store)

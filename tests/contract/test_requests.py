@@ -16,6 +16,7 @@ from anthropic.types.message_create_params import MessageCreateParamsNonStreamin
 
 from autofill.llm.simulator import Simulator
 from autofill.outputs import OutputSpec
+from tests.conftest import Configure
 from tests.contract import openapi
 from tests.contract.typed_dicts import problems
 from tests.providers import catalogue_override, completer, request
@@ -71,10 +72,10 @@ def test_anthropic_requests_follow_the_sdk_types(providers: Simulator, model: st
 
 
 def test_the_forced_tool_path_follows_the_sdk_types(
-    providers: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    providers: Simulator, tmp_path: Path, configure: Configure
 ) -> None:
     catalogue_override(
-        tmp_path, monkeypatch, {"anthropic:claude-haiku-4-5": {"structured_output": "tool"}}
+        tmp_path, configure, {"anthropic:claude-haiku-4-5": {"structured_output": "tool"}}
     )
     for body in bodies(providers, "anthropic:claude-haiku-4-5", OUTPUTS[1]):
         assert body["tool_choice"]["type"] == "tool"

@@ -20,13 +20,14 @@ from evals.cache import DiskCache
 from evals.cases_schema import Case, load_cases
 from evals.gate import build_baseline, compare
 from evals.record import RunRecord
+from tests.conftest import Configure
 
 MIMIC = "sim:mimic-1"
 
 
 @pytest.fixture(autouse=True)
-def _simulator(sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("AUTOFILL_SIM_URL", sim.openai_base_url)
+def _simulator(sim: Simulator) -> None:
+    """sim: models answered by the test's simulator (the sim fixture configures it)."""
 
 
 def _record(cases: list[Case], cache: DiskCache, model: str = MIMIC) -> RunRecord:
@@ -47,7 +48,7 @@ def _without_korean_summary_example(tmp_path: Path) -> Path:
 
 
 def test_removing_the_korean_example_fails_the_gate_naming_the_case(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sim: Simulator
+    tmp_path: Path, configure: Configure, sim: Simulator
 ) -> None:
     cases = load_cases(task="summary")
     cache = DiskCache(tmp_path / "cache")
@@ -61,7 +62,7 @@ def test_removing_the_korean_example_fails_the_gate_naming_the_case(
     assert len(sim.requests) == calls  # unchanged prompts: every answer came from the cache
     assert all(s.from_cache for r in again.results for s in r.samples)
 
-    monkeypatch.setenv("AUTOFILL_PROMPTS_DIR", str(_without_korean_summary_example(tmp_path)))
+    configure(prompts_dir=_without_korean_summary_example(tmp_path))
     result = compare(baseline, _record(cases, cache))
     assert not result.passed
     failures = "\n".join(result.failures)

@@ -16,9 +16,10 @@ again, not after a generic backoff.
 from __future__ import annotations
 
 import re
-import time
 from datetime import datetime
 from email.utils import parsedate_to_datetime
+
+from autofill import clock
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
@@ -40,7 +41,7 @@ def retry_after(headers: dict[str, str]) -> float | None:
             return max(float(value), 0.0)
         except ValueError:
             try:
-                return max(parsedate_to_datetime(value).timestamp() - time.time(), 0.0)
+                return max(parsedate_to_datetime(value).timestamp() - clock.current().time(), 0.0)
             except (TypeError, ValueError):
                 pass
     return None
@@ -87,4 +88,4 @@ def until(stamp: str) -> float:
         moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
     except ValueError:
         return 0.0
-    return max(moment.timestamp() - time.time(), 0.0)
+    return max(moment.timestamp() - clock.current().time(), 0.0)

@@ -37,6 +37,7 @@ _SECRET_HEADERS = {"authorization", "x-api-key", "api-key"}
 class SimState:
     def __init__(self, config: SimConfig) -> None:
         self.lock = threading.Lock()
+        self.arrived = threading.Condition(self.lock)  # notified on each request recorded
         self.configure(config)
         self.reset()
 
@@ -61,7 +62,20 @@ class SimState:
             self.sequence += 1
             entry["seq"] = self.sequence
             self.records.append(entry)
+            self.arrived.notify_all()
             return self.sequence
+
+    def note(self, seq: int, **fields: Any) -> None:
+        """Add to request ``seq``'s record; a request still in flight from before a ``reset``
+        has no record any more, and is left alone."""
+        with self.lock:
+            if 0 < seq <= len(self.records) and self.records[seq - 1]["seq"] == seq:
+                self.records[seq - 1].update(fields)
+
+    def wait_for_requests(self, count: int, timeout: float) -> bool:
+        """Block until ``count`` requests have arrived (True), or ``timeout`` passes (False)."""
+        with self.arrived:
+            return self.arrived.wait_for(lambda: len(self.records) >= count, timeout)
 
 
 def build_app(state: SimState) -> web.Application:
@@ -157,7 +171,7 @@ async def _handle(request: web.Request, state: SimState, protocol: str) -> web.S
         return _error(state, seq, protocol, errors.invalid("The request body is not valid JSON."))
     model = str(body.get("model", ""))
     who = persona(protocol, model)
-    state.records[seq - 1]["persona"] = who.kind
+    state.note(seq, persona=who.kind)
     if who.kind == "missing":
         return _error(state, seq, protocol, errors.model_missing(protocol, model))
     prompt = prompt_tokens(_texts(protocol, body))  # counted once: rules and limits share it
@@ -169,8 +183,8 @@ async def _handle(request: web.Request, state: SimState, protocol: str) -> web.S
     with state.lock:
         fault = state.picker.next_fault()
         latency = state.picker.latency_s()
-        # What this request was given: a "200" can still be no answer (too late, truncated).
-        state.records[seq - 1]["fault"] = fault.value
+    # What this request was given: a "200" can still be no answer (too late, truncated).
+    state.note(seq, fault=fault.value)
     limit = openai_limit(body, who) if protocol == "openai" else body.get("max_tokens")
     tokens = prompt + (limit or 0)
     over = state.window.admit(received, tokens, config.rpm, config.tpm)
@@ -252,7 +266,7 @@ def _error(
     request_id = sent.get("request-id") or sent.get("x-request-id", "")
     response = web.json_response(error.body(protocol, request_id), status=error.status)
     response.headers.update(sent)
-    state.records[seq - 1]["error"] = {"type": error.type, "code": error.code}
+    state.note(seq, error={"type": error.type, "code": error.code})
     return _finish(state, seq, response)
 
 
@@ -283,7 +297,7 @@ _MALFORMED: dict[Fault, Callable[[dict[str, Any], str], web.Response]] = {
 def _finish(state: SimState, seq: int, response: web.StreamResponse) -> web.StreamResponse:
     with state.lock:
         state.statuses[str(response.status)] += 1
-        state.records[seq - 1]["status"] = response.status
+    state.note(seq, status=response.status)
     return response
 
 
@@ -309,6 +323,11 @@ class Simulator:
     def requests(self) -> list[dict[str, Any]]:
         with self.state.lock:
             return list(self.state.records)
+
+    def wait_for_requests(self, count: int = 1, timeout: float = 10.0) -> None:
+        """Return once ``count`` model requests have arrived; AssertionError after ``timeout``."""
+        if not self.state.wait_for_requests(count, timeout):
+            raise AssertionError(f"{count} request(s) expected within {timeout} s")
 
     def configure(self, **changes: Any) -> None:
         merged = {**self.state.config.model_dump(), **changes}

@@ -60,10 +60,7 @@ def fill_settings(settings: Settings) -> Settings:
 
 
 @pytest.fixture
-def pipeline(
-    store: Store, fill_settings: Settings, sim: Simulator, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Pipeline]:
-    monkeypatch.setenv("AUTOFILL_SIM_URL", sim.openai_base_url)
+def pipeline(store: Store, fill_settings: Settings, sim: Simulator) -> Iterator[Pipeline]:
     completer = Completer(limiter=RateLimiter({}, None), timeout_s=20.0, max_reasks=1)
     yield Pipeline(store, fill_settings, completer)
 

@@ -130,8 +130,7 @@ def test_a_fill_held_by_another_worker_is_not_run_twice(
     outcomes: list[Outcome] = []
     first = threading.Thread(target=lambda: outcomes.append(pipeline.work_one()))
     first.start()
-    while not sim.requests:
-        pass
+    sim.wait_for_requests()
     outcomes.append(pipeline.work_one())
     first.join()
     assert sorted(outcomes) == sorted([Outcome.FILLED, Outcome.DUPLICATE])

@@ -4,16 +4,16 @@ throws away, and when it spends nothing."""
 from __future__ import annotations
 
 import threading
-import time
 from typing import Any
 
 from sqlalchemy import func, select
 
+from autofill.clock import FakeClock
 from autofill.db.models import FillJob
 from autofill.kinds import Outcome
 from autofill.llm.simulator.server import Simulator
 from tests.autofill.fills.conftest import Pipeline
-from tests.conftest import Caller
+from tests.conftest import Caller, Configure
 from tests.helpers import make_database
 
 SUMMARY = {"name": "Summary", "type": "ai", "ai": {"task": "summary", "inputs": ["content"]}}
@@ -82,7 +82,7 @@ def test_an_edit_no_ai_column_reads_costs_nothing(
 
 
 def test_ten_rapid_saves_cost_one_fill_on_the_last_content(
-    fill_api: Caller, pipeline: Pipeline, sim: Simulator
+    fill_api: Caller, pipeline: Pipeline, sim: Simulator, fake_clock: FakeClock
 ) -> None:
     database = make_database(fill_api, NOTES_DB)
     row = _row(fill_api, database["id"], "Draft 0.")
@@ -95,10 +95,11 @@ def test_ten_rapid_saves_cost_one_fill_on_the_last_content(
     for number in range(1, 11):
         fill_api.patch(f"/v1/rows/{row['id']}", json={"content": f"Draft {number}."})
         assert pipeline.dispatch() == 0  # still inside the window
+        fake_clock.advance(0.3)  # 3 s of saves in all, each one pushing the fill back
     with pipeline.store.transaction() as session:
         job = session.scalars(select(FillJob)).one()
         assert job.generation == 10
-    time.sleep(0.6)
+    fake_clock.advance(0.3)  # the last save's window has passed
     assert pipeline.drain() == [Outcome.FILLED]
     assert len(sim.requests) == calls + 1
     assert _cell(fill_api, row["id"])["value"] == "[sim] Draft 10."
@@ -114,9 +115,7 @@ def test_a_row_edited_while_its_fill_is_in_flight_ends_with_the_latest_content(
     outcomes: list[Outcome] = []
     worker = threading.Thread(target=lambda: outcomes.append(pipeline.work_one()))
     worker.start()
-    deadline = time.monotonic() + 10
-    while not sim.requests and time.monotonic() < deadline:
-        time.sleep(0.01)
+    sim.wait_for_requests()
     fill_api.patch(f"/v1/rows/{row['id']}", json={"content": "New content."})
     worker.join()
     assert outcomes == [Outcome.SUPERSEDED]
@@ -155,8 +154,7 @@ def test_an_overridden_cell_is_never_written(
     outcomes: list[Outcome] = []
     worker = threading.Thread(target=lambda: outcomes.append(pipeline.work_one()))
     worker.start()
-    while not sim.requests:
-        time.sleep(0.01)
+    sim.wait_for_requests()
     fill_api.put(f"/v1/rows/{row['id']}/cells/{summary['id']}", json={"value": "Mine."})
     worker.join()
     assert outcomes == [Outcome.OVERRIDDEN]
@@ -295,7 +293,7 @@ def test_an_answer_that_is_not_an_answer_never_becomes_the_value(
 
 
 def test_a_column_whose_model_was_retired_fails_its_fills_clearly(
-    fill_api: Caller, pipeline: Pipeline, sim: Simulator, tmp_path: Any, monkeypatch: Any
+    fill_api: Caller, pipeline: Pipeline, sim: Simulator, tmp_path: Any, configure: Configure
 ) -> None:
     database = make_database(fill_api, NOTES_DB)
     summary = next(p for p in database["properties"] if p["name"] == "Summary")
@@ -307,7 +305,7 @@ def test_a_column_whose_model_was_retired_fails_its_fills_clearly(
         '{"sim:*": {"status": "deprecated", "retires_on": "2020-01-01", '
         '"replacement": "sim:sim-2"}}'
     )
-    monkeypatch.setenv("AUTOFILL_MODEL_CATALOGUE", str(override))
+    configure(model_catalogue=override)
     response = fill_api.post(f"/v1/rows/{row['id']}/cells/{summary['id']}/fill")
     assert response.status_code == 202
     assert pipeline.drain() == [Outcome.FAILED]

@@ -14,7 +14,7 @@ from autofill.kinds import Outcome
 from autofill.llm.simulator.server import Simulator
 from autofill.redaction import REDACTED
 from tests.autofill.fills.conftest import Pipeline
-from tests.conftest import Caller
+from tests.conftest import Caller, Configure
 from tests.helpers import make_database
 
 
@@ -22,12 +22,11 @@ def test_a_key_quoted_back_by_the_provider_goes_nowhere(
     fill_api: Caller,
     pipeline: Pipeline,
     sim: Simulator,
-    monkeypatch: pytest.MonkeyPatch,
+    configure: Configure,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     key = f"sk-test-{secrets.token_urlsafe(24)}"
-    monkeypatch.setenv("OPENAI_API_KEY", key)
-    monkeypatch.setenv("OPENAI_BASE_URL", sim.openai_base_url)
+    configure(openai_api_key=key, openai_base_url=sim.openai_base_url)
     spec = {
         "name": "Notes",
         "properties": [

@@ -200,6 +200,7 @@ class Workers:
             assert session.scalar(select(func.count()).select_from(FillJob)) == 0
 
 
+@pytest.mark.real_time  # threads racing for real: the interleavings are the point
 @pytest.mark.parametrize("seed", [1, 2])
 def test_concurrent_operations_end_as_their_serial_replay(
     app: Flask,
@@ -210,7 +211,6 @@ def test_concurrent_operations_end_as_their_serial_replay(
     monkeypatch: pytest.MonkeyPatch,
     seed: int,
 ) -> None:
-    monkeypatch.setenv("AUTOFILL_SIM_URL", sim.openai_base_url)
     app.extensions["autofill.settings"] = fill_settings
     clients, columns = _schedule(seed)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from sqlalchemy import delete, insert, text
 
 from autofill.db.models import FillLedger
@@ -29,6 +30,7 @@ def _churn(store: Store, rows: int) -> None:
         session.execute(text("SELECT pg_stat_force_next_flush()"))
 
 
+@pytest.mark.real_time  # PostgreSQL's statistics arrive on its own clock
 def test_a_churned_table_is_vacuumed_and_a_quiet_one_left_alone(store: Store) -> None:
     if store.dialect != "postgresql":
         assert upkeep.vacuum_churned(store) == []  # SQLite: nothing to do

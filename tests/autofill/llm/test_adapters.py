@@ -4,17 +4,18 @@ provider would have shown (the simulator answered each of them with a 200 before
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from autofill.clock import FakeClock
 from autofill.llm.catalogue import load_catalogue
 from autofill.llm.errors import FillFailed
 from autofill.llm.simulator import Simulator
 from autofill.llm.types import ChatMessage, LLMRequest
 from autofill.outputs import OutputSpec
+from tests.conftest import Configure
 from tests.providers import catalogue_override, completer, request
 
 SELECT = OutputSpec(type="select", options=["Content", "Colère", "Neutre"])
@@ -64,10 +65,10 @@ def test_newest_claude_gets_structured_output_not_a_forced_tool(
 
 
 def test_a_model_with_only_tool_use_gets_a_forced_tool(
-    providers: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    providers: Simulator, tmp_path: Path, configure: Configure
 ) -> None:
     catalogue_override(
-        tmp_path, monkeypatch, {"anthropic:claude-haiku-4-5": {"structured_output": "tool"}}
+        tmp_path, configure, {"anthropic:claude-haiku-4-5": {"structured_output": "tool"}}
     )
     result = completer().complete(request("anthropic:claude-haiku-4-5", SELECT))
     assert result.value == "Colère"
@@ -109,9 +110,9 @@ def test_a_cut_off_answer_is_an_error_never_a_value(providers: Simulator, model:
 
 
 def test_cut_off_at_the_models_maximum_is_not_retried(
-    providers: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    providers: Simulator, tmp_path: Path, configure: Configure
 ) -> None:
-    catalogue_override(tmp_path, monkeypatch, {"compat:*": {"max_output_tokens": 512}})
+    catalogue_override(tmp_path, configure, {"compat:*": {"max_output_tokens": 512}})
     providers.configure(schedule=["long"], long_answer_tokens=2000)
     with pytest.raises(FillFailed) as info:
         completer().complete(request("compat:local-llama", max_output_tokens=512))
@@ -181,10 +182,11 @@ def test_a_select_too_large_for_strict_mode_is_sent_without_its_enum(providers: 
     ],
 )
 def test_compat_servers_get_the_limit_they_read(
-    providers: Simulator, monkeypatch: pytest.MonkeyPatch, setting: str | None, fields: set[str]
+    providers: Simulator, configure: Configure, setting: str | None, fields: set[str]
 ) -> None:
     if setting:
-        monkeypatch.setenv("AUTOFILL_COMPAT_LOCAL_LLAMA_TOKEN_PARAM", setting)
+        server = {"base_url": providers.openai_base_url, "model": "llama-3.1-8b"}
+        configure(compat={"LOCAL_LLAMA": {**server, "token_param": setting}})
     completer().complete(request("compat:local-llama", max_output_tokens=300))
     body = sent(providers)
     assert {key for key in body if key.startswith("max_")} == fields
@@ -221,27 +223,29 @@ def test_a_refusal_ends_after_one_call(providers: Simulator, model: str) -> None
 # 9. rate-limit resets without retry-after --------------------------------------------------------
 
 
-def test_a_429_waits_for_the_reset_its_headers_name(providers: Simulator) -> None:
+def test_a_429_waits_for_the_reset_its_headers_name(
+    providers: Simulator, fake_clock: FakeClock
+) -> None:
     providers.configure(schedule=["429"], retry_after_s=2.5)
-    started = time.monotonic()
     result = completer().complete(request("openai:gpt-4.1-mini"))
     assert result.calls == 2
     assert "retry-after" not in {k.lower() for k in providers.requests[0]["headers"]}
-    assert time.monotonic() - started >= 2.5  # not the generic ~1 s backoff
+    assert sum(fake_clock.slept) >= 2.5  # not the generic ~1 s backoff
 
 
 # 10. an account out of credit ---------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("model", ["openai:gpt-4.1-mini", "anthropic:claude-haiku-4-5"])
-def test_an_exhausted_quota_stops_at_once(providers: Simulator, model: str) -> None:
+def test_an_exhausted_quota_stops_at_once(
+    providers: Simulator, fake_clock: FakeClock, model: str
+) -> None:
     providers.configure(schedule=["quota"] * 6)
-    started = time.monotonic()
     with pytest.raises(FillFailed) as info:
         completer().complete(request(model))
     assert info.value.code == "quota_exhausted" and len(providers.requests) == 1
     assert "Add credit or raise the spending limit" in info.value.message
-    assert time.monotonic() - started < 2
+    assert fake_clock.slept == []  # no backoff either
 
 
 # 11. models the catalogue does not know, or no longer serves -------------------------------------

@@ -8,12 +8,13 @@ import subprocess
 import sys
 import time
 import urllib.request
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import redis
 
+from autofill.clock import FakeClock
 from autofill.llm.ratelimit import RateLimiter, parse_limits
 from autofill.llm.simulator import Simulator
 from tests.conftest import REDIS_URL, unavailable
@@ -39,6 +40,7 @@ def test_parse_limits() -> None:
         parse_limits('{"anthropic": {"requests": "lots"}}')
 
 
+@pytest.mark.real_time  # the window is the limits library's, on the system's clock
 def test_requests_wait_for_room_in_the_window() -> None:
     limiter = RateLimiter(parse_limits('{"sim": {"requests": "4 per 1 second"}}'))
     started = time.monotonic()
@@ -47,6 +49,7 @@ def test_requests_wait_for_room_in_the_window() -> None:
     assert time.monotonic() - started >= 0.95  # the next four waited for the window to move
 
 
+@pytest.mark.real_time
 def test_token_budget_and_deadline() -> None:
     limiter = RateLimiter(parse_limits('{"sim": {"tokens": "1000 per 2 seconds"}}'))
     limiter.acquire("sim:key", tokens=900)
@@ -60,13 +63,13 @@ def test_other_keys_are_independent() -> None:
     assert limiter.acquire("sim:b") < 0.05
 
 
-def test_provider_headers_pause_everyone_on_the_key(redis_url: str) -> None:
+def test_provider_headers_pause_everyone_on_the_key(redis_url: str, fake_clock: FakeClock) -> None:
     first, second = RateLimiter({}, redis_url), RateLimiter({}, redis_url)  # two processes
     first.observe(
         "openai:k", {"x-ratelimit-remaining-requests": "0", "x-ratelimit-reset-requests": "700ms"}
     )
     assert 0.5 < second.acquire("openai:k") < 1.0
-    reset = (datetime.now(UTC) + timedelta(seconds=0.6)).isoformat()
+    reset = (fake_clock.now() + timedelta(seconds=0.6)).isoformat()
     first.observe(
         "anthropic:k",
         {"anthropic-ratelimit-tokens-remaining": "0", "anthropic-ratelimit-tokens-reset": reset},
@@ -80,6 +83,7 @@ def test_provider_headers_pause_everyone_on_the_key(redis_url: str) -> None:
 WORKER = """
 import sys, time
 from autofill.llm.complete import Completer
+from autofill.clock import FakeClock
 from autofill.llm.ratelimit import RateLimiter, parse_limits
 from autofill.llm.types import ChatMessage, LLMRequest
 limiter = RateLimiter(parse_limits(sys.argv[1]), sys.argv[2])
@@ -99,6 +103,7 @@ with ThreadPoolExecutor(8) as pool:
 """
 
 
+@pytest.mark.real_time  # two processes, each on the system's clock
 def test_two_processes_share_one_limit(redis_url: str, sim: Simulator) -> None:
     """Two worker processes, 8 threads each, hammering through one limit of 40 requests per
     5 seconds (8/s) for 15 seconds: the simulator sees 8/s within 5 %, and no 429."""

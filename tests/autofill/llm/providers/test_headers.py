@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
@@ -63,6 +62,4 @@ def test_retry_after_wins_over_resets() -> None:
         "x-ratelimit-remaining-requests": "0",
         "x-ratelimit-reset-requests": "50s",
     }
-    started = time.monotonic()
     assert wait_for(headers, 429) == 3.0
-    assert time.monotonic() - started < 1
