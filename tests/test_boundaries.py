@@ -12,6 +12,9 @@ imported to check them).
     api              views call services: not fills, llm or prompts
     autofill         imports none of api, worker, cli, evals, nor Flask, Celery or Werkzeug
 
+And one seam for configuration: no module of autofill but autofill.config reads the environment
+(everything asks the current settings, which the CLI and tests install).
+
 The README's "Architecture" section draws the same picture.
 """
 
@@ -132,3 +135,39 @@ def test_the_check_sees_every_module_and_catches_each_kind_of_breach() -> None:
         "api.routes.cells": ["autofill.services.cells", "autofill.schemas"],
     }
     assert violations(fine) == []
+
+
+def environment_reads(path: Path) -> list[int]:
+    """Lines that read ``os.environ`` or call ``getenv`` (setting a variable for a library that
+    reads it, as the tokenizer does for tiktoken, is not a read)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    written = {
+        id(node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Store)
+    }
+    return sorted(
+        node.lineno
+        for node in ast.walk(tree)
+        if (isinstance(node, ast.Attribute) and node.attr in ("environ", "getenv"))
+        and id(node) not in written
+    )
+
+
+def test_only_the_configuration_reads_the_environment() -> None:
+    readers = {
+        module: lines
+        for module, path in modules()
+        if module.startswith("autofill.") and module != "autofill.config"
+        if (lines := environment_reads(path))
+    }
+    assert readers == {}
+
+
+def test_the_environment_check_sees_reads_and_lets_writes_be(tmp_path: Path) -> None:
+    source = tmp_path / "example.py"
+    source.write_text(
+        "import os\nos.environ['TIKTOKEN_CACHE_DIR'] = '/x'\na = os.environ.get('A')\n"
+        "b = os.getenv('B')\nfor k in os.environ: pass\n"
+    )
+    assert environment_reads(source) == [3, 4, 5]

@@ -35,15 +35,18 @@ def _retryable(error: BaseException) -> bool:
 
 
 class _OutOfTime(stop_base):
-    """Stop once ``seconds`` have passed on the given clock (tenacity's ``stop_after_delay``
-    reads the system's monotonic clock, which a test's fake clock does not move)."""
+    """Stop when the wait before the next attempt would end past ``seconds`` on the given
+    clock: sleeping through a 60-second retry-after with 10 seconds left only to give up
+    helps no one. (tenacity's ``stop_before_delay`` reads the system's clock, which a test's
+    fake clock does not move.)"""
 
     def __init__(self, seconds: float, monotonic: Callable[[], float]) -> None:
         self.seconds, self.monotonic = seconds, monotonic
         self.started = monotonic()
 
     def __call__(self, retry_state: RetryCallState) -> bool:
-        return self.monotonic() - self.started >= self.seconds
+        upcoming = retry_state.upcoming_sleep or 0.0
+        return self.monotonic() - self.started + upcoming >= self.seconds
 
 
 def call_with_retries(

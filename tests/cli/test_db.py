@@ -20,3 +20,9 @@ def test_upgrade_on_postgres(run: Run, postgres_url: str) -> None:
     result = run("db", "upgrade", extra_env={"AUTOFILL_DATABASE_URL": postgres_url})
     assert result.returncode == 0, result.stderr
     assert postgres_url.rsplit("/", 1)[1] + f" at {HEAD}" in result.stdout
+
+
+def test_an_invalid_setting_is_named_not_a_traceback(run: Run) -> None:
+    result = run("db", "current", extra_env={"AUTOFILL_DEBOUNCE_S": "-1"})
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "AUTOFILL_DEBOUNCE_S: Input should be greater than or equal to 0" in result.stderr
