@@ -30,7 +30,7 @@ from sqlalchemy import select
 
 from autofill.config import Settings, use_settings
 from autofill.db.migrate import upgrade
-from autofill.db.models import Cell, FillJob
+from autofill.db.models import Cell, OutboxEntry
 from autofill.db.session import Store
 from autofill.fills import usage
 from autofill.fills.fill import fill_cell
@@ -188,11 +188,13 @@ def drain(store: Store, completer: Completer, settings: Settings) -> None:
     """Every due fill, through the production fill path (the sitting is over: debounce done)."""
     while True:
         with store.transaction() as session:
-            due = session.execute(select(FillJob.row_id, FillJob.property_id, FillJob.generation))
-            jobs = due.all()
-        if not jobs:
+            due = session.execute(
+                select(OutboxEntry.row_id, OutboxEntry.property_id, OutboxEntry.generation)
+            )
+            entries = due.all()
+        if not entries:
             return
-        for row_id, property_id, generation in jobs:
+        for row_id, property_id, generation in entries:
             fill_cell(store, completer, settings, row_id, property_id, generation)
 
 

@@ -30,7 +30,7 @@ import psycopg
 import redis
 from sqlalchemy import func, select
 
-from autofill.db.models import Cell, FillJob, Row
+from autofill.db.models import Cell, OutboxEntry, Row
 from bench.backfill import COLUMNS, add_columns, load_rows, wait_ready
 from bench.results import record
 from bench.services import free_port, wait_until_ready
@@ -116,7 +116,7 @@ def _load(url: str, token: str, rows: list[str], rate: float, stop: threading.Ev
 
 def _settled(topo: Topology, property_ids: list[str]) -> bool:
     with topo.store.transaction() as session:
-        due = session.scalar(select(func.count()).select_from(FillJob))
+        due = session.scalar(select(func.count()).select_from(OutboxEntry))
         unsettled = session.scalar(
             select(func.count()).where(
                 Cell.property_id.in_(property_ids), Cell.status.not_in(("filled", "error"))

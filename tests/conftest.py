@@ -14,6 +14,7 @@ import os
 import secrets
 import socket
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -76,10 +77,10 @@ def unavailable(what: str, error: Exception) -> None:
     pytest.skip(message)
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A fresh database on the local server, dropped at the end of the session."""
-    name = f"autofill_test_{secrets.token_hex(4)}"
+@contextmanager
+def fresh_postgres(prefix: str = "autofill_test") -> Iterator[str]:
+    """A new, empty database on the local server (its SQLAlchemy URL), dropped after."""
+    name = f"{prefix}_{secrets.token_hex(4)}"
     try:
         admin = psycopg.connect(POSTGRES_ADMIN, autocommit=True, connect_timeout=5)
     except psycopg.OperationalError as exc:
@@ -87,9 +88,18 @@ def postgres_url() -> Iterator[str]:
     with admin:
         admin.execute(f'CREATE DATABASE "{name}"')
     base = POSTGRES_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
-    yield f"{base}/{name}"
-    with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh database on the local server, dropped at the end of the session."""
+    with fresh_postgres() as url:
+        yield url
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])

@@ -13,7 +13,9 @@ imported to check them).
     autofill         imports none of api, worker, cli, evals, nor Flask, Celery or Werkzeug
 
 And one seam for configuration: no module of autofill but autofill.config reads the environment
-(everything asks the current settings, which the CLI and tests install).
+(everything asks the current settings, which the CLI and tests install). One owner per state:
+a cell's status is written only in autofill.fills.cell_state, an outbox entry's state only in
+autofill.fills.outbox, a run's state only in autofill.fills.run_state.
 
 The README's "Architecture" section draws the same picture.
 """
@@ -171,3 +173,93 @@ def test_the_environment_check_sees_reads_and_lets_writes_be(tmp_path: Path) -> 
         "b = os.getenv('B')\nfor k in os.environ: pass\n"
     )
     assert environment_reads(source) == [3, 4, 5]
+
+
+# Who may write which state: the attribute (or column) name, the model, the one module.
+OWNERS = {
+    ("status", "Cell"): "autofill.fills.cell_state",
+    ("state", "OutboxEntry"): "autofill.fills.outbox",
+    ("state", "FillRun"): "autofill.fills.run_state",
+}
+_STATE_NAMES = {name for name, _ in OWNERS}
+_MODELS = {model for _, model in OWNERS}
+
+
+def state_writes(path: Path) -> list[str]:
+    """Every place a module writes a cell's status or an entry's or run's state: assignments
+    to ``<obj>.status``/``<obj>.state`` (not ``self.``), ``update(Model).values(state=…)`` and
+    ``Model(state=…)``. Each as "name@line" or "Model.name@line"."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign | ast.AugAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                if (
+                    isinstance(target, ast.Attribute)
+                    and target.attr in _STATE_NAMES
+                    and not (isinstance(target.value, ast.Name) and target.value.id == "self")
+                ):
+                    found.append(f"{target.attr}@{node.lineno}")
+        elif isinstance(node, ast.Call):
+            written = {k.arg for k in node.keywords if k.arg in _STATE_NAMES}
+            if not written:
+                continue
+            model = _model_of(node)
+            if model is not None:
+                found += [f"{model}.{name}@{node.lineno}" for name in sorted(written)]
+    return sorted(found, key=lambda write: int(write.split("@")[1]))
+
+
+def _model_of(call: ast.Call) -> str | None:
+    """The model a call writes: ``Model(...)``, or ``update(Model)….values(...)``."""
+    if isinstance(call.func, ast.Name) and call.func.id in _MODELS:
+        return call.func.id
+    if isinstance(call.func, ast.Attribute) and call.func.attr == "values":
+        for inner in ast.walk(call.func.value):
+            if (
+                isinstance(inner, ast.Call)
+                and isinstance(inner.func, ast.Name)
+                and inner.func.id in ("update", "insert")
+                and inner.args
+                and isinstance(inner.args[0], ast.Name)
+                and inner.args[0].id in _MODELS
+            ):
+                return inner.args[0].id
+    return None
+
+
+def _owner(write: str) -> set[str]:
+    name = write.split("@")[0]
+    if "." in name:
+        model, column = name.split(".")
+        return {OWNERS[(column, model)]} if (column, model) in OWNERS else set()
+    return {module for (attr, _), module in OWNERS.items() if attr == name}
+
+
+def test_each_state_has_one_owner() -> None:
+    strays = {
+        module: writes
+        for module, path in modules()
+        if module.startswith("autofill.") and not module.startswith("autofill.llm.simulator")
+        if (writes := [w for w in state_writes(path) if module not in _owner(w)])
+    }
+    assert strays == {}
+
+
+def test_the_state_check_sees_each_kind_of_write(tmp_path: Path) -> None:
+    source = tmp_path / "example.py"
+    source.write_text(
+        "cell.status = 'filled'\n"
+        "run.state = 'done'\n"
+        "session.execute(update(OutboxEntry).where(x).values(state='waiting'))\n"
+        "FillRun(id='r', state='running')\n"
+        "self.state = SimState()\n"
+        "RunOut(state=view.state)\n"
+    )
+    assert state_writes(source) == [
+        "status@1",
+        "state@2",
+        "OutboxEntry.state@3",
+        "FillRun.state@4",
+    ]

@@ -154,17 +154,18 @@ class Cell(Base):
 EventId = BigInteger().with_variant(Integer(), "sqlite")
 
 
-class FillJob(Base):
-    """The outbox: one row per AI cell that is due for a fill, written in the same transaction
-    as the change that made it due. A cell has at most one job; a new change to a cell that
-    already has one bumps ``generation`` and pushes ``due_at`` (debounce), so a burst of saves
-    costs one fill and a fill computed for an older generation is thrown away."""
+class OutboxEntry(Base):
+    """The outbox: one entry per AI cell that is due for a fill, written in the same
+    transaction as the change that made it due. A cell has at most one entry; a new change to a
+    cell that already has one bumps ``generation`` and pushes ``due_at`` (debounce), so a burst
+    of saves costs one fill and a fill computed for an older generation is thrown away. Its
+    state changes only through autofill.fills.outbox."""
 
-    __tablename__ = "fill_jobs"
+    __tablename__ = "outbox"
     __table_args__ = (
-        Index("ix_fill_jobs_state_due", "state", "due_at"),
-        Index("ix_fill_jobs_workspace_state", "workspace_id", "state"),
-        Index("ix_fill_jobs_run", "run_id"),
+        Index("ix_outbox_state_due", "state", "due_at"),
+        Index("ix_outbox_workspace_state", "workspace_id", "state"),
+        Index("ix_outbox_run", "run_id"),
     )
 
     row_id: Mapped[str] = mapped_column(ForeignKey("rows.id", ondelete="CASCADE"), primary_key=True)
@@ -193,7 +194,31 @@ class FillJob(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
-class FillRun(Base):
+class CallSpendColumns:
+    """What model calls spent (autofill.fills.spend names these sets)."""
+
+    model_calls: Mapped[int] = mapped_column(Integer, default=0)
+    tokens_in: Mapped[int] = mapped_column(BigInteger, default=0)
+    tokens_out: Mapped[int] = mapped_column(BigInteger, default=0)
+    cost_usd: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class FillCountColumns:
+    """Fills made, and fills avoided because inputs and prompt had not changed."""
+
+    fills: Mapped[int] = mapped_column(Integer, default=0)
+    fills_avoided: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SettledColumns:
+    """A run's cells by how they ended."""
+
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    skipped: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class FillRun(SettledColumns, CallSpendColumns, Base):
     """A bulk fill of one AI column, with its progress."""
 
     __tablename__ = "fill_runs"
@@ -206,20 +231,14 @@ class FillRun(Base):
         ForeignKey("properties.id", ondelete="CASCADE"), index=True
     )
     scope: Mapped[str] = mapped_column(String(16))
-    state: Mapped[str] = mapped_column(String(16))  # running, done, cancelled
+    # running, done, cancelled: changed only through autofill.fills.run_state
+    state: Mapped[str] = mapped_column(String(16))
     total: Mapped[int] = mapped_column(Integer, default=0)
-    done: Mapped[int] = mapped_column(Integer, default=0)
-    failed: Mapped[int] = mapped_column(Integer, default=0)
-    skipped: Mapped[int] = mapped_column(Integer, default=0)
-    model_calls: Mapped[int] = mapped_column(Integer, default=0)
-    tokens_in: Mapped[int] = mapped_column(BigInteger, default=0)
-    tokens_out: Mapped[int] = mapped_column(BigInteger, default=0)
-    cost_usd: Mapped[float] = mapped_column(Float, default=0.0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
-class WorkspaceUsage(Base):
+class WorkspaceUsage(FillCountColumns, CallSpendColumns, Base):
     """What a workspace's fills spent in one UTC calendar month ("2026-11")."""
 
     __tablename__ = "workspace_usage"
@@ -228,15 +247,9 @@ class WorkspaceUsage(Base):
         ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True
     )
     period: Mapped[str] = mapped_column(String(7), primary_key=True)
-    fills: Mapped[int] = mapped_column(Integer, default=0)
-    fills_avoided: Mapped[int] = mapped_column(Integer, default=0)
-    model_calls: Mapped[int] = mapped_column(Integer, default=0)
-    tokens_in: Mapped[int] = mapped_column(BigInteger, default=0)
-    tokens_out: Mapped[int] = mapped_column(BigInteger, default=0)
-    cost_usd: Mapped[float] = mapped_column(Float, default=0.0)
 
 
-class FillLedger(Base):
+class FillLedger(FillCountColumns, CallSpendColumns, SettledColumns, Base):
     """What one fill spent and how it ended, appended without touching a shared row.
 
     Every fill used to add to its workspace's month row (and its run's row) in its own
@@ -255,15 +268,6 @@ class FillLedger(Base):
     workspace_id: Mapped[str] = mapped_column(String(40))
     period: Mapped[str] = mapped_column(String(7))
     run_id: Mapped[str | None] = mapped_column(String(40), default=None)
-    fills: Mapped[int] = mapped_column(Integer, default=0)
-    fills_avoided: Mapped[int] = mapped_column(Integer, default=0)
-    model_calls: Mapped[int] = mapped_column(Integer, default=0)
-    tokens_in: Mapped[int] = mapped_column(BigInteger, default=0)
-    tokens_out: Mapped[int] = mapped_column(BigInteger, default=0)
-    cost_usd: Mapped[float] = mapped_column(Float, default=0.0)
-    done: Mapped[int] = mapped_column(Integer, default=0)
-    failed: Mapped[int] = mapped_column(Integer, default=0)
-    skipped: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

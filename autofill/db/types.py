@@ -1,4 +1,4 @@
-"""Column types that behave the same on SQLite and PostgreSQL."""
+"""Column types and statements that behave the same on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
 from sqlalchemy import JSON, DateTime
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
 
 from autofill import clock
@@ -59,6 +61,13 @@ class PydanticJSON(TypeDecorator[M], Generic[M]):
 
     def process_result_value(self, value: Any, dialect: Dialect) -> M | None:
         return None if value is None else self.model.model_validate(value)
+
+
+def upsert(session: Session, table: type[Any]) -> Any:
+    """``INSERT`` for ``table`` with ``ON CONFLICT`` (PostgreSQL's or SQLite's, by the
+    session's database): the one place that chooses between the two dialects' statements."""
+    dialect = session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
 def utcnow() -> datetime:

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from autofill.db.models import FillJob, Property
+from autofill.db.models import OutboxEntry, Property
 
 
 def upstream_ai(prop: Property, properties: Iterable[Property]) -> set[str]:
@@ -39,6 +39,8 @@ def is_blocked(session: Session, row_id: str, upstream: set[str]) -> bool:
         return False
     return bool(
         session.scalar(
-            select(exists().where(FillJob.row_id == row_id, FillJob.property_id.in_(upstream)))
+            select(
+                exists().where(OutboxEntry.row_id == row_id, OutboxEntry.property_id.in_(upstream))
+            )
         )
     )

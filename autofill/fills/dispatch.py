@@ -15,19 +15,17 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 
 import structlog
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from autofill.config import Settings
-from autofill.db.models import FillJob, Property
+from autofill.db.models import OutboxEntry, Property
 from autofill.db.session import Store
 from autofill.db.types import utcnow
-from autofill.fills import events, ledger, upkeep
+from autofill.fills import events, outbox, upkeep
 from autofill.fills.blocking import upstream_ai
 from autofill.kinds import EntryState
 
@@ -41,41 +39,40 @@ def dispatch_due(store: Store, send: Send, settings: Settings) -> int:
     """Send one batch of due fills; returns how many were sent."""
     with store.transaction() as session:
         queued = session.scalar(
-            select(func.count()).where(FillJob.state == EntryState.DISPATCHED.value)
+            select(func.count()).where(OutboxEntry.state == EntryState.DISPATCHED.value)
         )
         room = min(settings.dispatch_batch, settings.max_queued - int(queued or 0))
         if room <= 0:
             return 0
         now = utcnow()
-        jobs = list(
+        entries = list(
             session.scalars(
-                select(FillJob)
-                .where(FillJob.state == EntryState.WAITING.value, FillJob.due_at <= now)
-                .order_by(FillJob.due_at)
+                select(OutboxEntry)
+                .where(OutboxEntry.state == EntryState.WAITING.value, OutboxEntry.due_at <= now)
+                .order_by(OutboxEntry.due_at)
                 .limit(room)
                 .with_for_update(skip_locked=True)
             )
         )
-        if not jobs:
+        if not entries:
             return 0
         outgoing = []
-        blocked = _blocked(session, jobs)
-        for job in jobs:
-            if (job.row_id, job.property_id) in blocked:
-                job.state = EntryState.BLOCKED.value
+        blocked = _blocked(session, entries)
+        for entry in entries:
+            if (entry.row_id, entry.property_id) in blocked:
+                outbox.block(entry)
                 continue
-            job.state = EntryState.DISPATCHED.value
-            job.dispatched_at = now
-            outgoing.append((job.row_id, job.property_id, job.generation))
+            outbox.dispatch(entry, now)
+            outgoing.append((entry.row_id, entry.property_id, entry.generation))
         session.flush()
         for row_id, property_id, generation in outgoing:
             send(row_id, property_id, generation)
     return len(outgoing)
 
 
-def _blocked(session: Session, jobs: list[FillJob]) -> set[tuple[str, str]]:
+def _blocked(session: Session, entries: list[OutboxEntry]) -> set[tuple[str, str]]:
     """Entries whose row has a fill due for an AI cell they read (directly or not)."""
-    property_ids = {job.property_id for job in jobs}
+    property_ids = {entry.property_id for entry in entries}
     props = {
         p.id: p for p in session.scalars(select(Property).where(Property.id.in_(property_ids)))
     }
@@ -84,81 +81,18 @@ def _blocked(session: Session, jobs: list[FillJob]) -> set[tuple[str, str]]:
     }
     if not any(upstream.values()):
         return set()
-    rows = {job.row_id for job in jobs if upstream.get(job.property_id)}
+    rows = {entry.row_id for entry in entries if upstream.get(entry.property_id)}
     due = {
         (row_id, property_id)
         for row_id, property_id in session.execute(
-            select(FillJob.row_id, FillJob.property_id).where(FillJob.row_id.in_(rows))
+            select(OutboxEntry.row_id, OutboxEntry.property_id).where(OutboxEntry.row_id.in_(rows))
         )
     }
     return {
-        (job.row_id, job.property_id)
-        for job in jobs
-        if any((job.row_id, up) in due for up in upstream.get(job.property_id, ()))
+        (entry.row_id, entry.property_id)
+        for entry in entries
+        if any((entry.row_id, up) in due for up in upstream.get(entry.property_id, ()))
     }
-
-
-@dataclass(frozen=True)
-class Swept:
-    lease_expired: int = 0  # started, then the worker vanished
-    lost: int = 0  # dispatched, never started (the message was lost)
-    unblocked: int = 0
-    unparked: int = 0  # a new month's budget
-    events_pruned: int = 0
-    vacuumed: tuple[str, ...] = ()  # tables whose dead rows were cleared (autovacuum is off)
-
-
-def sweep(store: Store, settings: Settings) -> Swept:
-    """Put back in the outbox what a dead worker or a lost message left behind."""
-    now = utcnow()
-    month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    back = {"state": EntryState.WAITING.value, "due_at": now, "reserved_tokens": 0}
-    with store.transaction() as session:
-        expired = _rowcount(
-            session.execute(
-                update(FillJob)
-                .where(FillJob.state == EntryState.RUNNING.value, FillJob.lease_until < now)
-                .values(**back, reserved_usd=0.0)
-            )
-        )
-        lost = _rowcount(
-            session.execute(
-                update(FillJob)
-                .where(
-                    FillJob.state == EntryState.DISPATCHED.value,
-                    FillJob.dispatched_at < now - timedelta(seconds=settings.redispatch_after_s),
-                )
-                .values(**back)
-            )
-        )
-        # Blocked entries are looked at again; the dispatcher blocks them anew if need be.
-        unblocked = _rowcount(
-            session.execute(
-                update(FillJob)
-                .where(FillJob.state == EntryState.BLOCKED.value)
-                .values(state=EntryState.WAITING.value)
-            )
-        )
-        unparked = _rowcount(
-            session.execute(
-                update(FillJob)
-                .where(FillJob.state == EntryState.PARKED.value, FillJob.updated_at < month_start)
-                .values(**back)
-            )
-        )
-    with store.transaction() as session:
-        pruned = events.prune(session, timedelta(seconds=settings.event_retention_s))
-    with store.transaction() as session:
-        ledger.fold(session)
-    vacuumed = upkeep.vacuum_churned(store)
-    swept = Swept(expired, lost, unblocked, unparked, pruned, tuple(vacuumed))
-    if expired or lost or unparked:
-        log.warning("sweep", **swept.__dict__)
-    return swept
-
-
-def _rowcount(result: object) -> int:
-    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def stamp_events(store: Store) -> int:
@@ -189,7 +123,7 @@ class Dispatcher:
                 self.heartbeat.touch()
             try:
                 if time.monotonic() >= next_sweep:
-                    sweep(self.store, self.settings)
+                    upkeep.sweep(self.store, self.settings)
                     next_sweep = time.monotonic() + self.settings.sweep_interval_s
                 sent = dispatch_due(self.store, self.send, self.settings)
                 self.sent += sent

@@ -24,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from autofill.config import Settings
-from autofill.db.models import Cell, FillJob, Property, Row, Workspace
+from autofill.db.models import Cell, OutboxEntry, Property, Row, Workspace
 from autofill.db.session import Store
 from autofill.db.types import utcnow
 from autofill.fills import cell_state, changes, outbox, runs, usage
@@ -94,21 +94,21 @@ def _claim(
     session: Session, settings: Settings, row_id: str, property_id: str, generation: int
 ) -> Claim | Outcome:
     loaded = _load(session, row_id, property_id)
-    job = loaded.job
-    if job is None or job.generation != generation:
+    entry = loaded.entry
+    if entry is None or entry.generation != generation:
         return Outcome.SUPERSEDED
     now = utcnow()
-    if job.state == EntryState.RUNNING.value and job.lease_until and job.lease_until > now:
+    if entry.state == EntryState.RUNNING.value and entry.lease_until and entry.lease_until > now:
         return Outcome.DUPLICATE
     row, prop, cell = loaded.row, loaded.prop, loaded.cell
     if row is None or prop is None or prop.ai is None or cell is None:
-        session.delete(job)
+        outbox.finish(session, entry)
         return Outcome.GONE
     if cell.status == CellStatus.OVERRIDDEN.value:
-        _finish(session, job, Outcome.OVERRIDDEN, loaded.properties)
+        _finish(session, entry, Outcome.OVERRIDDEN, loaded.properties)
         return Outcome.OVERRIDDEN
     if is_blocked(session, row_id, upstream_ai(prop, loaded.properties)):
-        job.state = EntryState.BLOCKED.value
+        outbox.block(entry)
         return Outcome.BLOCKED
 
     input_hash = changes.input_hash(prop.ai, row.values, row.content, loaded.ai_values)
@@ -116,36 +116,33 @@ def _claim(
     try:
         prepared = prepare_for_row(prop.ai, names, row.values, row.content, loaded.ai_values)
     except CannotPrepare as exc:
-        _fail(session, job, cell, exc.message, loaded.properties, code=exc.code)
+        _fail(session, entry, cell, exc.message, loaded.properties, code=exc.code)
         return Outcome.FAILED
     if (
-        not job.force
+        not entry.force
         and cell.filled_at is not None
         and cell.input_hash == input_hash
         and cell.prompt_version == prepared.fitted.prompt_version
         and cell.model == prop.ai.model
     ):
         cell_state.confirm(cell)
-        usage.record(session, job.workspace_id, usage.Spend(fills_avoided=1))
-        _finish(session, job, Outcome.UNCHANGED, loaded.properties)
+        usage.record(session, entry.workspace_id, usage.Spend(fills_avoided=1))
+        _finish(session, entry, Outcome.UNCHANGED, loaded.properties)
         return Outcome.UNCHANGED
 
     tokens = prepared.fitted.input_tokens + prepared.reserved_output
-    workspace = session.get_one(Workspace, job.workspace_id)
+    workspace = session.get_one(Workspace, entry.workspace_id)
     refusal = usage.budget_refusal(
         session, workspace, tokens=tokens, cost_usd=prepared.max_cost_usd
     )
     if refusal is not None:
-        job.state = EntryState.PARKED.value
+        outbox.park(entry)
         cell_state.park(cell, refusal)
         return Outcome.PARKED
 
-    job.state = EntryState.RUNNING.value
-    job.lease_until = now + timedelta(seconds=settings.fill_lease_s)
-    job.attempts += 1
-    job.reserved_tokens = tokens
-    job.reserved_usd = prepared.max_cost_usd
-    return Claim(job.workspace_id, job.run_id, input_hash, prepared)
+    lease_until = now + timedelta(seconds=settings.fill_lease_s)
+    outbox.start(entry, lease_until=lease_until, tokens=tokens, cost_usd=prepared.max_cost_usd)
+    return Claim(entry.workspace_id, entry.run_id, input_hash, prepared)
 
 
 def warm_up() -> None:
@@ -164,7 +161,7 @@ class _Loaded:
     (the column and the cell are picked from them, not loaded again)."""
 
     row: Row | None
-    job: FillJob | None
+    entry: OutboxEntry | None
     properties: list[Property]
     row_cells: list[Cell]
     property_id: str
@@ -185,9 +182,9 @@ class _Loaded:
 def _load(session: Session, row_id: str, property_id: str) -> _Loaded:
     # The row's lock first, as every writer of this row takes it first: no lock-order cycles.
     row = session.get(Row, row_id, with_for_update=True)
-    job = session.get(FillJob, (row_id, property_id), with_for_update=True)
-    if row is None or job is None:
-        return _Loaded(row, job, [], [], property_id)
+    entry = session.get(OutboxEntry, (row_id, property_id), with_for_update=True)
+    if row is None or entry is None:
+        return _Loaded(row, entry, [], [], property_id)
     properties = list(
         session.scalars(
             select(Property)
@@ -195,7 +192,7 @@ def _load(session: Session, row_id: str, property_id: str) -> _Loaded:
             .order_by(Property.position)
         )
     )
-    return _Loaded(row, job, properties, list(row.cells), property_id)
+    return _Loaded(row, entry, properties, list(row.cells), property_id)
 
 
 def _record(
@@ -209,26 +206,24 @@ def _record(
 ) -> Outcome:
     # Locks in the order every transaction takes them: row, outbox entry, then counters.
     loaded = _load(session, row_id, property_id)
-    job = loaded.job
+    entry = loaded.entry
     spend = _spend(result)
     usage.record(session, claim.workspace_id, spend, run_id=claim.run_id)
-    if job is None or job.generation != generation:
+    if entry is None or entry.generation != generation:
         return Outcome.SUPERSEDED
     row, prop, cell = loaded.row, loaded.prop, loaded.cell
     if row is None or prop is None or prop.ai is None or cell is None:
-        session.delete(job)
+        outbox.finish(session, entry)
         return Outcome.GONE
     if cell.status == CellStatus.OVERRIDDEN.value:
-        _finish(session, job, Outcome.OVERRIDDEN, loaded.properties)
+        _finish(session, entry, Outcome.OVERRIDDEN, loaded.properties)
         return Outcome.OVERRIDDEN
     if changes.input_hash(prop.ai, row.values, row.content, loaded.ai_values) != claim.input_hash:
         # Inputs moved without a new generation (an upstream cell filled meanwhile): go again.
-        job.state = EntryState.WAITING.value
-        job.due_at = utcnow()
-        job.reserved_tokens, job.reserved_usd = 0, 0.0
+        outbox.retry(entry, utcnow())
         return Outcome.SUPERSEDED
     if isinstance(result, FillFailed):
-        _fail(session, job, cell, result.message, loaded.properties, code=result.code)
+        _fail(session, entry, cell, result.message, loaded.properties, code=result.code)
         return Outcome.FAILED
 
     before = cell.value
@@ -244,7 +239,7 @@ def _record(
         cost_usd=result.cost_usd,
         truncated=fitted.truncated,
     )
-    _finish(session, job, Outcome.FILLED, loaded.properties)
+    _finish(session, entry, Outcome.FILLED, loaded.properties)
     if before != cell.value:
         # The value is an input of the AI columns that read it: they are due now, in order.
         readers = [p for p in loaded.properties if p.type == PropertyType.AI.value]
@@ -271,7 +266,7 @@ def _spend(result: Completion | FillFailed) -> usage.Spend:
 
 def _fail(
     session: Session,
-    job: FillJob,
+    entry: OutboxEntry,
     cell: Cell,
     message: str,
     properties: list[Property],
@@ -279,19 +274,21 @@ def _fail(
     code: ErrorCode,
 ) -> None:
     cell_state.fail(cell, message, code)
-    _finish(session, job, Outcome.FAILED, properties)
+    _finish(session, entry, Outcome.FAILED, properties)
 
 
-def _finish(session: Session, job: FillJob, outcome: Outcome, properties: list[Property]) -> None:
+def _finish(
+    session: Session, entry: OutboxEntry, outcome: Outcome, properties: list[Property]
+) -> None:
     """The entry is done: remove it, count it in its run, and let cells that waited go.
     The entry is locked (``_load``), so its generation is still the one this fill was for."""
-    session.delete(job)
-    if job.run_id is not None:
-        runs.count(session, job.workspace_id, job.run_id, outcome)
+    outbox.finish(session, entry)
+    if entry.run_id is not None:
+        runs.settle(session, entry.workspace_id, entry.run_id, outcome)
     if any_chain(properties):
         # Only a column that reads another AI column is ever blocked (the sweeper re-checks
         # blocked entries too, should a column have stopped reading one meanwhile).
-        outbox.unblock_row(session, job.row_id)
+        outbox.unblock_row(session, entry.row_id)
 
 
 def _log(outcome: Outcome, row_id: str, property_id: str, generation: int, **extra: Any) -> None:

@@ -10,44 +10,29 @@ or counted twice.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from autofill.db.models import FillLedger, FillRun, WorkspaceUsage
-from autofill.db.types import utcnow
-from autofill.kinds import RunState
-
-
-@dataclass(frozen=True)
-class Spend:
-    fills: int = 0
-    fills_avoided: int = 0
-    model_calls: int = 0
-    tokens_in: int = 0
-    tokens_out: int = 0
-    cost_usd: float = 0.0
-
-
-@dataclass(frozen=True)
-class Settled:
-    """A run's cells by how they ended."""
-
-    done: int = 0
-    failed: int = 0
-    skipped: int = 0
-
-
-_SPEND = [f.name for f in fields(Spend)]
-_SETTLED = [f.name for f in fields(Settled)]
-
-
-def period_of(moment: datetime) -> str:
-    return moment.strftime("%Y-%m")
+from autofill.db.types import upsert, utcnow
+from autofill.fills import run_state
+from autofill.fills.spend import (
+    CALLS,
+    LEDGER,
+    NONE_SETTLED,
+    NOTHING_SPENT,
+    RUN,
+    SETTLED,
+    USAGE,
+    Settled,
+    Spend,
+    period_of,
+    typed,
+)
 
 
 def append(
@@ -55,8 +40,8 @@ def append(
     workspace_id: str,
     *,
     run_id: str | None = None,
-    spend: Spend = Spend(),
-    settled: Settled = Settled(),
+    spend: Spend = NOTHING_SPENT,
+    settled: Settled = NONE_SETTLED,
 ) -> None:
     now = utcnow()
     session.add(
@@ -65,31 +50,26 @@ def append(
             period=period_of(now),
             run_id=run_id,
             created_at=now,
-            **{name: getattr(spend, name) for name in _SPEND},
-            **{name: getattr(settled, name) for name in _SETTLED},
+            **{name: getattr(spend, name) for name in USAGE},
+            **{name: getattr(settled, name) for name in SETTLED},
         )
     )
-
-
-def _typed(name: str, value: Any) -> Any:
-    """Sums come back as numbers of any kind: cost is a float, every other counter an int."""
-    return float(value) if name == "cost_usd" else int(value)
 
 
 def plus(row: Any, extra: Spend) -> Spend:
     """A row holding the spend counters (the month's usage) plus what is not folded in yet."""
     if row is None:
         return extra
-    return Spend(**{n: getattr(row, n) + getattr(extra, n) for n in _SPEND})
+    return Spend(**{n: getattr(row, n) + getattr(extra, n) for n in USAGE})
 
 
 def unfolded_spend(session: Session, workspace_id: str, period: str) -> Spend:
     sums = session.execute(
-        select(*(func.coalesce(func.sum(getattr(FillLedger, n)), 0) for n in _SPEND)).where(
+        select(*(func.coalesce(func.sum(getattr(FillLedger, n)), 0) for n in USAGE)).where(
             FillLedger.workspace_id == workspace_id, FillLedger.period == period
         )
     ).one()
-    return Spend(**{n: _typed(n, v) for n, v in zip(_SPEND, sums, strict=True)})
+    return Spend(**{n: typed(n, v) for n, v in zip(USAGE, sums, strict=True)})
 
 
 @dataclass(frozen=True)
@@ -101,16 +81,15 @@ class RunTotals:
 
 def run_totals(session: Session, run: FillRun) -> RunTotals:
     """The run's row plus its entries not yet folded."""
-    names = [*_SPEND[2:], *_SETTLED]  # a run counts calls, tokens, cost and outcomes
     found = session.execute(
         select(
-            *(func.coalesce(func.sum(getattr(FillLedger, n)), 0) for n in names),
+            *(func.coalesce(func.sum(getattr(FillLedger, n)), 0) for n in RUN),
             func.max(FillLedger.created_at),
         ).where(FillLedger.run_id == run.id)
     ).one()
-    extra = {n: _typed(n, v) for n, v in zip(names, found[:-1], strict=True)}
-    spend = Spend(**{n: getattr(run, n) + extra[n] for n in _SPEND[2:]})
-    settled = Settled(**{n: getattr(run, n) + extra[n] for n in _SETTLED})
+    extra = {n: typed(n, v) for n, v in zip(RUN, found[:-1], strict=True)}
+    spend = Spend(**{n: getattr(run, n) + extra[n] for n in CALLS})
+    settled = Settled(**{n: getattr(run, n) + extra[n] for n in SETTLED})
     return RunTotals(spend, settled, found[-1])
 
 
@@ -129,55 +108,43 @@ def fold(session: Session, limit: int = 50_000) -> int:
             FillLedger.period,
             FillLedger.run_id,
             FillLedger.created_at,
-            *(getattr(FillLedger, n) for n in [*_SPEND, *_SETTLED]),
+            *(getattr(FillLedger, n) for n in LEDGER),
         )
     ).all()
-    usage: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0] * len(_SPEND))
-    by_run: dict[str, list[float]] = defaultdict(lambda: [0.0] * (len(_SPEND) + len(_SETTLED)))
+    usage: dict[tuple[str, str], dict[str, float]] = defaultdict(lambda: dict.fromkeys(USAGE, 0))
+    by_run: dict[str, dict[str, float]] = defaultdict(lambda: dict.fromkeys(RUN, 0))
     last_at: dict[str, datetime] = {}
     for workspace_id, period, run_id, created_at, *values in taken:
-        totals = usage[(workspace_id, period)]
-        for i in range(len(_SPEND)):
-            totals[i] += values[i]
+        entry = dict(zip(LEDGER, values, strict=True))
+        _add(usage[(workspace_id, period)], entry)
         if run_id is not None:
             last_at[run_id] = max(created_at, last_at.get(run_id, created_at))
-            run_totals_ = by_run[run_id]
-            for i, value in enumerate(values):
-                run_totals_[i] += value
+            _add(by_run[run_id], entry)
     for (workspace_id, period), totals in sorted(usage.items()):
         _add_usage(session, workspace_id, period, totals)
-    for run_id, run_sums in sorted(by_run.items()):
-        named = dict(zip([*_SPEND, *_SETTLED], run_sums, strict=True))
+    for run_id, sums in sorted(by_run.items()):
         session.execute(
             update(FillRun)
             .where(FillRun.id == run_id)
-            .values(
-                **{n: getattr(FillRun, n) + _typed(n, named[n]) for n in [*_SPEND[2:], *_SETTLED]}
-            )
+            .values(**{n: getattr(FillRun, n) + typed(n, sums[n]) for n in RUN})
         )
-        _finish_if_complete(session, run_id, last_at[run_id])
+        run_state.finish_if_complete(session, run_id, last_at[run_id])
     return len(taken)
 
 
-def _finish_if_complete(session: Session, run_id: str, last_at: datetime) -> None:
-    settled = FillRun.done + FillRun.failed + FillRun.skipped
-    session.execute(
-        update(FillRun)
-        .where(
-            FillRun.id == run_id, FillRun.state == RunState.RUNNING.value, settled >= FillRun.total
-        )
-        .values(state=RunState.DONE.value, finished_at=last_at)
+def _add(totals: dict[str, float], entry: dict[str, float]) -> None:
+    for name in totals:
+        totals[name] += entry[name]
+
+
+def _add_usage(session: Session, workspace_id: str, period: str, totals: dict[str, float]) -> None:
+    values = {n: typed(n, totals[n]) for n in USAGE}
+    statement = upsert(session, WorkspaceUsage).values(
+        workspace_id=workspace_id, period=period, **values
     )
-
-
-def _add_usage(session: Session, workspace_id: str, period: str, totals: list[float]) -> None:
-    values = {n: _typed(n, t) for n, t in zip(_SPEND, totals, strict=True)}
-    dialect = session.get_bind().dialect.name
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(WorkspaceUsage)
-    statement = insert.values(workspace_id=workspace_id, period=period, **values)
     session.execute(
         statement.on_conflict_do_update(
             index_elements=["workspace_id", "period"],
-            set_={n: getattr(WorkspaceUsage, n) + statement.excluded[n] for n in _SPEND},
+            set_={n: getattr(WorkspaceUsage, n) + statement.excluded[n] for n in USAGE},
         )
     )

@@ -1,37 +1,196 @@
-"""Recording due fills in the same transaction as the change that made them due.
+"""The outbox: due fills, recorded in the same transaction as the change that made them due,
+and the one owner of their entries' states.
 
 One entry per cell (primary key row, property). Scheduling a cell that already has an entry
 bumps its ``generation`` and moves ``due_at``: a burst of saves costs one fill (the debounce),
 and a fill started for an older generation knows its result is out of date.
+
+An entry's life (any other move is refused, EntryStateError)::
+
+    schedule ─▶ waiting ─dispatch─▶ dispatched ─start─▶ running ─finish─▶ (deleted)
+                  ▲  ▲                  │  │               │
+                  │  └──── block ◀──────┘  └──── park ─▶ parked ── unpark (budget, month) ─┐
+                  │              blocked ── unblock (a fill of the row ended; the sweeper) ─┤
+                  └─ retry (inputs moved under a running fill; lease or message lost) ◀─────┘
+
+A fill may also start from waiting, blocked or parked (a message delivered again after the
+sweeper put its entry back), and a running entry whose lease has passed may start again.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Insert, delete, func, insert, literal, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from autofill.db.models import Cell, FillJob, Property, Row
-from autofill.db.types import utcnow
+from autofill.db.models import Cell, OutboxEntry, Property, Row
+from autofill.db.types import upsert, utcnow
 from autofill.kinds import EntryState, Reason
+
+WAITING, DISPATCHED, RUNNING = EntryState.WAITING, EntryState.DISPATCHED, EntryState.RUNNING
+BLOCKED, PARKED = EntryState.BLOCKED, EntryState.PARKED
+
+
+class EntryStateError(RuntimeError):
+    """A transition asked of an entry in a state it may not leave that way (a bug)."""
+
+
+def _move(entry: OutboxEntry, to: EntryState, may_leave: tuple[EntryState, ...]) -> None:
+    if EntryState(entry.state) not in may_leave:
+        raise EntryStateError(
+            f"outbox entry ({entry.row_id}, {entry.property_id}) is {entry.state}: "
+            f"it cannot become {to.value}"
+        )
+    entry.state = to.value
+
+
+def dispatch(entry: OutboxEntry, now: datetime) -> None:
+    """Sent to the queue."""
+    _move(entry, DISPATCHED, (WAITING,))
+    entry.dispatched_at = now
+
+
+def block(entry: OutboxEntry) -> None:
+    """An AI cell this one reads is due first in the same row: wait for its fill. (Running:
+    a fill claimed again after its lease passed finds the row's upstream due.)"""
+    _move(entry, BLOCKED, (WAITING, DISPATCHED, BLOCKED, PARKED, RUNNING))
+
+
+def start(entry: OutboxEntry, *, lease_until: datetime, tokens: int, cost_usd: float) -> None:
+    """A worker owns the fill until ``lease_until`` and holds its most possible spend against
+    the workspace's budget meanwhile."""
+    _move(entry, RUNNING, (WAITING, DISPATCHED, BLOCKED, PARKED, RUNNING))
+    entry.lease_until = lease_until
+    entry.attempts += 1
+    entry.reserved_tokens, entry.reserved_usd = tokens, cost_usd
+
+
+def park(entry: OutboxEntry) -> None:
+    """The workspace's budget is spent: wait for more budget or the next month."""
+    _move(entry, PARKED, (WAITING, DISPATCHED, BLOCKED, PARKED, RUNNING))
+
+
+def retry(entry: OutboxEntry, now: datetime) -> None:
+    """Run again now: the inputs moved under a running fill without a new generation."""
+    _move(entry, WAITING, (RUNNING,))
+    entry.due_at = now
+    entry.reserved_tokens, entry.reserved_usd = 0, 0.0
+
+
+def finish(session: Session, entry: OutboxEntry) -> None:
+    """The fill is settled (or has nothing left to fill): the entry goes."""
+    session.delete(entry)
+
+
+# Several entries at once, each statement naming the states it moves entries from.
+_BACK = {"state": WAITING.value, "reserved_tokens": 0, "reserved_usd": 0.0}
+
+
+def retry_expired_leases(session: Session, now: datetime) -> int:
+    """Running past its lease: the worker died. The fill goes back to the outbox."""
+    moved = session.execute(
+        update(OutboxEntry)
+        .where(OutboxEntry.state == RUNNING.value, OutboxEntry.lease_until < now)
+        .values(**_BACK, due_at=now)
+    )
+    return _count(moved)
+
+
+def retry_lost_messages(session: Session, now: datetime, sent_before: datetime) -> int:
+    """Dispatched long ago and never started: the queue lost the message."""
+    moved = session.execute(
+        update(OutboxEntry)
+        .where(OutboxEntry.state == DISPATCHED.value, OutboxEntry.dispatched_at < sent_before)
+        .values(**_BACK, due_at=now)
+    )
+    return _count(moved)
+
+
+def unblock_all(session: Session) -> int:
+    """Blocked entries are looked at again; the dispatcher blocks them anew if need be (a
+    column may have stopped reading the one it waited for)."""
+    moved = session.execute(
+        update(OutboxEntry).where(OutboxEntry.state == BLOCKED.value).values(state=WAITING.value)
+    )
+    return _count(moved)
+
+
+def unblock_row(session: Session, row_id: str) -> None:
+    """A fill of this row finished: cells that waited for it may go now."""
+    session.execute(
+        update(OutboxEntry)
+        .where(OutboxEntry.row_id == row_id, OutboxEntry.state == BLOCKED.value)
+        .values(state=WAITING.value)
+    )
+
+
+def unpark_before(session: Session, now: datetime, parked_before: datetime) -> int:
+    """Parked in an earlier month: the new month's budget lets them try again."""
+    moved = session.execute(
+        update(OutboxEntry)
+        .where(OutboxEntry.state == PARKED.value, OutboxEntry.updated_at < parked_before)
+        .values(**_BACK, due_at=now)
+    )
+    return _count(moved)
+
+
+def unpark_workspace(session: Session, workspace_id: str) -> list[tuple[str, str]]:
+    """The workspace's budget changed: its parked fills go back; the claim checks again.
+    Returns the (row id, property id) of each."""
+    parked = [
+        (row_id, property_id)
+        for row_id, property_id in session.execute(
+            select(OutboxEntry.row_id, OutboxEntry.property_id).where(
+                OutboxEntry.workspace_id == workspace_id, OutboxEntry.state == PARKED.value
+            )
+        )
+    ]
+    if parked:
+        session.execute(
+            update(OutboxEntry)
+            .where(OutboxEntry.workspace_id == workspace_id, OutboxEntry.state == PARKED.value)
+            .values(state=WAITING.value, due_at=utcnow())
+        )
+    return parked
+
+
+def cancel_run(session: Session, run_id: str) -> list[tuple[str, str]]:
+    """A bulk run is cancelled: its fills not yet started are dropped (returned as (row id,
+    property id)); running ones finish. Entries also due for an edit keep going, outside it."""
+    not_started = (
+        OutboxEntry.run_id == run_id,
+        OutboxEntry.reason == Reason.RUN.value,
+        OutboxEntry.state != RUNNING.value,
+    )
+    dropped = [
+        (row_id, property_id)
+        for row_id, property_id in session.execute(
+            select(OutboxEntry.row_id, OutboxEntry.property_id).where(*not_started)
+        )
+    ]
+    session.execute(delete(OutboxEntry).where(*not_started))
+    session.execute(update(OutboxEntry).where(OutboxEntry.run_id == run_id).values(run_id=None))
+    return dropped
+
+
+def _count(result: object) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def _upsert(session: Session) -> Any:
-    dialect = session.get_bind().dialect.name
-    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(FillJob)
+    statement = upsert(session, OutboxEntry)
     excluded = statement.excluded
     return statement.on_conflict_do_update(
-        index_elements=[FillJob.row_id, FillJob.property_id],
+        index_elements=[OutboxEntry.row_id, OutboxEntry.property_id],
         set_={
-            "generation": FillJob.generation + 1,
+            "generation": OutboxEntry.generation + 1,
             "due_at": excluded.due_at,
-            "state": EntryState.WAITING.value,
-            "force": or_(FillJob.force, excluded.force),
-            "run_id": func.coalesce(excluded.run_id, FillJob.run_id),
+            "state": WAITING.value,
+            "force": or_(OutboxEntry.force, excluded.force),
+            "run_id": func.coalesce(excluded.run_id, OutboxEntry.run_id),
             "reason": excluded.reason,
             "updated_at": excluded.updated_at,
         },
@@ -57,7 +216,7 @@ def schedule(
             "property_id": property_id,
             "workspace_id": workspace_id,
             "generation": 1,
-            "state": EntryState.WAITING.value,
+            "state": WAITING.value,
             "due_at": due_at,
             "force": force,
             "run_id": run_id,
@@ -99,7 +258,7 @@ def schedule_new_column(session: Session, workspace_id: str, prop: Property) -> 
         literal(prop.id),
         literal(workspace_id),
         literal(1),
-        literal(EntryState.WAITING.value),
+        literal(WAITING.value),
         literal(now),
         literal(False),
         literal(Reason.CONFIG.value),
@@ -124,7 +283,7 @@ def schedule_new_column(session: Session, workspace_id: str, prop: Property) -> 
         "created_at",
         "updated_at",
     ]
-    statement: Insert = insert(FillJob).from_select(columns, rows)
+    statement: Insert = insert(OutboxEntry).from_select(columns, rows)
     session.execute(statement)
 
 
@@ -133,18 +292,9 @@ def cancel(session: Session, keys: Iterable[tuple[str, str]]) -> None:
     for row_id, property_id in keys:
         with session.no_autoflush:  # entry locks before cell locks, as everywhere
             session.execute(
-                delete(FillJob).where(
-                    FillJob.row_id == row_id,
-                    FillJob.property_id == property_id,
-                    FillJob.state != EntryState.RUNNING.value,
+                delete(OutboxEntry).where(
+                    OutboxEntry.row_id == row_id,
+                    OutboxEntry.property_id == property_id,
+                    OutboxEntry.state != RUNNING.value,
                 )
             )
-
-
-def unblock_row(session: Session, row_id: str) -> None:
-    """A fill of this row finished: cells that waited for it may go now."""
-    session.execute(
-        update(FillJob)
-        .where(FillJob.row_id == row_id, FillJob.state == EntryState.BLOCKED.value)
-        .values(state=EntryState.WAITING.value)
-    )

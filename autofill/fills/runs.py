@@ -5,16 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from autofill.db.models import Cell, Database, FillJob, FillRun, Property, Row
+from autofill.db.models import Cell, Database, FillRun, Property, Row
 from autofill.db.types import utcnow
 from autofill.errors import InvalidInput
-from autofill.fills import cell_state, ledger, outbox
-from autofill.fills.ledger import Settled, Spend
-from autofill.ids import new_id
-from autofill.kinds import CellStatus, EntryState, Outcome, Reason, RunState, Scope
+from autofill.fills import cell_state, ledger, outbox, run_state
+from autofill.fills.spend import Settled, Spend
+from autofill.kinds import CellStatus, Outcome, Reason, RunState, Scope
 from autofill.llm.catalogue import ModelRefused, catalogue
 from autofill.llm.counting import TokenSource, source_of
 from autofill.prompts.prepare import CannotPrepare, prepare_for_row
@@ -101,15 +100,7 @@ def start(session: Session, database: Database, prop: Property, scope: Scope) ->
     if prop.ai is None:
         raise InvalidInput.field("property_id", "only AI columns can be filled")
     selected = _selected(session, prop, scope)
-    run = FillRun(
-        id=new_id("run"),
-        workspace_id=database.workspace_id,
-        property_id=prop.id,
-        scope=scope.value,
-        state=RunState.RUNNING.value if selected else RunState.DONE.value,
-        total=len(selected),
-        finished_at=None if selected else utcnow(),
-    )
+    run = run_state.new_run(database.workspace_id, prop.id, scope, len(selected), utcnow())
     session.add(run)
     session.flush()
     # Entries before cells: every transaction takes outbox locks before the events feed's.
@@ -133,31 +124,14 @@ def cancel(session: Session, run: FillRun) -> FillRun:
     (stale when they hold a value); fills under way finish."""
     if view(session, run).state != RunState.RUNNING:
         return run  # ended already (its last cells may not be folded into the row yet)
-    dropped = session.execute(
-        select(FillJob.row_id, FillJob.property_id).where(
-            FillJob.run_id == run.id,
-            FillJob.reason == Reason.RUN.value,
-            FillJob.state != EntryState.RUNNING.value,
-        )
-    ).all()
-    session.execute(
-        delete(FillJob).where(
-            FillJob.run_id == run.id,
-            FillJob.reason == Reason.RUN.value,
-            FillJob.state != EntryState.RUNNING.value,
-        )
-    )
-    # Entries that are also due for an edit keep going, outside the run.
-    session.execute(update(FillJob).where(FillJob.run_id == run.id).values(run_id=None))
-    for row_id, property_id in dropped:
+    for row_id, property_id in outbox.cancel_run(session, run.id):
         cell = session.get(Cell, (row_id, property_id))
         if cell is not None:
             cell_state.cancel(cell)
     # The run's own lock last: fills take their entry's lock, then the run's.
     session.refresh(run, with_for_update=True)
-    if run.state == RunState.RUNNING.value:
-        run.state = RunState.CANCELLED.value
-        run.finished_at = utcnow()
+    if run.state == RunState.RUNNING.value:  # a fill may have settled its last cell meanwhile
+        run_state.cancel(run, utcnow())
     session.flush()
     return run
 
@@ -171,7 +145,7 @@ _COUNTERS = {
 }
 
 
-def count(session: Session, workspace_id: str, run_id: str, outcome: Outcome) -> None:
+def settle(session: Session, workspace_id: str, run_id: str, outcome: Outcome) -> None:
     """One cell of the run is settled: appended to the ledger, not added to the run's row, so
     the fills of a bulk run do not queue on that row's lock."""
     settled = _COUNTERS.get(outcome)
@@ -192,8 +166,5 @@ class RunView:
 
 def view(session: Session, run: FillRun) -> RunView:
     totals = ledger.run_totals(session, run)
-    state, finished_at = RunState(run.state), run.finished_at
-    settled = totals.settled
-    if state == RunState.RUNNING and settled.done + settled.failed + settled.skipped >= run.total:
-        state, finished_at = RunState.DONE, totals.last_at or utcnow()
-    return RunView(run, state, totals.spend, settled, finished_at)
+    state, finished_at = run_state.as_seen(run, totals.settled, totals.last_at, utcnow())
+    return RunView(run, state, totals.spend, totals.settled, finished_at)

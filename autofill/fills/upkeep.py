@@ -1,4 +1,9 @@
-"""Vacuuming the tables a fill churns through, when PostgreSQL's autovacuum does not.
+"""The sweeper's chores, run every ``sweep_interval_s`` by the dispatcher: what a dead worker
+or a lost message left in the outbox goes back, blocked and (in a new month) parked entries
+are looked at again, old events are pruned, the fill ledger is folded into its rows, and the
+tables fills churn through are vacuumed when PostgreSQL's autovacuum does not.
+
+Vacuuming:
 
 Every fill inserts, updates and deletes an outbox row, updates a cell, and writes an event that
 is updated once more when stamped: dead row versions pile up at the pace of the fills. Left
@@ -11,20 +16,57 @@ at least ``MIN_DEAD``, so small tables are left alone).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import timedelta
+
 import structlog
 from sqlalchemy import text
 
+from autofill.config import Settings
 from autofill.db.session import Store
+from autofill.db.types import utcnow
+from autofill.fills import events, ledger, outbox
 
 log = structlog.get_logger(__name__)
 
-CHURNING = ("fill_jobs", "cell_events", "cells", "fill_ledger")
+CHURNING = ("outbox", "cell_events", "cells", "fill_ledger")
 MIN_DEAD = 2000
 
 _DEAD = text(
     "SELECT relname FROM pg_stat_user_tables "
     "WHERE relname = ANY(:tables) AND n_dead_tup >= :min_dead AND n_dead_tup > 0.2 * n_live_tup"
 )
+
+
+@dataclass(frozen=True)
+class Swept:
+    lease_expired: int = 0  # started, then the worker vanished
+    lost: int = 0  # dispatched, never started (the message was lost)
+    unblocked: int = 0
+    unparked: int = 0  # a new month's budget
+    events_pruned: int = 0
+    vacuumed: tuple[str, ...] = ()  # tables whose dead rows were cleared (autovacuum is off)
+
+
+def sweep(store: Store, settings: Settings) -> Swept:
+    """Put back in the outbox what a dead worker or a lost message left behind."""
+    now = utcnow()
+    month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    with store.transaction() as session:
+        expired = outbox.retry_expired_leases(session, now)
+        sent_before = now - timedelta(seconds=settings.redispatch_after_s)
+        lost = outbox.retry_lost_messages(session, now, sent_before)
+        unblocked = outbox.unblock_all(session)
+        unparked = outbox.unpark_before(session, now, month_start)
+    with store.transaction() as session:
+        pruned = events.prune(session, timedelta(seconds=settings.event_retention_s))
+    with store.transaction() as session:
+        ledger.fold(session)
+    vacuumed = vacuum_churned(store)
+    swept = Swept(expired, lost, unblocked, unparked, pruned, tuple(vacuumed))
+    if expired or lost or unparked:
+        log.warning("sweep", **swept.__dict__)
+    return swept
 
 
 def vacuum_churned(store: Store, min_dead: int = MIN_DEAD) -> list[str]:

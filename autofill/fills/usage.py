@@ -9,14 +9,15 @@ to wait on); what was spent is the month's row plus the ledger's entries not yet
 
 from __future__ import annotations
 
-from sqlalchemy import func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from dataclasses import asdict
+
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from autofill.db.models import Cell, FillJob, Workspace, WorkspaceUsage
-from autofill.db.types import utcnow
-from autofill.fills import cell_state, ledger
-from autofill.fills.ledger import Spend, period_of
+from autofill.db.models import Cell, OutboxEntry, Workspace, WorkspaceUsage
+from autofill.db.types import upsert, utcnow
+from autofill.fills import cell_state, ledger, outbox
+from autofill.fills.spend import Spend, period_of
 from autofill.kinds import EntryState, ErrorCode
 
 __all__ = [
@@ -30,20 +31,9 @@ __all__ = [
 
 
 def _ensure_row(session: Session, workspace_id: str, period: str) -> None:
-    dialect = session.get_bind().dialect.name
-    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(WorkspaceUsage)
     session.execute(
-        statement.on_conflict_do_nothing(),
-        {
-            "workspace_id": workspace_id,
-            "period": period,
-            "fills": 0,
-            "fills_avoided": 0,
-            "model_calls": 0,
-            "tokens_in": 0,
-            "tokens_out": 0,
-            "cost_usd": 0.0,
-        },
+        upsert(session, WorkspaceUsage).on_conflict_do_nothing(),
+        {"workspace_id": workspace_id, "period": period, **asdict(Spend())},
     )
 
 
@@ -74,12 +64,12 @@ def budget_refusal(
     spent = ledger.plus(row, ledger.unfolded_spend(session, workspace.id, period))
     reserved_tokens, reserved_usd = session.execute(
         select(
-            func.coalesce(func.sum(FillJob.reserved_tokens), 0),
-            func.coalesce(func.sum(FillJob.reserved_usd), 0.0),
+            func.coalesce(func.sum(OutboxEntry.reserved_tokens), 0),
+            func.coalesce(func.sum(OutboxEntry.reserved_usd), 0.0),
         ).where(
-            FillJob.workspace_id == workspace.id,
-            FillJob.state == EntryState.RUNNING.value,
-            FillJob.lease_until > now,
+            OutboxEntry.workspace_id == workspace.id,
+            OutboxEntry.state == EntryState.RUNNING.value,
+            OutboxEntry.lease_until > now,
         )
     ).one()
     if workspace.budget_tokens is not None:
@@ -104,18 +94,7 @@ def budget_refusal(
 
 def resume_parked(session: Session, workspace_id: str) -> int:
     """The budget changed: parked fills go back to the outbox; the claim checks again."""
-    parked = session.execute(
-        select(FillJob.row_id, FillJob.property_id).where(
-            FillJob.workspace_id == workspace_id, FillJob.state == EntryState.PARKED.value
-        )
-    ).all()
-    if not parked:
-        return 0
-    session.execute(
-        update(FillJob)
-        .where(FillJob.workspace_id == workspace_id, FillJob.state == EntryState.PARKED.value)
-        .values(state=EntryState.WAITING.value, due_at=utcnow())
-    )
+    parked = outbox.unpark_workspace(session, workspace_id)
     for row_id, property_id in parked:
         cell = session.get(Cell, (row_id, property_id))
         if cell is not None:

@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from autofill.db.models import Cell, CellEvent, FillJob, Property, Row
+from autofill.db.models import Cell, CellEvent, OutboxEntry, Property, Row
 from autofill.fills import changes
 from autofill.llm.simulator.server import Simulator
 from autofill.schemas import DatabaseCreate, RowCreate
@@ -101,7 +101,7 @@ def _edit(topology: Topology, row_id: str, content: str) -> None:
 
 def _quiet(topology: Topology) -> bool:
     with topology.store.transaction() as session:
-        due = session.scalar(select(func.count()).select_from(FillJob))
+        due = session.scalar(select(func.count()).select_from(OutboxEntry))
         unsettled = session.scalar(
             select(func.count()).where(Cell.status.not_in(("filled", "error")))
         )

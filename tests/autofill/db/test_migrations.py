@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import select, text
 
 from autofill.db.migrate import current_revision, head_revision, upgrade
-from autofill.db.models import Base
+from autofill.db.models import Base, Database, OutboxEntry, Property, Row, Workspace
 from autofill.db.session import Store
+from tests.conftest import fresh_postgres
+
+NOW = datetime(2026, 11, 30, 12, tzinfo=UTC)
 
 
 def test_migrated_schema_matches_models(store: Store) -> None:
@@ -27,3 +36,48 @@ def test_fresh_sqlite_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
     assert current_revision(fresh) is None
     upgrade(fresh)
     assert current_revision(fresh) == head_revision(fresh)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def blank_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database with no schema at all, of each kind."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'blank.db'}"
+        return
+    with fresh_postgres("autofill_blank") as url:
+        yield url
+
+
+def test_the_outbox_rename_keeps_the_entries_due(blank_url: str) -> None:
+    """0006 renames fill_jobs to outbox: fills due when a deployment upgrades stay due."""
+    store = Store(blank_url)
+    upgrade(store, "0005")
+    with store.transaction() as session:  # tables 0006 leaves as they are
+        for record in (
+            Workspace(id="ws_1", name="W"),
+            Database(id="db_1", workspace_id="ws_1", name="D"),
+            Property(
+                id="prop_1", database_id="db_1", name="S", name_key="s", type="title", position=0
+            ),
+            Row(id="row_1", database_id="db_1", content="Page."),
+        ):
+            session.add(record)
+            session.flush()  # in order: the models name no relationships between these
+    with store.engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO fill_jobs (row_id, property_id, workspace_id, generation, state, "
+                "due_at, force, reason, attempts, reserved_tokens, reserved_usd, created_at, "
+                "updated_at) VALUES ('row_1', 'prop_1', 'ws_1', 3, 'waiting', :now, false, "
+                "'edit', 0, 0, 0.0, :now, :now)"
+            ),
+            {"now": NOW},
+        )
+    upgrade(store)
+    with store.transaction() as session:
+        entry = session.scalars(select(OutboxEntry)).one()
+        assert (entry.row_id, entry.generation, entry.state) == ("row_1", 3, "waiting")
+    with store.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, Base.metadata) == []
+    store.dispose()

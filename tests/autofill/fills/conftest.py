@@ -12,8 +12,9 @@ import pytest
 
 from autofill.config import Settings
 from autofill.db.session import Store
-from autofill.fills.dispatch import dispatch_due, sweep
+from autofill.fills.dispatch import dispatch_due
 from autofill.fills.fill import fill_cell
+from autofill.fills.upkeep import sweep
 from autofill.kinds import Outcome
 from autofill.llm.complete import Completer
 from autofill.llm.ratelimit import RateLimiter

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from autofill.db.models import FillJob
+from autofill.db.models import OutboxEntry
 from autofill.db.types import utcnow
 from autofill.fills.dispatch import dispatch_due
 from autofill.kinds import EntryState, Outcome
@@ -22,7 +22,7 @@ from tests.helpers import make_database
 
 def _states(pipeline: Pipeline) -> list[str]:
     with pipeline.store.transaction() as session:
-        return sorted(session.scalars(select(FillJob.state)))
+        return sorted(session.scalars(select(OutboxEntry.state)))
 
 
 def test_a_broken_queue_leaves_the_entries_in_the_outbox(
@@ -92,12 +92,14 @@ def test_the_sweeper_resends_a_lost_message_and_a_dead_workers_fill(
     with pipeline.store.transaction() as session:
         # One was started by a worker that then died: its lease ran out.
         session.execute(
-            update(FillJob)
-            .where(FillJob.row_id == dead["id"])
+            update(OutboxEntry)
+            .where(OutboxEntry.row_id == dead["id"])
             .values(state=EntryState.RUNNING.value, lease_until=long_ago)
         )
         session.execute(
-            update(FillJob).where(FillJob.row_id == lost["id"]).values(dispatched_at=long_ago)
+            update(OutboxEntry)
+            .where(OutboxEntry.row_id == lost["id"])
+            .values(dispatched_at=long_ago)
         )
     swept = pipeline.sweep()
     assert (swept.lease_expired, swept.lost) == (1, 1)

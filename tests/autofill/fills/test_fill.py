@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from autofill.clock import FakeClock
-from autofill.db.models import FillJob
+from autofill.db.models import OutboxEntry
 from autofill.kinds import Outcome
 from autofill.llm.simulator.server import Simulator
 from tests.autofill.fills.conftest import Pipeline
@@ -41,7 +41,7 @@ def _cell(api: Caller, row_id: str, name: str = "Summary") -> dict[str, Any]:
 
 def _jobs(pipeline: Pipeline) -> int:
     with pipeline.store.transaction() as session:
-        return int(session.scalar(select(func.count()).select_from(FillJob)) or 0)
+        return int(session.scalar(select(func.count()).select_from(OutboxEntry)) or 0)
 
 
 def test_a_new_row_is_filled_with_provenance(
@@ -97,8 +97,8 @@ def test_ten_rapid_saves_cost_one_fill_on_the_last_content(
         assert pipeline.dispatch() == 0  # still inside the window
         fake_clock.advance(0.3)  # 3 s of saves in all, each one pushing the fill back
     with pipeline.store.transaction() as session:
-        job = session.scalars(select(FillJob)).one()
-        assert job.generation == 10
+        entry = session.scalars(select(OutboxEntry)).one()
+        assert entry.generation == 10
     fake_clock.advance(0.3)  # the last save's window has passed
     assert pipeline.drain() == [Outcome.FILLED]
     assert len(sim.requests) == calls + 1

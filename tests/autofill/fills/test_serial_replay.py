@@ -22,10 +22,11 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from autofill.config import Settings
-from autofill.db.models import FillJob
+from autofill.db.models import OutboxEntry
 from autofill.db.session import Store
-from autofill.fills.dispatch import dispatch_due, sweep
+from autofill.fills.dispatch import dispatch_due
 from autofill.fills.fill import fill_cell
+from autofill.fills.upkeep import sweep
 from autofill.llm.complete import Completer
 from autofill.llm.ratelimit import RateLimiter
 from autofill.llm.simulator.server import Simulator
@@ -169,10 +170,10 @@ class Workers:
             try:
                 dispatch_due(self.store, self._send, self.settings)
                 try:
-                    job = self.queue.get(timeout=0.02)
+                    message = self.queue.get(timeout=0.02)
                 except queue.Empty:
                     continue
-                fill_cell(self.store, self.completer, self.settings, *job)
+                fill_cell(self.store, self.completer, self.settings, *message)
             except Exception as exc:  # a test failure, reported after the join
                 self.errors.append(exc)
 
@@ -187,7 +188,7 @@ class Workers:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with self.store.transaction() as session:
-                due = session.scalar(select(func.count()).select_from(FillJob))
+                due = session.scalar(select(func.count()).select_from(OutboxEntry))
             if not due and self.queue.empty():
                 break
             sweep(self.store, self.settings)  # blocked entries are looked at again
@@ -197,7 +198,7 @@ class Workers:
             thread.join(30)
         assert not self.errors, self.errors
         with self.store.transaction() as session:
-            assert session.scalar(select(func.count()).select_from(FillJob)) == 0
+            assert session.scalar(select(func.count()).select_from(OutboxEntry)) == 0
 
 
 @pytest.mark.real_time  # threads racing for real: the interleavings are the point
