@@ -1,4 +1,4 @@
-# One image for every role (api, worker, and later the dispatcher); docker-compose.yml picks the
+# One image for every role (api, worker, dispatcher); docker-compose.yml picks the
 # command. Pinned dependencies come from pyproject.toml.
 FROM python:3.11-slim
 

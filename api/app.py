@@ -14,9 +14,8 @@ from api.ratelimit import ApiRateLimiter
 from api.routes import cells, databases, events, meta, properties, rows, runs, workspace
 from api.web import bp as web_bp
 from autofill.config import Settings, get_settings
-from autofill.db.migrate import upgrade
-from autofill.db.session import Store
-from autofill.services.store import open_store
+from autofill.db import Store, upgrade
+from autofill.services import open_store
 
 log = structlog.get_logger(__name__)
 

@@ -22,11 +22,9 @@ from wtforms.validators import ValidationError as CSRFError
 from api.body import read_json_object
 from api.ratelimit import ApiRateLimiter
 from autofill.config import Settings
-from autofill.db.models import Workspace
-from autofill.db.session import Store
+from autofill.db import Store, Workspace
 from autofill.errors import Forbidden, RateLimited, Unauthorized
-from autofill.services.errors import from_validation_error
-from autofill.services.workspaces import authenticate, hash_token
+from autofill.services import authenticate, from_validation_error, hash_token
 
 SPEC_ATTRIBUTE = "_autofill_endpoint"
 

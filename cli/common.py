@@ -9,8 +9,7 @@ import click
 from sqlalchemy.orm import Session
 
 from autofill.config import Settings, get_settings
-from autofill.db.migrate import upgrade
-from autofill.db.session import Store
+from autofill.db import Store, upgrade
 from autofill.errors import AutofillError
 from autofill.services import store as stores
 

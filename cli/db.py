@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from autofill.config import get_settings
-from autofill.db.migrate import current_revision, head_revision, upgrade
+from autofill.db import current_revision, head_revision, upgrade
 from cli.common import open_store
 
 

@@ -18,10 +18,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from autofill.config import Settings, get_settings, use_settings
-from autofill.llm.simulator.config import SimConfig
-from autofill.llm.simulator.server import Simulator
+from autofill.llm.simulator import SimConfig, Simulator
 from autofill.logs import configure_logging
-from autofill.services.workspaces import create_workspace
+from autofill.services import create_workspace
 from cli.common import open_store, transaction
 from cli.demo_data import DATABASE, ROWS
 
@@ -52,7 +51,7 @@ def demo(timeout: float) -> None:
     """Create a sample database with AI columns, watch its cells fill, edit rows, and watch
     only the affected cells refill."""
     from api import create_app
-    from worker.embedded import embedded
+    from worker import embedded
 
     configure_logging("WARNING")  # the demo's own output is the show; request logs are noise
     console = Console()

@@ -11,22 +11,27 @@ from rich.console import Console
 from rich.table import Table
 
 from autofill.config import get_settings, use_settings
-from autofill.llm.complete import Completer
-from autofill.llm.simulator.server import Simulator
-from evals.cache import DiskCache
-from evals.cases_schema import CaseLoadError, load_cases
-from evals.gate import (
+from autofill.llm import Completer
+from autofill.llm.simulator import Simulator
+from evals import (
     BASELINE,
     DEFAULT_MARGIN,
+    CaseLoadError,
+    CaseResult,
+    DiskCache,
+    Judging,
+    RunRecord,
     build_baseline,
     compare,
     load_baseline,
+    load_cases,
+    markdown,
+    pass_rates,
+    run_suite,
+    runs_dir,
     save_baseline,
+    write,
 )
-from evals.judges import Judging
-from evals.record import RunRecord, markdown, pass_rates, write
-from evals.reports import runs_dir
-from evals.runner import CaseResult, run_suite
 
 
 @click.group()
@@ -215,7 +220,7 @@ def gate(margin: float, out: Path | None) -> None:
 def import_feedback_command(out: Path | None) -> None:
     """Turn users' shared feedback into candidate cases (emails and phone numbers redacted)."""
     from cli.common import open_store, transaction
-    from evals.feedback import CANDIDATES_DIR, import_feedback
+    from evals import CANDIDATES_DIR, import_feedback
 
     store = open_store()
     with transaction(store) as session:

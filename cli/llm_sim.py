@@ -6,8 +6,7 @@ import click
 from aiohttp import web
 from pydantic import ValidationError
 
-from autofill.llm.simulator.config import Fault, SimConfig
-from autofill.llm.simulator.server import SimState, build_app
+from autofill.llm.simulator import Fault, SimConfig, SimState, build_app
 
 FAULTS = ", ".join(f.value for f in Fault if f != Fault.OK)
 

@@ -9,7 +9,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from autofill.llm.catalogue import ModelInfo, RetiredModel, catalogue
+from autofill.llm import ModelInfo, RetiredModel, catalogue
 
 _TYPED = {"json_schema": "schema", "output_format": "format", "tool": "tool", "prompt": "prompt"}
 

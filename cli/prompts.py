@@ -8,13 +8,12 @@ import click
 from rich.console import Console
 from rich.panel import Panel
 
-from autofill.db.models import Database, Property
+from autofill.db import Database, Property
 from autofill.errors import NotFound
 from autofill.kinds import PromptTask
-from autofill.prompts.library import PromptLoadError, load_prompt
-from autofill.schemas.preview import PreviewRequest
-from autofill.schemas.rows import RowCreate
-from autofill.services.preview import preview
+from autofill.prompts import PromptLoadError, load_prompt
+from autofill.schemas import PreviewRequest, RowCreate
+from autofill.services import preview
 from cli.common import open_store, transaction
 
 

@@ -35,7 +35,7 @@ def _fill_in_process(app: Any) -> None:
     """Embedded mode (no Redis): this process runs a dispatcher and a worker too. Celery's
     in-memory transport lives in one process, so each API process fills what it dispatches;
     several dispatchers sharing one outbox is safe."""
-    from worker.embedded import start_embedded
+    from worker import start_embedded
 
     store = app.extensions["autofill.store"]
     settings = app.extensions["autofill.settings"]

@@ -9,7 +9,7 @@ from types import FrameType
 import click
 
 from autofill.config import get_settings
-from autofill.fills.dispatch import Dispatcher
+from autofill.fills import Dispatcher
 from cli.common import open_store
 
 
@@ -33,7 +33,7 @@ def worker(
 ) -> None:
     """Start a Celery worker that fills cells. Model calls wait on the network, so a thread
     pool keeps many in flight per process; extra arguments go to Celery unchanged."""
-    from worker.celery_app import app
+    from worker import app
 
     settings = get_settings()
     if with_dispatcher:
@@ -71,7 +71,7 @@ def dispatcher(heartbeat: Path | None) -> None:
 
 
 def _dispatcher(heartbeat: Path | None = None) -> Dispatcher:
-    from worker.tasks import send_fill
+    from worker import send_fill
 
     settings = get_settings()
     return Dispatcher(open_store(settings), send_fill, settings, heartbeat=heartbeat)

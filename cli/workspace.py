@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from pydantic import TypeAdapter, ValidationError
 
-from autofill.schemas.common import Name
+from autofill.schemas import Name
 from autofill.services import workspaces
 from cli.common import open_store, transaction
 

@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from autofill.llm.types import LLMRequest
+from autofill.llm import LLMRequest
 
 
 def request_key(request: LLMRequest, sample: int) -> str:

@@ -19,7 +19,7 @@ from sacrebleu.metrics.chrf import CHRF
 
 from autofill.kinds import OutputType
 from autofill.language import detect_language
-from autofill.prompts.library import load_prompt
+from autofill.prompts import load_prompt
 from autofill.values import validate_value
 from evals.cases_schema import CHECK_NAMES, Case
 

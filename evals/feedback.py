@@ -16,8 +16,7 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from autofill.db.models import CellFeedback
-from autofill.db.types import utcnow
+from autofill.db import CellFeedback, utcnow
 from autofill.kinds import OutputType, PromptTask, Task
 from autofill.language import detect_language
 from evals.cases_schema import CASES_DIR, Case

@@ -18,11 +18,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from autofill.kinds import OutputType
-from autofill.llm.complete import Completer
-from autofill.llm.errors import FillFailed
-from autofill.llm.types import ChatMessage, LLMRequest
+from autofill.llm import ChatMessage, Completer, FillFailed, LLMRequest
 from autofill.outputs import OutputSpec
-from autofill.prompts.render import defuse
+from autofill.prompts import defuse
 from evals.cache import DiskCache, verdict_key
 from evals.cases_schema import Case
 from evals.checks import Verdict

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from autofill.kinds import PromptTask
-from autofill.prompts.library import load_prompt
+from autofill.prompts import load_prompt
 from evals.judges import judges_file
 from evals.runner import CaseResult
 

@@ -9,9 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from autofill.llm.complete import Completer
-from autofill.llm.errors import FillFailed
-from autofill.prompts.prepare import CannotPrepare, Prepared, prepare_for_row
+from autofill.llm import Completer, FillFailed
+from autofill.prompts import CannotPrepare, Prepared, prepare_for_row
 from evals.cache import DiskCache, request_key
 from evals.cases_schema import Case
 from evals.checks import Verdict, run_checks

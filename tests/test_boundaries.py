@@ -15,7 +15,8 @@ imported to check them).
 And one seam for configuration: no module of autofill but autofill.config reads the environment
 (everything asks the current settings, which the CLI and tests install). One owner per state:
 a cell's status is written only in autofill.fills.cell_state, an outbox entry's state only in
-autofill.fills.outbox, a run's state only in autofill.fills.run_state.
+autofill.fills.outbox, a run's state only in autofill.fills.run_state. And each package shows one
+face: another package imports from its ``__init__``, and only the names in its ``__all__``.
 
 The README's "Architecture" section draws the same picture.
 """
@@ -263,3 +264,73 @@ def test_the_state_check_sees_each_kind_of_write(tmp_path: Path) -> None:
         "OutboxEntry.state@3",
         "FillRun.state@4",
     ]
+
+
+DOMAIN_PACKAGES = {"db", "fills", "llm", "prompts", "schemas", "services", "migrations"}
+
+
+def package_of(module: str) -> str:
+    """autofill.<package> for the domain's packages, the module itself for a leaf module, the
+    top-level name for the adapters (api, worker, cli, evals)."""
+    parts = module.split(".")
+    if parts[0] != "autofill":
+        return parts[0]
+    if len(parts) >= 2 and parts[1] in DOMAIN_PACKAGES:
+        return f"autofill.{parts[1]}"
+    return module
+
+
+def face(package: str) -> set[str] | None:
+    """The names a package's ``__init__`` lists in ``__all__`` (None: not a package)."""
+    init = ROOT / package.replace(".", "/") / "__init__.py"
+    if not init.exists():
+        return None
+    for node in ast.walk(ast.parse(init.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets
+        ):
+            return {ast.literal_eval(element) for element in node.value.elts}  # type: ignore[attr-defined]
+    return set()
+
+
+def past_faces(edges: dict[str, list[tuple[str, str]]]) -> list[str]:
+    """Imports (module → (imported module, name)) that reach behind another package's face."""
+    found = []
+    for module, imported in edges.items():
+        for target, name in imported:
+            if target.split(".")[0] not in OURS or target == "autofill":
+                continue
+            if package_of(target) == package_of(module) or target.startswith("autofill.migrat"):
+                continue
+            names = face(target)
+            if names is None and package_of(target) == target:
+                continue  # a leaf module: the module is its face
+            if names is None or name not in names:
+                found.append(f"{module} imports {name} from {target}")
+    return found
+
+
+def named_imports(path: Path) -> Iterator[tuple[str, str]]:
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            yield from ((node.module, alias.name) for alias in node.names)
+
+
+def test_each_package_shows_one_face() -> None:
+    edges = {module: list(named_imports(path)) for module, path in modules()}
+    assert past_faces(edges) == []
+
+
+def test_the_face_check_catches_a_reach_past_it() -> None:
+    assert past_faces({"api.routes.cells": [("autofill.services.cells", "override")]}) == [
+        "api.routes.cells imports override from autofill.services.cells"
+    ]
+    assert past_faces({"cli.main": [("autofill.fills", "ledger")]}) == [
+        "cli.main imports ledger from autofill.fills"  # a module the package does not show
+    ]
+    fine = {
+        "api.routes.cells": [("autofill.services", "cells"), ("autofill.kinds", "CellStatus")],
+        "autofill.fills.fill": [("autofill.fills.outbox", "start"), ("autofill.llm", "Completer")],
+        "cli.demo": [("worker", "embedded")],
+    }
+    assert past_faces(fine) == []

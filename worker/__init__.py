@@ -1,2 +1,28 @@
-"""The Celery adapter: thin tasks over the domain package (the fill tasks arrive with the
-change-driven filling; this is the app and its delivery settings)."""
+"""The Celery adapter: the app and its delivery settings (celery_app), one thin task that fills
+a cell by ids (tasks), the process's runtime (runtime), and embedded mode, where the dispatcher
+and a worker run as threads of the calling process (in_process).
+
+What other packages use comes from here. The names load on first use (PEP 562): building the
+Celery app reads the settings and configures its transport, which a process that only runs
+embedded, or only imports the runtime, should not pay for or depend on.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+_FROM = {
+    "app": "worker.celery_app",
+    "send_fill": "worker.tasks",
+    "embedded": "worker.in_process",
+    "start_embedded": "worker.in_process",
+}
+
+__all__ = ["app", "embedded", "send_fill", "start_embedded"]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _FROM:
+        raise AttributeError(f"module 'worker' has no attribute {name!r}")
+    return getattr(import_module(_FROM[name]), name)

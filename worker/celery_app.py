@@ -24,7 +24,7 @@ from celery import Celery
 from celery.signals import after_setup_logger, worker_init
 
 from autofill.config import Settings, get_settings
-from autofill.fills.fill import warm_up
+from autofill.fills import warm_up
 from autofill.redaction import RedactFilter
 
 

@@ -10,9 +10,9 @@ import threading
 from dataclasses import dataclass
 
 from autofill.config import Settings, get_settings
-from autofill.db.session import Store
-from autofill.llm.complete import Completer
-from autofill.services.store import open_store
+from autofill.db import Store
+from autofill.llm import Completer
+from autofill.services import open_store
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy.exc import DBAPIError
 
-from autofill.fills.fill import fill_cell as run_fill
+from autofill.fills import fill_cell as run_fill
 from worker import runtime
 from worker.celery_app import app
 

@@ -5,13 +5,17 @@ from __future__ import annotations
 from flask import Blueprint
 
 from api.endpoint import Ctx, endpoint
-from autofill.db.models import Cell, Property, Row
-from autofill.schemas import CellOut, CellOverride
-from autofill.schemas.feedback import FeedbackIn, FeedbackOut
+from autofill.db import Cell, Property, Row
+from autofill.schemas import CellOut, CellOverride, FeedbackIn, FeedbackOut
+from autofill.services import (
+    cell_out,
+    get_cell,
+    get_database,
+    get_property,
+    get_row,
+    record_feedback,
+)
 from autofill.services import cells as service
-from autofill.services.feedback import record_feedback
-from autofill.services.lookup import get_cell, get_database, get_property, get_row
-from autofill.services.serialize import cell_out
 
 bp = Blueprint("cells", __name__, url_prefix="/v1/rows/<row_id>/cells")
 TAG = "cells"

@@ -5,11 +5,9 @@ from __future__ import annotations
 from flask import Blueprint
 
 from api.endpoint import Ctx, endpoint
-from autofill.schemas import DatabaseCreate, DatabaseOut, DatabasePage, DatabaseUpdate
-from autofill.schemas.rows import PageQuery
+from autofill.schemas import DatabaseCreate, DatabaseOut, DatabasePage, DatabaseUpdate, PageQuery
+from autofill.services import database_out, get_database
 from autofill.services import databases as service
-from autofill.services.lookup import get_database
-from autofill.services.serialize import database_out
 
 bp = Blueprint("databases", __name__, url_prefix="/v1/databases")
 TAG = "databases"

@@ -14,11 +14,11 @@ from collections.abc import Iterator
 from flask import Blueprint, Response, request
 
 from api.endpoint import Ctx, endpoint, store
-from autofill.db.session import Store
+from autofill.db import Store
 from autofill.errors import InvalidInput
-from autofill.schemas.events import MAX_POSITION, EventsQuery
+from autofill.schemas import MAX_POSITION, EventsQuery
 from autofill.services import events as event_feed
-from autofill.services.lookup import get_database
+from autofill.services import get_database
 
 bp = Blueprint("events", __name__, url_prefix="/v1/databases")
 TAG = "events"

@@ -6,14 +6,19 @@ from flask import Blueprint
 
 from api.endpoint import Ctx, Reply, endpoint
 from autofill.errors import InvalidInput
-from autofill.schemas import PropertyCreate, PropertyOut, PropertyUpdate
-from autofill.schemas.fills import FillEstimate, FillRequest, RunOut
-from autofill.schemas.preview import PreviewOut, PreviewRequest
+from autofill.schemas import (
+    FillEstimate,
+    FillRequest,
+    PreviewOut,
+    PreviewRequest,
+    PropertyCreate,
+    PropertyOut,
+    PropertyUpdate,
+    RunOut,
+)
+from autofill.services import get_database, get_property, property_out, run_out, runs
+from autofill.services import preview as preview_prompt
 from autofill.services import properties as service
-from autofill.services import runs
-from autofill.services.lookup import get_database, get_property
-from autofill.services.preview import preview as preview_prompt
-from autofill.services.serialize import property_out, run_out
 
 bp = Blueprint("properties", __name__, url_prefix="/v1")
 TAG = "properties"

@@ -6,9 +6,8 @@ from flask import Blueprint
 
 from api.endpoint import Ctx, endpoint
 from autofill.schemas import RowCreate, RowListQuery, RowOut, RowPage, RowUpdate
+from autofill.services import get_database, get_row, row_out
 from autofill.services import rows as service
-from autofill.services.lookup import get_database, get_row
-from autofill.services.serialize import row_out
 
 bp = Blueprint("rows", __name__, url_prefix="/v1")
 TAG = "rows"

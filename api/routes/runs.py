@@ -5,11 +5,10 @@ from __future__ import annotations
 from flask import Blueprint
 
 from api.endpoint import Ctx, endpoint
-from autofill.db.models import FillRun
+from autofill.db import FillRun
 from autofill.errors import NotFound
-from autofill.schemas.fills import RunOut
-from autofill.services import runs
-from autofill.services.serialize import run_out
+from autofill.schemas import RunOut
+from autofill.services import run_out, runs
 
 bp = Blueprint("runs", __name__, url_prefix="/v1/runs")
 TAG = "runs"

@@ -5,8 +5,7 @@ from __future__ import annotations
 from flask import Blueprint
 
 from api.endpoint import Ctx, endpoint
-from autofill.schemas.views import WorkspaceOut
-from autofill.schemas.workspaces import WorkspaceUpdate
+from autofill.schemas import WorkspaceOut, WorkspaceUpdate
 from autofill.services import workspaces
 
 bp = Blueprint("workspace", __name__, url_prefix="/v1/workspace")

@@ -10,7 +10,7 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
-from autofill.db.models import Property
+from autofill.db import Property
 from autofill.kinds import CONTENT_INPUT, OPTION_OUTPUTS, OutputType, Task
 
 TASKS: list[tuple[str, str]] = [

@@ -19,16 +19,19 @@ from api.endpoint import store
 from api.web.blueprint import bp
 from api.web.column_form import FORM_ERROR, OUTPUT_TYPES, TASKS, ColumnForm, field_errors
 from api.web.session import default_model, page
-from autofill.db.models import Database, Property, Row, Workspace
+from autofill.db import Database, Property, Row, Workspace
 from autofill.errors import AutofillError, NotFound
 from autofill.kinds import CONTENT_INPUT
-from autofill.schemas.preview import PreviewOut
-from autofill.schemas.properties import AIConfigIn, PropertyCreate, PropertyUpdate
+from autofill.schemas import AIConfigIn, PreviewOut, PropertyCreate, PropertyUpdate
+from autofill.services import (
+    from_validation_error,
+    get_database,
+    get_property,
+    model_choices,
+    model_status,
+    preview_draft,
+)
 from autofill.services import properties as property_service
-from autofill.services.errors import from_validation_error
-from autofill.services.lookup import get_database, get_property
-from autofill.services.models import model_choices, model_status
-from autofill.services.preview import preview_draft
 
 PREVIEW_ROWS = 50
 

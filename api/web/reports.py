@@ -9,8 +9,8 @@ from flask.typing import ResponseReturnValue
 from api.endpoint import settings
 from api.web.blueprint import bp
 from api.web.session import page
-from autofill.db.models import Workspace
-from evals.reports import latest_runs, load_run, runs_dir
+from autofill.db import Workspace
+from evals import latest_runs, load_run, runs_dir
 
 
 @bp.get("/evals")

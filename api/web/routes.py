@@ -12,13 +12,11 @@ from flask.typing import ResponseReturnValue
 from api.endpoint import store
 from api.web.blueprint import bp
 from api.web.session import page
-from autofill.db.models import Workspace
+from autofill.db import Workspace
 from autofill.errors import NotFound, Unauthorized
+from autofill.services import authenticate, database_out, get_database
 from autofill.services import databases as database_service
 from autofill.services import events as event_feed
-from autofill.services.lookup import get_database
-from autofill.services.serialize import database_out
-from autofill.services.workspaces import authenticate
 
 
 @bp.get("/")

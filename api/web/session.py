@@ -10,9 +10,9 @@ from flask import redirect, session, url_for
 from flask.typing import ResponseReturnValue
 
 from api.endpoint import settings, store
-from autofill.db.models import Workspace
+from autofill.db import Workspace
 from autofill.errors import Unauthorized
-from autofill.services.workspaces import authenticate
+from autofill.services import authenticate
 
 
 def signed_in_workspace() -> Workspace | None:

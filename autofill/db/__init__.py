@@ -1,6 +1,50 @@
-"""Storage: typed SQLAlchemy models, engine/session factory and Alembic migrations."""
+"""Storage: typed SQLAlchemy models, engine/session factory and Alembic migrations.
 
-from autofill.db.models import ApiToken, Base, Cell, Database, Property, Row, Workspace
+What other packages use comes from here; the modules behind it are this package's own."""
+
+from autofill.db.migrate import current_revision, head_revision, upgrade
+from autofill.db.models import (
+    ApiToken,
+    Base,
+    CallSpendColumns,
+    Cell,
+    CellEvent,
+    CellFeedback,
+    Database,
+    FillCountColumns,
+    FillLedger,
+    FillRun,
+    OutboxEntry,
+    Property,
+    Row,
+    SettledColumns,
+    Workspace,
+    WorkspaceUsage,
+)
 from autofill.db.session import Store
+from autofill.db.types import upsert, utcnow
 
-__all__ = ["ApiToken", "Base", "Cell", "Database", "Property", "Row", "Store", "Workspace"]
+__all__ = [
+    "ApiToken",
+    "Base",
+    "CallSpendColumns",
+    "Cell",
+    "CellEvent",
+    "CellFeedback",
+    "Database",
+    "FillCountColumns",
+    "FillLedger",
+    "FillRun",
+    "OutboxEntry",
+    "Property",
+    "Row",
+    "SettledColumns",
+    "Store",
+    "Workspace",
+    "WorkspaceUsage",
+    "current_revision",
+    "head_revision",
+    "upgrade",
+    "upsert",
+    "utcnow",
+]

@@ -1,3 +1,26 @@
 """Change-driven fills: the outbox of due cells, the dispatcher that hands them to a queue, the
 fill itself, bulk runs, budgets and the feed of cell changes. No Flask, no Celery: the worker
-task and the evals call into this package with ids."""
+task and the services call into this package with ids.
+
+What other packages use comes from here: the functions below, and the modules the services
+compose (cell_state, changes, events, outbox, runs, usage)."""
+
+from autofill.fills import cell_state, changes, events, outbox, runs, usage
+from autofill.fills.dispatch import Dispatcher
+from autofill.fills.events import record_cell_events
+from autofill.fills.fill import fill_cell, warm_up
+from autofill.fills.runs import Estimate
+
+__all__ = [
+    "Dispatcher",
+    "Estimate",
+    "cell_state",
+    "changes",
+    "events",
+    "fill_cell",
+    "outbox",
+    "record_cell_events",
+    "runs",
+    "usage",
+    "warm_up",
+]

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from autofill.db.models import OutboxEntry, Property
+from autofill.db import OutboxEntry, Property
 
 
 def upstream_ai(prop: Property, properties: Iterable[Property]) -> set[str]:

@@ -18,8 +18,7 @@ from typing import Any
 from sqlalchemy import insert, literal, select
 from sqlalchemy.orm import Session
 
-from autofill.db.models import Cell, Property, Row
-from autofill.db.types import utcnow
+from autofill.db import Cell, Property, Row, utcnow
 from autofill.kinds import CellStatus, ErrorCode
 
 

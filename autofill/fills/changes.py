@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from autofill.columns import AIConfig
-from autofill.db.models import Cell, Property, Row
+from autofill.db import Cell, Property, Row
 from autofill.fills import cell_state
 from autofill.kinds import CONTENT_INPUT, CellStatus
 

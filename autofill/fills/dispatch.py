@@ -22,9 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from autofill.config import Settings
-from autofill.db.models import OutboxEntry, Property
-from autofill.db.session import Store
-from autofill.db.types import utcnow
+from autofill.db import OutboxEntry, Property, Store, utcnow
 from autofill.fills import events, outbox, upkeep
 from autofill.fills.blocking import upstream_ai
 from autofill.kinds import EntryState

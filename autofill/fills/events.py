@@ -16,8 +16,7 @@ from sqlalchemy import delete, func, insert, inspect, select, text, update
 from sqlalchemy.orm import Session, UOWTransaction
 from sqlalchemy.orm.util import identity_key
 
-from autofill.db.models import Cell, CellEvent, Property
-from autofill.db.types import utcnow
+from autofill.db import Cell, CellEvent, Property, utcnow
 
 _WATCHED = ("status", "value", "error")
 

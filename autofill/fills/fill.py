@@ -24,18 +24,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from autofill.config import Settings
-from autofill.db.models import Cell, OutboxEntry, Property, Row, Workspace
-from autofill.db.session import Store
-from autofill.db.types import utcnow
+from autofill.db import Cell, OutboxEntry, Property, Row, Store, Workspace, utcnow
 from autofill.fills import cell_state, changes, outbox, runs, usage
 from autofill.fills.blocking import any_chain, is_blocked, upstream_ai
 from autofill.kinds import CellStatus, EntryState, ErrorCode, Outcome, PropertyType, Reason
 from autofill.language import detect_language
-from autofill.llm.complete import Completer
-from autofill.llm.errors import FillFailed
-from autofill.llm.tokenizer import ENCODINGS, encoding
-from autofill.llm.types import Completion
-from autofill.prompts.prepare import CannotPrepare, Prepared, prepare_for_row
+from autofill.llm import ENCODINGS, Completer, Completion, FillFailed, encoding
+from autofill.prompts import CannotPrepare, Prepared, prepare_for_row
 
 log = structlog.get_logger(__name__)
 

@@ -17,8 +17,7 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from autofill.db.models import FillLedger, FillRun, WorkspaceUsage
-from autofill.db.types import upsert, utcnow
+from autofill.db import FillLedger, FillRun, WorkspaceUsage, upsert, utcnow
 from autofill.fills import run_state
 from autofill.fills.spend import (
     CALLS,

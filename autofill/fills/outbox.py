@@ -26,8 +26,7 @@ from typing import Any
 from sqlalchemy import Insert, delete, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
-from autofill.db.models import Cell, OutboxEntry, Property, Row
-from autofill.db.types import upsert, utcnow
+from autofill.db import Cell, OutboxEntry, Property, Row, upsert, utcnow
 from autofill.kinds import EntryState, Reason
 
 WAITING, DISPATCHED, RUNNING = EntryState.WAITING, EntryState.DISPATCHED, EntryState.RUNNING

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from autofill.db.models import FillRun
+from autofill.db import FillRun
 from autofill.fills.spend import Settled
 from autofill.ids import new_id
 from autofill.kinds import RunState, Scope

@@ -8,15 +8,13 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from autofill.db.models import Cell, Database, FillRun, Property, Row
-from autofill.db.types import utcnow
+from autofill.db import Cell, Database, FillRun, Property, Row, utcnow
 from autofill.errors import InvalidInput
 from autofill.fills import cell_state, ledger, outbox, run_state
 from autofill.fills.spend import Settled, Spend
 from autofill.kinds import CellStatus, Outcome, Reason, RunState, Scope
-from autofill.llm.catalogue import ModelRefused, catalogue
-from autofill.llm.counting import TokenSource, source_of
-from autofill.prompts.prepare import CannotPrepare, prepare_for_row
+from autofill.llm import ModelRefused, TokenSource, catalogue, source_of
+from autofill.prompts import CannotPrepare, prepare_for_row
 
 
 @dataclass(frozen=True)

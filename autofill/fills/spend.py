@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from autofill.db.models import CallSpendColumns, FillCountColumns, SettledColumns
+from autofill.db import CallSpendColumns, FillCountColumns, SettledColumns
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,7 @@ import structlog
 from sqlalchemy import text
 
 from autofill.config import Settings
-from autofill.db.session import Store
-from autofill.db.types import utcnow
+from autofill.db import Store, utcnow
 from autofill.fills import events, ledger, outbox
 
 log = structlog.get_logger(__name__)

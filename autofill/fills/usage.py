@@ -14,8 +14,7 @@ from dataclasses import asdict
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from autofill.db.models import Cell, OutboxEntry, Workspace, WorkspaceUsage
-from autofill.db.types import upsert, utcnow
+from autofill.db import Cell, OutboxEntry, Workspace, WorkspaceUsage, upsert, utcnow
 from autofill.fills import cell_state, ledger, outbox
 from autofill.fills.spend import Spend, period_of
 from autofill.kinds import EntryState, ErrorCode

@@ -1,2 +1,46 @@
 """Talking to language models: the catalogue, tokenizers, providers, typed answers, retries and
-rate limits, and a wire-level simulator for places with no provider (tests, demo, benchmarks)."""
+rate limits, and a wire-level simulator for places with no provider (tests, demo, benchmarks).
+
+What other packages use comes from here (the simulator and the providers show their own
+faces); the modules behind it are this package's own."""
+
+from autofill.llm.catalogue import ModelInfo, ModelRefused, RetiredModel, catalogue
+from autofill.llm.complete import Completer
+from autofill.llm.counting import TokenSource, provider_count, source_of
+from autofill.llm.errors import FillFailed, ProviderError
+from autofill.llm.plan import CallPlan, expected_reasoning, output_limit
+from autofill.llm.registry import Providers, Route
+from autofill.llm.schema_limits import strict_schema
+from autofill.llm.tokenizer import ENCODINGS, count_tokens, encoding
+from autofill.llm.typed import answer_schema, is_structured
+from autofill.llm.types import ChatMessage, Completion, LLMRequest, RawAnswer, Stop, Usage
+
+__all__ = [
+    "ENCODINGS",
+    "CallPlan",
+    "ChatMessage",
+    "Completer",
+    "Completion",
+    "FillFailed",
+    "LLMRequest",
+    "ModelInfo",
+    "ModelRefused",
+    "ProviderError",
+    "Providers",
+    "RawAnswer",
+    "RetiredModel",
+    "Route",
+    "Stop",
+    "TokenSource",
+    "Usage",
+    "answer_schema",
+    "catalogue",
+    "count_tokens",
+    "encoding",
+    "expected_reasoning",
+    "is_structured",
+    "output_limit",
+    "provider_count",
+    "source_of",
+    "strict_schema",
+]

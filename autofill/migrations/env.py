@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Engine
 
-from autofill.db.models import Base
+from autofill.db import Base
 
 config = context.config
 engine = config.attributes.get("engine")

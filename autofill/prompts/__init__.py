@@ -1,2 +1,26 @@
 """The prompt library: one YAML file per task in prompts/, rendered into chat messages with
-few-shot examples as earlier turns, and fitted to the model's window."""
+few-shot examples as earlier turns, and fitted to the model's window.
+
+What other packages use comes from here: one function prepares a column's request for a row
+(``prepare_for_row``), used by the fill, the previews, run estimates and the evals."""
+
+from autofill.prompts.library import PromptLoadError, load_prompt
+from autofill.prompts.prepare import (
+    CannotPrepare,
+    Prepared,
+    prepare_for_row,
+    render_request,
+    row_data,
+)
+from autofill.prompts.render import defuse
+
+__all__ = [
+    "CannotPrepare",
+    "Prepared",
+    "PromptLoadError",
+    "defuse",
+    "load_prompt",
+    "prepare_for_row",
+    "render_request",
+    "row_data",
+]

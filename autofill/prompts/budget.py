@@ -20,10 +20,14 @@ from dataclasses import dataclass, replace
 import regex
 
 from autofill.language import detect_language
-from autofill.llm.catalogue import ModelInfo
-from autofill.llm.tokenizer import count_tokens, encoding
-from autofill.llm.typed import answer_schema, is_structured
-from autofill.llm.types import ChatMessage
+from autofill.llm import (
+    ChatMessage,
+    ModelInfo,
+    answer_schema,
+    count_tokens,
+    encoding,
+    is_structured,
+)
 from autofill.outputs import OutputSpec
 from autofill.prompts.library import LoadedPrompt
 from autofill.prompts.render import ColumnSpec, Rendered, RowData, order_examples, render

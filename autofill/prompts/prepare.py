@@ -14,9 +14,14 @@ from typing import Any
 
 from autofill.columns import AIConfig
 from autofill.kinds import CONTENT_INPUT, ErrorCode, OutputType, Task
-from autofill.llm.catalogue import ModelInfo, ModelRefused, catalogue
-from autofill.llm.plan import expected_reasoning, output_limit
-from autofill.llm.types import LLMRequest
+from autofill.llm import (
+    LLMRequest,
+    ModelInfo,
+    ModelRefused,
+    catalogue,
+    expected_reasoning,
+    output_limit,
+)
 from autofill.prompts.budget import FittedPrompt, PromptTooLarge, fit
 from autofill.prompts.library import PromptLoadError, load_prompt
 from autofill.prompts.render import ColumnSpec, RowData

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from autofill.kinds import OutputType, PromptTask, Task
-from autofill.llm.types import ChatMessage
+from autofill.llm import ChatMessage
 from autofill.outputs import OutputSpec
 from autofill.prompts.library import LoadedPrompt
 from autofill.prompts.schema import Example

@@ -13,7 +13,7 @@ from autofill.kinds import (
     PropertyType,
     Task,
 )
-from autofill.llm.catalogue import ModelRefused, catalogue
+from autofill.llm import ModelRefused, catalogue
 from autofill.outputs import Options, OutputSpec
 from autofill.schemas.common import Name
 from autofill.text import fold

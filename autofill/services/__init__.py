@@ -1,1 +1,61 @@
-"""Use cases over a SQLAlchemy session. Callers own the transaction (commit or roll back)."""
+"""Use cases over a SQLAlchemy session. Callers own the transaction (commit or roll back).
+
+What the adapters (the API's views, the CLI, the worker) use comes from here: one module per
+resource for its use cases, and the few functions every adapter needs."""
+
+from autofill.services import (
+    cells,
+    databases,
+    events,
+    feedback,
+    lookup,
+    models,
+    properties,
+    rows,
+    runs,
+    serialize,
+    store,
+    workspaces,
+)
+from autofill.services.errors import from_validation_error
+from autofill.services.feedback import record_feedback
+from autofill.services.lookup import get_cell, get_database, get_property, get_row
+from autofill.services.models import model_choices, model_status
+from autofill.services.preview import preview, preview_draft
+from autofill.services.serialize import cell_out, database_out, property_out, row_out, run_out
+from autofill.services.store import open_store
+from autofill.services.workspaces import authenticate, create_workspace, hash_token
+
+__all__ = [
+    "authenticate",
+    "cell_out",
+    "cells",
+    "create_workspace",
+    "database_out",
+    "databases",
+    "events",
+    "feedback",
+    "from_validation_error",
+    "get_cell",
+    "get_database",
+    "get_property",
+    "get_row",
+    "hash_token",
+    "lookup",
+    "model_choices",
+    "model_status",
+    "models",
+    "open_store",
+    "preview",
+    "preview_draft",
+    "properties",
+    "property_out",
+    "record_feedback",
+    "row_out",
+    "rows",
+    "run_out",
+    "runs",
+    "serialize",
+    "store",
+    "workspaces",
+]

@@ -7,11 +7,11 @@ keeps names, and renames rewrite it (see properties.rename).
 from __future__ import annotations
 
 from autofill.columns import AIConfig
-from autofill.db.models import Property
+from autofill.db import Property
 from autofill.errors import InvalidInput
 from autofill.kinds import CONTENT_INPUT, PropertyType, Task
 from autofill.references import find_references
-from autofill.schemas.properties import AIConfigIn
+from autofill.schemas import AIConfigIn
 from autofill.text import fold
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from autofill.db.models import Cell, Database, Property, Row
+from autofill.db import Cell, Database, Property, Row
 from autofill.errors import Conflict, InvalidInput
 from autofill.fills import cell_state, changes, outbox
 from autofill.kinds import CellStatus, PropertyType, Reason

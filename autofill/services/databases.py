@@ -5,10 +5,10 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from autofill.db.models import Database
+from autofill.db import Database
 from autofill.errors import InvalidInput
 from autofill.ids import new_id
-from autofill.schemas.databases import DatabaseCreate, DatabaseUpdate
+from autofill.schemas import DatabaseCreate, DatabaseUpdate
 from autofill.services.ai_columns import PropertyIndex, check_no_cycles, resolve_ai_config
 from autofill.services.pagination import decode_cursor, encode_cursor
 from autofill.services.properties import check_siblings, new_property

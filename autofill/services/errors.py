@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import ValidationError
 
 from autofill.errors import InvalidInput
-from autofill.schemas.common import FieldProblem
+from autofill.validation import FieldProblem
 
 
 def field_path(loc: tuple[int | str, ...], prefix: str = "") -> str:

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from autofill.db.session import Store
+from autofill.db import Store
 from autofill.fills import events
 
 

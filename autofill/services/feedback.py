@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from autofill.db.models import Cell, CellFeedback, Database, Property, Row
+from autofill.db import Cell, CellFeedback, Database, Property, Row
 from autofill.errors import Conflict
 from autofill.ids import new_id
 from autofill.kinds import CellStatus
-from autofill.prompts.prepare import render_request, row_data
-from autofill.schemas.feedback import FeedbackIn
+from autofill.prompts import render_request, row_data
+from autofill.schemas import FeedbackIn
 
 
 def record_feedback(

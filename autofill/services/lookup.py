@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from autofill.db.models import Cell, Database, Property, Row
+from autofill.db import Cell, Database, Property, Row
 from autofill.errors import NotFound
 
 

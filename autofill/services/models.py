@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from autofill.llm.catalogue import ModelInfo, ModelRefused, catalogue
-from autofill.schemas.views import ModelStatusOut
+from autofill.llm import ModelInfo, ModelRefused, catalogue
+from autofill.schemas import ModelStatusOut
 
 
 def model_choices() -> list[str]:

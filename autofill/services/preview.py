@@ -7,12 +7,11 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from autofill.columns import AIConfig
-from autofill.db.models import Database, Property
+from autofill.db import Database, Property
 from autofill.errors import InvalidInput
-from autofill.llm.counting import provider_count, source_of
-from autofill.prompts.prepare import CannotPrepare, Prepared, prepare_for_row
-from autofill.schemas.preview import PreviewMessage, PreviewOut, PreviewRequest
-from autofill.schemas.properties import AIConfigIn
+from autofill.llm import provider_count, source_of
+from autofill.prompts import CannotPrepare, Prepared, prepare_for_row
+from autofill.schemas import AIConfigIn, PreviewMessage, PreviewOut, PreviewRequest
 from autofill.services.ai_columns import PropertyIndex, resolve_ai_config
 from autofill.services.lookup import get_row
 from autofill.services.rows import checked_content, validated_values

@@ -9,13 +9,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from autofill.columns import AIConfig
-from autofill.db.models import Cell, Database, Property, Row
+from autofill.db import Cell, Database, Property, Row
 from autofill.errors import Conflict, InvalidInput
 from autofill.fills import cell_state, changes, events, outbox
 from autofill.ids import new_id
 from autofill.kinds import PropertyType, Reason
 from autofill.references import rename_reference
-from autofill.schemas.properties import AIConfigIn, PropertyCreate, PropertyUpdate
+from autofill.schemas import AIConfigIn, PropertyCreate, PropertyUpdate
 from autofill.services.ai_columns import (
     PropertyIndex,
     check_no_cycles,

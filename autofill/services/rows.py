@@ -7,12 +7,12 @@ from typing import Any
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, selectinload
 
-from autofill.db.models import Cell, Database, Property, Row
+from autofill.db import Cell, Database, Property, Row
 from autofill.errors import InvalidInput, PayloadTooLarge
 from autofill.fills import cell_state, changes, outbox
 from autofill.ids import new_id
 from autofill.kinds import CellStatus, PropertyType, Reason
-from autofill.schemas.rows import MAX_CONTENT_BYTES, RowCreate, RowListQuery, RowUpdate
+from autofill.schemas import MAX_CONTENT_BYTES, RowCreate, RowListQuery, RowUpdate
 from autofill.services.ai_columns import PropertyIndex
 from autofill.services.pagination import decode_cursor, encode_cursor
 from autofill.values import validate_value

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from autofill.db.models import Database, FillRun, Property
-from autofill.fills import runs
-from autofill.fills.runs import Estimate
+from autofill.db import Database, FillRun, Property
+from autofill.fills import Estimate, runs
 from autofill.kinds import Scope
 
 __all__ = ["Estimate", "cancel", "estimate", "start"]

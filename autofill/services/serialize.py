@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from autofill.db.models import Cell, Database, FillRun, Property, Row
+from autofill.db import Cell, Database, FillRun, Property, Row
 from autofill.fills import runs
 from autofill.kinds import CONTENT_INPUT, CellStatus, PropertyType, Scope
-from autofill.schemas.fills import RunOut
-from autofill.schemas.views import (
+from autofill.schemas import (
     AIConfigOut,
     CellOut,
     DatabaseOut,
     PropertyOut,
     Provenance,
     RowOut,
+    RunOut,
 )
 from autofill.services.models import model_status
 

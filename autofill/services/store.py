@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy import event
 
-from autofill.db.session import Store
-from autofill.fills.events import record_cell_events
+from autofill.db import Store
+from autofill.fills import record_cell_events
 
 
 def open_store(url: str, **engine_kwargs: Any) -> Store:

@@ -9,13 +9,11 @@ import secrets
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from autofill.db.models import ApiToken, Workspace
-from autofill.db.types import utcnow
+from autofill.db import ApiToken, Workspace, utcnow
 from autofill.errors import NotFound, Unauthorized
 from autofill.fills import usage
 from autofill.ids import new_id
-from autofill.schemas.views import UsageOut
-from autofill.schemas.workspaces import WorkspaceUpdate
+from autofill.schemas import UsageOut, WorkspaceUpdate
 
 TOKEN_PREFIX = "af_"
 

@@ -62,7 +62,8 @@ def test_new_column_gets_a_cell_on_every_existing_row(api: Caller, setup: dict[s
 
 
 def fill_all(store: Any, row_id: str) -> None:
-    """Stand in for the fill worker (a later piece): every AI cell of the row filled."""
+    """Every AI cell of the row filled, written directly: these tests are about what the API
+    does with cell states, not about the fill (tests/autofill/fills)."""
     from sqlalchemy import update
 
     from autofill.db.models import Cell
@@ -182,7 +183,7 @@ def test_config_change_marks_filled_cells_stale(
     from autofill.db.models import Cell
 
     row_id, prop_id = setup["row"]["id"], setup["sentiment"]["id"]
-    with store.transaction() as session:  # stand in for a fill (the worker arrives later)
+    with store.transaction() as session:  # a fill's result, written directly (see fill_all)
         filled = session.get(Cell, (row_id, prop_id))
         assert filled is not None
         filled.status, filled.value = "filled", "Positive"

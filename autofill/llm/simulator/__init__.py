@@ -3,6 +3,6 @@ faults, so the official SDKs run unmodified where no provider is reachable. Ever
 gives is marked as simulated."""
 
 from autofill.llm.simulator.config import Fault, SimConfig
-from autofill.llm.simulator.server import Simulator
+from autofill.llm.simulator.server import SimState, Simulator, build_app
 
-__all__ = ["Fault", "SimConfig", "Simulator"]
+__all__ = ["Fault", "SimConfig", "SimState", "Simulator", "build_app"]

@@ -13,9 +13,9 @@ from contextlib import ExitStack, contextmanager
 from celery.contrib.testing.worker import start_worker
 
 from autofill.config import Settings
-from autofill.db.session import Store
-from autofill.fills.dispatch import Dispatcher
-from autofill.llm.complete import Completer
+from autofill.db import Store
+from autofill.fills import Dispatcher
+from autofill.llm import Completer
 from worker import runtime
 
 
