@@ -20,6 +20,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from autofill.columns import AIConfig
 from autofill.db.types import JSONType, PydanticJSON, UTCDateTime, utcnow
+from autofill.errors import InvalidInput
 
 
 class Base(DeclarativeBase):
@@ -98,6 +99,12 @@ class Property(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     database: Mapped[Database] = relationship(back_populates="properties")
+
+    def ai_config(self) -> AIConfig:
+        """The configuration of an AI column; for any other property, a 422 naming it."""
+        if self.ai is None:
+            raise InvalidInput.field("property_id", f"{self.name!r} is not an AI column")
+        return self.ai
 
 
 class Row(Base):

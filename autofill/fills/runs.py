@@ -55,7 +55,7 @@ def _overridden(session: Session, prop: Property) -> int:
 
 def estimate(session: Session, database: Database, prop: Property, scope: Scope) -> Estimate:
     """Build every prompt the run would send (the same code as the fill) and add them up."""
-    assert prop.ai is not None
+    ai = prop.ai_config()
     names = {p.id: p.name for p in database.properties}
     selected = _selected(session, prop, scope)
     rows = {
@@ -68,7 +68,7 @@ def estimate(session: Session, database: Database, prop: Property, scope: Scope)
         row = rows[cell.row_id]
         ai_values = {c.property_id: c.value for c in row.cells}
         try:
-            prepared = prepare_for_row(prop.ai, names, row.values, row.content, ai_values)
+            prepared = prepare_for_row(ai, names, row.values, row.content, ai_values)
         except CannotPrepare:
             unfillable += 1
             continue
@@ -78,7 +78,7 @@ def estimate(session: Session, database: Database, prop: Property, scope: Scope)
         cost += prepared.estimated_cost_usd
         max_cost += prepared.max_cost_usd
     try:
-        source = source_of(catalogue().get(prop.ai.model))
+        source = source_of(catalogue().get(ai.model))
     except ModelRefused:
         source = "estimate"
     return Estimate(

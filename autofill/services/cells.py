@@ -27,8 +27,7 @@ def override(
 ) -> None:
     """A person writes the cell: it becomes theirs until reset; the columns that read it are
     due."""
-    assert prop.ai is not None  # get_cell only finds cells of AI columns
-    output = prop.ai.output
+    output = prop.ai_config().output
     try:
         stored = validate_value(output.type, value, output.options)
     except ValueError as exc:
@@ -47,8 +46,7 @@ def reset(
     debounce_s: float,
 ) -> None:
     """Hand an overridden cell back to the AI (any other cell is left as it is)."""
-    assert prop.ai is not None
-    if cell_state.reset(cell, prop.ai.auto_update):
+    if cell_state.reset(cell, prop.ai_config().auto_update):
         _readers_due(session, database, row, prop, debounce_s)
     if cell.status == CellStatus.PENDING.value:
         outbox.schedule_cells(

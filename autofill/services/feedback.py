@@ -34,15 +34,17 @@ def record_feedback(
 
 def _snapshot(database: Database, row: Row, prop: Property, cell: Cell) -> dict[str, Any]:
     """The column's inputs exactly as a fill sends them: nothing of the row it does not read."""
-    assert prop.ai is not None
+    ai = prop.ai_config()
     names = {p.id: p.name for p in database.properties}
     ai_values = {c.property_id: c.value for c in row.cells}
-    data = row_data(prop.ai, names, row.values, row.content, ai_values)
+    # The inputs half of prepare_for_row: a snapshot must not fail because the column's model
+    # was retired or its prompt no longer fits since the value was written.
+    data = row_data(ai, names, row.values, row.content, ai_values)
     return {
-        "task": prop.ai.task.value,
-        "request": render_request(prop.ai.instruction),
-        "target_language": prop.ai.target_language,
-        "output": prop.ai.output.model_dump(mode="json"),
+        "task": ai.task.value,
+        "request": render_request(ai.instruction),
+        "target_language": ai.target_language,
+        "output": ai.output.model_dump(mode="json"),
         "model": cell.model,
         "prompt_version": cell.prompt_version,
         "properties": data.properties,

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from pydantic import AliasChoices
 
 from autofill.config import (
     Settings,
@@ -61,3 +64,19 @@ def test_installed_settings_are_the_process_settings() -> None:
     assert get_settings() is mine
     use_settings(None)
     assert get_settings() is not mine and get_settings() is get_settings()
+
+
+def test_every_setting_is_documented_in_the_readme() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    undocumented = []
+    for name, field in Settings.model_fields.items():
+        alias = field.validation_alias
+        variables = (
+            [str(choice) for choice in alias.choices if str(choice).isupper()]
+            if isinstance(alias, AliasChoices)
+            else [f"AUTOFILL_{name.upper()}"]
+        )
+        if name == "compat":
+            variables = ["AUTOFILL_COMPAT_<NAME>_BASE_URL", "AUTOFILL_COMPAT_<NAME>_TOKEN_PARAM"]
+        undocumented += [v for v in variables if f"`{v}`" not in readme]
+    assert undocumented == []
