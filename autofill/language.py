@@ -1,85 +1,183 @@
-"""Which language a page is written in, to put a few-shot example in that language first.
+"""Which language a page is written in, so the request can name it and pick examples near it.
 
-Library: lingua-language-detector, low-accuracy mode, over the 29 languages below. Measured with
-``python -m bench.langid_accuracy`` (96 short texts, 12 languages: titles, ticket subjects,
-one-line notes, 2-12 words), on this project's 2-core machine:
+Two steps, each for what it does best:
 
-| library (mode)                         | correct | per call | load  | RSS    |
-| lingua, all 75 languages, high accuracy | 93/96   | 0.7 ms   | 8.4 s | 908 MB |
-| lingua, these 29, high accuracy         | 94/96   | 39 ms*   | 1.1 s | 586 MB |
-| lingua, these 29, low accuracy (chosen) | 93/96   | 0.08 ms  | 0.2 s | 48 MB  |
-| py3langid                               | 91/96   | 0.05 ms  | 0.7 s | small  |
-| langdetect (seeded)                     | 84/96   | 3.5 ms   | 0.3 s | small  |
-(* includes loading models lazily during the run)
+1. **Script.** Every letter's script is read from its Unicode name (``THAI CHARACTER KO KAI`` →
+   Thai); URLs and e-mail addresses are not read. A page written mostly in a script that one
+   language owns (Hangul, Kana, Thai, Greek, Hebrew, Armenian, Georgian, the Indic scripts but
+   Devanagari, Lao, Khmer, Myanmar, Sinhala, Ethiopic, ...) is that language. Han is Chinese
+   (the one Han-script language lingua knows).
+2. **Language.** Otherwise (Latin, Cyrillic, Arabic, Devanagari: scripts many languages share)
+   lingua-language-detector, low-accuracy mode, over all 75 languages it knows, sure only of a
+   text of ``MIN_LETTERS`` letters or more. Its models load lazily, per language the text could be: measured on this
+   project's machine, 22 MB RSS and 0.03 s to the first answer for a Turkish sentence
+   (``python -m bench.langid_accuracy`` compares the modes and libraries on short texts).
+   On the benchmark's 96 short texts (2-12 words) the top candidate at confidence >= 0.7 is
+   right for 85, wrong for 2 and the other 9 are unsure (at >= 0.5: 90 right, 4 wrong, 2
+   unsure; high-accuracy mode, 900 MB: 66 right, 0 wrong, 30 unsure). Pages are longer than
+   these, and their language is clearer.
 
-lingua is the most accurate on short text (its n-gram models are built for it); its
-low-accuracy mode keeps that accuracy on these texts at a fraction of the memory, which matters
-in every worker process. Pages in other languages come back as the closest of these or None;
-either only changes which example comes first.
+**Mixed pages, decided on purpose**: the main language is the one most of the running text is
+written in, as lingua weighs it over the whole sample. Names and terms from another language do
+not change it (an English note with Japanese names is English; a Japanese page naming
+Kubernetes and Slack is Japanese). A page whose top candidate is not clearly ahead (confidence
+below ``CONFIDENT``) is *unsure*: the request then asks for "the page's own language" instead
+of naming one, rather than naming a wrong one.
 """
 
 from __future__ import annotations
 
+import re
 import threading
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass
 from functools import lru_cache
 
-from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBuilder
+from lingua import Language, LanguageDetector, LanguageDetectorBuilder
 
-LANGUAGES = [
-    "en",
-    "fr",
-    "de",
-    "es",
-    "pt",
-    "it",
-    "nl",
-    "sv",
-    "da",
-    "nb",
-    "fi",
-    "pl",
-    "cs",
-    "ru",
-    "uk",
-    "tr",
-    "ar",
-    "he",
-    "fa",
-    "hi",
-    "ja",
-    "ko",
-    "zh",
-    "vi",
-    "id",
-    "th",
-    "el",
-    "ro",
-    "hu",
-]
+from autofill.language_names import describe
+
+SAMPLE_CHARS = 2000  # the head of a page decides; no need to read 100k tokens
+CONFIDENT = 0.7  # lingua's relative confidence of its top candidate
+# Below this many letters a script shared by many languages does not tell one from its
+# neighbours reliably ("Informe mensual de ventas" scores 0.87 for Portuguese): unsure.
+MIN_LETTERS = 30
+# URLs, e-mail addresses and @handles are in no language; their letters would outvote a short
+# Korean sentence that quotes a link.
+_NOT_WORDS = re.compile(r"\b(?:https?://|www\.)\S+|\S+@\S+\.\S+|@\w+", re.I)
+# Scripts one language owns (or, for Han, the one lingua knows): the script names the
+# language, mixed with any amount of Latin names and terms, no statistics needed.
+SCRIPT_LANGUAGES = {
+    "Hangul": "ko",
+    "Kana": "ja",
+    "Han": "zh",
+    "Thai": "th",
+    "Greek": "el",
+    "Hebrew": "he",
+    "Armenian": "hy",
+    "Georgian": "ka",
+    "Bengali": "bn",
+    "Gujarati": "gu",
+    "Gurmukhi": "pa",
+    "Tamil": "ta",
+    "Telugu": "te",
+    "Lao": "lo",
+    "Khmer": "km",
+    "Myanmar": "my",
+    "Sinhala": "si",
+    "Ethiopic": "am",
+    "Kannada": "kn",
+    "Malayalam": "ml",
+    "Oriya": "or",
+    "Tibetan": "bo",
+    "Thaana": "dv",
+}
+# The first word of a character's Unicode name, where it is not the script's own name.
+_NAME_SCRIPTS = {
+    "CJK": "Han",
+    "HIRAGANA": "Kana",
+    "KATAKANA": "Kana",
+    "HANGUL": "Hangul",
+    "MYANMAR": "Myanmar",
+    "ORIYA": "Oriya",
+    "ETHIOPIC": "Ethiopic",
+}
 _lock = threading.Lock()
 
 
-@lru_cache(maxsize=1)
-def _detector() -> LanguageDetector:
-    languages = [
-        Language.from_iso_code_639_1(getattr(IsoCode639_1, code.upper())) for code in LANGUAGES
-    ]
-    return LanguageDetectorBuilder.from_languages(*languages).with_low_accuracy_mode().build()
+@dataclass(frozen=True)
+class PageLanguage:
+    """What the request says of a page's language."""
+
+    code: str | None  # ISO 639-1 (or 639-3 where there is none); None: not identified
+    script: str | None  # the script most of its letters are in (Latin, Cyrillic, Han, Kana, ...)
+    confident: bool  # False: name no language, ask for the page's own
+
+    @property
+    def name(self) -> str | None:
+        return describe(self.code).name if self.code else None
+
+
+UNKNOWN = PageLanguage(None, None, False)
+
+
+def letter_script(ch: str) -> str | None:
+    """The script of a letter (its Unicode name's first word), None for anything else."""
+    if not ch.isalpha():
+        return None
+    try:
+        first = unicodedata.name(ch).split(" ", 1)[0]
+    except ValueError:
+        return None
+    return _NAME_SCRIPTS.get(first, first.title())
+
+
+def main_script(text: str) -> str | None:
+    """The script most letters of ``text`` are in; Japanese (Han with Kana) counts as Kana."""
+    counts = Counter(s for s in map(letter_script, text) if s is not None)
+    if not counts:
+        return None
+    if counts["Kana"] and counts["Kana"] * 5 >= counts["Han"]:
+        # Japanese mixes kanji and kana; a fifth of kana is already unmistakably Japanese.
+        counts["Kana"] += counts.pop("Han", 0)
+    return counts.most_common(1)[0][0]
+
+
+def page_language(text: str) -> PageLanguage:
+    """The main language of ``text`` and how sure we are of it."""
+    sample = _NOT_WORDS.sub(" ", text.strip()[:SAMPLE_CHARS]).strip()
+    if not sample:
+        return UNKNOWN
+    return _page_language(sample)
 
 
 def detect_language(text: str) -> str | None:
-    """ISO 639-1 code of the text's language, or None when there is too little to tell."""
-    sample = text.strip()[:2000]  # the head of a page decides; no need to read 100k tokens
-    if not sample:
-        return None
-    return _detect(sample)
+    """ISO code of the text's main language, or None when there is too little to tell."""
+    found = page_language(text)
+    return found.code if found.confident else None
 
 
 # A row's AI columns read the same page, each in its own fill: the page is looked at once per
 # process. Samples are at most 2,000 characters, so the cache stays within a few megabytes.
 @lru_cache(maxsize=1024)
-def _detect(sample: str) -> str | None:
+def _page_language(sample: str) -> PageLanguage:
+    script = main_script(sample)
+    if script is None:
+        return UNKNOWN  # digits, punctuation, emoji: nothing to tell a language by
+    if script in SCRIPT_LANGUAGES:
+        return PageLanguage(SCRIPT_LANGUAGES[script], script, True)
     with _lock:
         detector = _detector()
-    found = detector.detect_language_of(sample)
-    return found.iso_code_639_1.name.lower() if found is not None else None
+    ranked = detector.compute_language_confidence_values(sample)
+    if not ranked:
+        return PageLanguage(None, script, False)
+    top = ranked[0]
+    code = _code(top.language)
+    letters = sum(1 for ch in sample if ch.isalpha())
+    return PageLanguage(code, script, top.value >= CONFIDENT and letters >= MIN_LETTERS)
+
+
+def candidates(text: str, count: int = 3) -> list[tuple[str, float]]:
+    """The most likely languages of ``text`` with lingua's confidence, for a judgement that
+    may accept a close second (an eval check); empty for a script one language owns."""
+    sample = _NOT_WORDS.sub(" ", text.strip()[:SAMPLE_CHARS]).strip()
+    if not sample:
+        return []
+    found = page_language(sample)
+    if found.script in SCRIPT_LANGUAGES and found.code is not None:
+        return [(found.code, 1.0)]
+    with _lock:
+        detector = _detector()
+    ranked = detector.compute_language_confidence_values(sample)[:count]
+    return [(_code(r.language), float(r.value)) for r in ranked]
+
+
+def _code(language: Language) -> str:
+    iso1 = language.iso_code_639_1
+    return str(iso1.name).lower() if iso1 is not None else str(language.iso_code_639_3.name).lower()
+
+
+@lru_cache(maxsize=1)
+def _detector() -> LanguageDetector:
+    return LanguageDetectorBuilder.from_all_languages().with_low_accuracy_mode().build()

@@ -27,6 +27,7 @@ from evals import (
     load_cases,
     markdown,
     pass_rates,
+    run_coverage,
     run_suite,
     runs_dir,
     save_baseline,
@@ -207,6 +208,49 @@ def gate(margin: float, out: Path | None) -> None:
         console.print(line, markup=False)
     console.print(f"Report: {paths['md']}")
     if not result.passed:
+        raise SystemExit(1)
+
+
+@evals.command("coverage")
+@click.option("--model", default="sim:mimic-1", show_default=True, help="Model reference.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None)
+@click.option(
+    "--target",
+    default=1.0,
+    show_default=True,
+    type=click.FloatRange(0, 1),
+    help="Fail below this share of answers in the page's language.",
+)
+def coverage(model: str, out: Path | None, target: float) -> None:
+    """Pages in languages no example is written in (and in held-out ones): the share answered
+    in the page's language, per language."""
+    from datetime import UTC, datetime
+
+    console = Console()
+    with _model_reachable(model, console):
+        report = run_coverage(model, Completer())
+    table = Table(title=f"Language coverage — {model}")
+    for column in ("language", "script", "examples", "in its language"):
+        table.add_column(column)
+    for row in report.languages():
+        table.add_row(
+            f"{row.name} ({row.language})",
+            row.script or "",
+            "held out" if row.held_out else "none",
+            f"{row.passed}/{row.total}",
+        )
+    console.print(table)
+    directory = _out_dir(out)
+    directory.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    path = directory / f"coverage-{stamp}.md"
+    path.write_text(report.markdown(), encoding="utf-8")
+    passed = sum(a.in_page_language for a in report.answers)
+    console.print(
+        f"In the page's language: {report.share:.1%} ({passed}/{len(report.answers)}), "
+        f"target {target:.0%}\nReport: {path}"
+    )
+    if report.share < target:
         raise SystemExit(1)
 
 

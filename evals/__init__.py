@@ -5,6 +5,7 @@ What the CLI and the API use comes from here."""
 
 from evals.cache import DiskCache
 from evals.cases_schema import CaseLoadError, load_cases
+from evals.coverage import CoverageReport, run_coverage
 from evals.feedback import CANDIDATES_DIR, import_feedback
 from evals.gate import (
     BASELINE,
@@ -25,6 +26,7 @@ __all__ = [
     "DEFAULT_MARGIN",
     "CaseLoadError",
     "CaseResult",
+    "CoverageReport",
     "DiskCache",
     "Judging",
     "RunRecord",
@@ -37,6 +39,7 @@ __all__ = [
     "load_run",
     "markdown",
     "pass_rates",
+    "run_coverage",
     "run_suite",
     "runs_dir",
     "save_baseline",

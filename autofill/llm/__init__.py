@@ -14,6 +14,14 @@ from autofill.llm.schema_limits import strict_schema
 from autofill.llm.tokenizer import ENCODINGS, count_tokens, encoding
 from autofill.llm.typed import answer_schema, is_structured
 from autofill.llm.types import ChatMessage, Completion, LLMRequest, RawAnswer, Stop, Usage
+from autofill.llm.window import (
+    encoding_name,
+    margin,
+    prompt_tokens,
+    reask_room,
+    room_for_output,
+    scaled,
+)
 
 __all__ = [
     "ENCODINGS",
@@ -37,10 +45,16 @@ __all__ = [
     "catalogue",
     "count_tokens",
     "encoding",
+    "encoding_name",
     "expected_reasoning",
     "is_structured",
+    "margin",
     "output_limit",
+    "prompt_tokens",
     "provider_count",
+    "reask_room",
+    "room_for_output",
+    "scaled",
     "source_of",
     "strict_schema",
 ]

@@ -23,21 +23,12 @@ from autofill.llm.plan import CallPlan, enlarged, output_limit, plan_call
 from autofill.llm.ratelimit import RateLimiter, parse_limits
 from autofill.llm.registry import Providers, Route
 from autofill.llm.retry import call_with_retries
-from autofill.llm.tokenizer import count_tokens
 from autofill.llm.typed import is_structured, parse_answer
-from autofill.llm.types import ChatMessage, Completion, LLMRequest, RawAnswer, Usage
+from autofill.llm.types import Completion, LLMRequest, RawAnswer, Usage
+from autofill.llm.window import prompt_tokens, reask_turns, room_for_output, shrink_to_fit
 
 log = structlog.get_logger(__name__)
 _warned: set[str] = set()  # deprecated models already named in this process's log
-
-REASK = (
-    "Your answer {answer} cannot be used: {error}. Answer again with a value that fits, "
-    "and nothing else."
-)
-# A blank answer is not sent back as an assistant turn (Anthropic refuses blank text blocks).
-REASK_EMPTY = (
-    "Your answer was empty: {error}. Answer again with a value that fits, and nothing else."
-)
 
 
 @lru_cache(maxsize=1)
@@ -75,6 +66,8 @@ class Completer:
         typed = is_structured(request.output)
         limit = output_limit(info, request.max_output_tokens)
         messages = list(request.messages)
+        first_call = len(messages)
+        memo: dict[str, int] = {}
         usage, cost, calls, attempts, reasks, widened = Usage(), 0.0, 0, 0, 0, False
         last: RawAnswer | None = None
         while True:
@@ -119,6 +112,11 @@ class Completer:
             if last.stop == "length":
                 bigger = None if widened else enlarged(info, limit)
                 if bigger is not None:
+                    # Never past the window: the prompt stays, only the limit grows.
+                    used = prompt_tokens(messages, info, request.output, memo)
+                    bigger = min(bigger, room_for_output(info, used))
+                    bigger = bigger if bigger > limit else None
+                if bigger is not None:
                     # Reasoning (or a long answer) used the whole limit: once more with room.
                     limit, widened = bigger, True
                     continue
@@ -137,7 +135,19 @@ class Completer:
                 if reasks >= self.max_reasks:
                     raise failed(exc.message, code=ErrorCode.INVALID_ANSWER) from exc
                 reasks += 1
-                messages = [*messages, *_reask(last.text, exc.message)]
+                asked_again = shrink_to_fit(
+                    [*messages, *reask_turns(last.text, exc.message, info)],
+                    first_call,
+                    info,
+                    request.output,
+                    limit,
+                )
+                if asked_again is None:
+                    raise failed(
+                        f"{exc.message}; asking again would not fit the model's window",
+                        code=ErrorCode.INVALID_ANSWER,
+                    ) from exc
+                messages = asked_again
                 continue
             return Completion(
                 value=value,
@@ -192,15 +202,6 @@ class Completer:
         )
 
 
-def _reask(answer: str, error: str) -> list[ChatMessage]:
-    if not answer.strip():
-        return [ChatMessage("user", REASK_EMPTY.format(error=error))]
-    return [
-        ChatMessage("assistant", answer),
-        ChatMessage("user", REASK.format(answer=_quoted(answer), error=error)),
-    ]
-
-
 def _cut_off(answer: RawAnswer, limit: int, info: ModelInfo) -> str:
     spent = f", {answer.reasoning_tokens} of them on reasoning" if answer.reasoning_tokens else ""
     why = (
@@ -216,11 +217,4 @@ def _cut_off(answer: RawAnswer, limit: int, info: ModelInfo) -> str:
 
 def _estimate_tokens(request: LLMRequest, info: ModelInfo) -> int:
     """The prompt's tokens, for token-per-minute limits (counted before sending)."""
-    encoding = "o200k_base" if info.tokenizer == "estimate" else info.tokenizer
-    prompt = sum(count_tokens(m.content, encoding) + 4 for m in request.messages)
-    return int(prompt * info.token_factor) if info.estimated_counts else prompt
-
-
-def _quoted(text: str) -> str:
-    short = text if len(text) <= 200 else text[:199] + "…"
-    return repr(short)
+    return prompt_tokens(request.messages, info, request.output)

@@ -19,6 +19,7 @@ from autofill.outputs import OutputSpec
 from autofill.values import validate_value
 
 _JSON_OBJECT = re.compile(r"\{.*\}", re.S)
+QUOTED_VALUE_CHARS = 120  # of an invalid value, in the error a cell shows and a re-ask sends
 
 
 def is_structured(output: OutputSpec) -> bool:
@@ -108,6 +109,8 @@ def _checked(output: OutputSpec, value: Any) -> Any:
         described = (
             json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else repr(value)
         )
+        if len(described) > QUOTED_VALUE_CHARS:  # the re-ask shows the whole answer already
+            described = described[: QUOTED_VALUE_CHARS - 1] + "…"
         if output.type in (OutputType.SELECT, OutputType.MULTI_SELECT):
             raise InvalidAnswer(
                 f"model answered {described}, which is not one of: {shown}"

@@ -4,7 +4,8 @@ few-shot examples as earlier turns, and fitted to the model's window.
 What other packages use comes from here: one function prepares a column's request for a row
 (``prepare_for_row``), used by the fill, the previews, run estimates and the evals."""
 
-from autofill.prompts.library import PromptLoadError, load_prompt
+from autofill.prompts.defuse import defuse
+from autofill.prompts.library import PromptLoadError, load_prompt, prompts_dir
 from autofill.prompts.prepare import (
     CannotPrepare,
     Prepared,
@@ -12,7 +13,6 @@ from autofill.prompts.prepare import (
     render_request,
     row_data,
 )
-from autofill.prompts.render import defuse
 
 __all__ = [
     "CannotPrepare",
@@ -21,6 +21,7 @@ __all__ = [
     "defuse",
     "load_prompt",
     "prepare_for_row",
+    "prompts_dir",
     "render_request",
     "row_data",
 ]

@@ -1,10 +1,12 @@
 """Fitting a prompt into the model's window with room for the answer.
 
-budget = context window − reserved answer tokens − margin, capped by the column's
-``max_input_tokens``. When the prompt is over it: drop few-shot examples from the end of the
-ordered list (the first is in the page's language and is never dropped; at least one stays),
-then cut the middle of the page, keeping its head and tail at paragraph or sentence boundaries,
-never inside a grapheme, with a marker saying how much was cut.
+budget = context window − reserved answer tokens − margin − room for re-asks (typed answers:
+each re-ask adds turns, autofill.llm.window), capped by the column's ``max_input_tokens``. When
+the prompt is over it: drop few-shot examples from the end of the ordered list (the first is the
+nearest the page's language and is never dropped; at least one stays), then cut the middle of
+the page, keeping its head and tail at paragraph, sentence or word ends in any script (see
+autofill.segments), never inside a grapheme, with a marker saying how much was cut. A
+translation keeps only the head, marked at its end, so no middle part goes untranslated.
 
 Counts use the model's tokenizer (catalogue ``tokenizer``); for models whose tokenizer tiktoken
 does not have (Anthropic, self-hosted), o200k counts × the catalogue's ``token_factor`` for that
@@ -13,28 +15,25 @@ family, a deliberate over-estimate, labelled as an estimate wherever it is shown
 
 from __future__ import annotations
 
-import json
-import re
 from dataclasses import dataclass, replace
+from typing import Literal
 
-import regex
-
-from autofill.language import detect_language
+from autofill.language import PageLanguage, page_language
 from autofill.llm import (
     ChatMessage,
     ModelInfo,
-    answer_schema,
-    count_tokens,
     encoding,
-    is_structured,
+    encoding_name,
+    margin,
+    prompt_tokens,
+    reask_room,
 )
 from autofill.outputs import OutputSpec
 from autofill.prompts.library import LoadedPrompt
 from autofill.prompts.render import ColumnSpec, Rendered, RowData, order_examples, render
+from autofill.segments import head_end, tail_start
 
-PER_MESSAGE = 4  # framing tokens per chat message
-PRIMING = 3  # tokens that prime the answer
-_BOUNDARY = re.compile(r"\n\s*\n|(?<=[.!?])\s+|(?<=[。！？])")
+Keep = Literal["head_and_tail", "head"]
 
 
 class PromptTooLarge(Exception):
@@ -46,21 +45,22 @@ class FittedPrompt:
     messages: list[ChatMessage]
     prompt_version: str
     examples: list[str]
-    language: str | None
+    language: str | None  # the page's language as named in the request (None: not named)
     input_tokens: int
     budget: int
-    truncated: bool
-    cut_chars: int
+    truncated: bool  # the page or a property was cut to fit
+    cut_chars: int  # characters of the page left out
+    cut_properties: tuple[str, ...] = ()  # properties shortened to their limit
 
 
-def input_budget(info: ModelInfo, reserved_output: int, max_input_tokens: int | None) -> int:
-    margin = max(64, info.context_window // 50)
-    budget = info.context_window - reserved_output - margin
+def input_budget(
+    info: ModelInfo, reserved_output: int, max_input_tokens: int | None, reasks: int = 0
+) -> int:
+    """Prompt tokens the first call may use: the window less the output limit, the margin and
+    room for ``reasks`` re-asks (each adds turns to later calls), capped by the column's
+    ``max_input_tokens``."""
+    budget = info.context_window - reserved_output - margin(info) - reask_room(info, reasks)
     return min(budget, max_input_tokens) if max_input_tokens else budget
-
-
-def _encoding_name(info: ModelInfo) -> str:
-    return "o200k_base" if info.tokenizer == "estimate" else info.tokenizer
 
 
 def count_messages(
@@ -69,21 +69,9 @@ def count_messages(
     memo: dict[str, int] | None = None,
     output: OutputSpec | None = None,
 ) -> int:
-    """Prompt tokens of ``messages``, and of the answer's schema for a typed ``output`` (both
-    providers bill the schema as input: it is sent as a response format or a tool). ``memo``
-    remembers counts by content, so re-rendering with fewer examples does not encode an
-    unchanged 100k-token page again."""
-    name = _encoding_name(info)
-    memo = {} if memo is None else memo
-    raw = PRIMING
-    if output is not None and is_structured(output):
-        raw += count_tokens(json.dumps(answer_schema(output), ensure_ascii=False), name)
-    for message in messages:
-        count = memo.get(message.content)
-        if count is None:
-            count = memo[message.content] = count_tokens(message.content, name)
-        raw += count + PER_MESSAGE
-    return int(raw * info.token_factor) + 1 if info.estimated_counts else raw
+    """Prompt tokens of ``messages`` (and of a typed ``output``'s schema): see
+    autofill.llm.window.prompt_tokens."""
+    return prompt_tokens(messages, info, output, memo)
 
 
 def fit(
@@ -94,26 +82,37 @@ def fit(
     *,
     reserved_output: int,
     max_input_tokens: int | None = None,
+    reasks: int = 0,
+    max_content_tokens: int | None = None,
+    keep: Keep = "head_and_tail",
 ) -> FittedPrompt:
-    budget = input_budget(info, reserved_output, max_input_tokens)
+    """The request for ``row`` within the window. ``max_content_tokens`` caps the page whatever
+    the window (a translation's page must fit its answer); ``keep`` says what a cut keeps: the
+    head and the tail (the page's gist), or only the head (a translation, which must not skip
+    a middle part)."""
+    budget = input_budget(info, reserved_output, max_input_tokens, reasks)
     sample = row.content if row.content else " ".join(str(v) for v in row.properties.values())
-    language = detect_language(sample)
+    language = page_language(sample)
     examples = order_examples(loaded.prompt.examples, language)
+    content = row.content or ""
+    cut_chars = 0
+    if max_content_tokens is not None and row.content:
+        cut_text, cut_chars = cut_to(content, max_content_tokens, info, keep)
+        row = replace(row, content=cut_text)
 
     memo: dict[str, int] = {}
-    rendered = render(loaded, column, row, examples)
+    rendered = render(loaded, column, row, examples, language)
     tokens = count_messages(rendered.messages, info, memo, column.output)
     while tokens > budget and len(examples) > 1:
         examples = examples[:-1]
-        rendered = render(loaded, column, row, examples)
+        rendered = render(loaded, column, row, examples, language)
         tokens = count_messages(rendered.messages, info, memo, column.output)
     if tokens <= budget:
-        return _fitted(rendered, language, tokens, budget, 0)
+        return _fitted(rendered, language, tokens, budget, cut_chars)
 
     # Still over: cut the page. First see what everything else costs with an empty page.
-    content = row.content or ""
     bare = count_messages(
-        render(loaded, column, replace(row, content=""), examples).messages,
+        render(loaded, column, replace(row, content=""), examples, language).messages,
         info,
         memo,
         column.output,
@@ -124,11 +123,11 @@ def fit(
         )
     allowance = budget - bare
     for _ in range(8):  # re-tokenising the cut text can differ slightly: tighten and retry
-        cut_text, cut_chars = cut_middle(content, allowance, info)
-        rendered = render(loaded, column, replace(row, content=cut_text), examples)
+        cut_text, cut = cut_to(content, allowance, info, keep)
+        rendered = render(loaded, column, replace(row, content=cut_text), examples, language)
         tokens = count_messages(rendered.messages, info, memo, column.output)
         if tokens <= budget:
-            return _fitted(rendered, language, tokens, budget, cut_chars)
+            return _fitted(rendered, language, tokens, budget, cut)
         allowance -= tokens - budget + 8
         if allowance <= 0:
             break
@@ -136,75 +135,73 @@ def fit(
 
 
 def _fitted(
-    rendered: Rendered, language: str | None, tokens: int, budget: int, cut: int
+    rendered: Rendered, language: PageLanguage, tokens: int, budget: int, cut: int
 ) -> FittedPrompt:
     return FittedPrompt(
         rendered.messages,
         rendered.prompt_version,
         rendered.examples,
-        language,
+        language.code if language.confident else None,
         tokens,
         budget,
-        cut > 0,
+        cut > 0 or bool(rendered.cut_properties),
         cut,
+        rendered.cut_properties,
     )
 
 
 MARKER = "\n\n[… {cut:,} characters omitted …]\n\n"
+# A translation's page is cut at its end: what follows the head is not translated.
+END_MARKER = (
+    "\n\n[… {cut:,} more characters, not included: the page is too long to translate in one "
+    "answer …]"
+)
+
+
+def cut_to(text: str, max_tokens: int, info: ModelInfo, keep: Keep) -> tuple[str, int]:
+    if keep == "head":
+        return cut_head(text, max_tokens, info)
+    return cut_middle(text, max_tokens, info)
+
+
+def _tokens(text: str, info: ModelInfo) -> tuple[list[int], float]:
+    enc = encoding(encoding_name(info))
+    scale = info.token_factor if info.estimated_counts else 1.0
+    return enc.encode(text, disallowed_special=()), scale
+
+
+def _chars(tokens: list[int], info: ModelInfo) -> int:
+    """How many characters of the text ``tokens`` (a prefix or suffix of its encoding) cover."""
+    enc = encoding(encoding_name(info))
+    return len(enc.decode_bytes(tokens).decode("utf-8", errors="ignore"))
 
 
 def cut_middle(text: str, max_tokens: int, info: ModelInfo) -> tuple[str, int]:
     """Keep the head (two thirds) and tail (one third) of ``text`` within about ``max_tokens``."""
-    enc = encoding(_encoding_name(info))
-    scale = info.token_factor if info.estimated_counts else 1.0
-    tokens = enc.encode(text, disallowed_special=())
+    tokens, scale = _tokens(text, info)
     keep = int(max_tokens / scale) - 24  # room for the marker
     if len(tokens) * scale <= max_tokens:
         return text, 0
     if keep <= 0:
         return MARKER.format(cut=len(text)).strip(), len(text)
     head_tokens, tail_tokens = keep * 2 // 3, keep - keep * 2 // 3
-    head_chars = len(enc.decode_bytes(tokens[:head_tokens]).decode("utf-8", errors="ignore"))
-    tail_chars = (
-        len(enc.decode_bytes(tokens[-tail_tokens:]).decode("utf-8", errors="ignore"))
-        if tail_tokens
-        else 0
-    )
-    head_end = _snap_head(text, head_chars)
-    tail_start = _snap_tail(text, max(len(text) - tail_chars, head_end))
-    cut = tail_start - head_end
-    return text[:head_end] + MARKER.format(cut=cut) + text[tail_start:], cut
+    head_chars = _chars(tokens[:head_tokens], info)
+    tail_chars = _chars(tokens[-tail_tokens:], info) if tail_tokens else 0
+    end = head_end(text, head_chars)
+    start = tail_start(text, max(len(text) - tail_chars, end))
+    cut = start - end
+    return text[:end] + MARKER.format(cut=cut) + text[start:], cut
 
 
-def _graphemes_boundary(text: str, position: int, *, forward: bool) -> int:
-    """The nearest grapheme-cluster boundary at or before (or after) ``position``."""
-    start = max(position - 64, 0)
-    # Clusters are short; segmenting a window from a line or space start is exact in practice.
-    anchor = max(text.rfind("\n", 0, start + 1), text.rfind(" ", 0, start + 1), 0)
-    edges = [anchor]
-    for match in regex.finditer(r"\X", text[anchor : position + 64]):
-        edges.append(anchor + match.end())
-    if forward:
-        return min((e for e in edges if e >= position), default=len(text))
-    return max((e for e in edges if e <= position), default=0)
-
-
-def _snap_head(text: str, end: int) -> int:
-    """Cut the head at the last paragraph or sentence end in its last 30 %, else a grapheme."""
-    floor = int(end * 0.7)
-    best = None
-    for match in _BOUNDARY.finditer(text, floor, end):
-        best = (
-            match.start() if match.group().strip() == "" and "\n" in match.group() else match.end()
-        )
-    return best if best is not None and best > 0 else _graphemes_boundary(text, end, forward=False)
-
-
-def _snap_tail(text: str, start: int) -> int:
-    """Start the tail after the first paragraph or sentence end in its first 30 %, else at a
-    grapheme boundary."""
-    ceiling = start + int((len(text) - start) * 0.3)
-    match = _BOUNDARY.search(text, start, ceiling)
-    if match is not None:
-        return match.end()
-    return _graphemes_boundary(text, start, forward=True)
+def cut_head(text: str, max_tokens: int, info: ModelInfo) -> tuple[str, int]:
+    """Keep only the head of ``text`` within about ``max_tokens``, with a marker saying how much
+    of the end was left out."""
+    tokens, scale = _tokens(text, info)
+    if len(tokens) * scale <= max_tokens:
+        return text, 0
+    keep = int(max_tokens / scale) - 32  # room for the marker
+    if keep <= 0:
+        return END_MARKER.format(cut=len(text)).strip(), len(text)
+    end = head_end(text, _chars(tokens[:keep], info), slack=0.1)
+    cut = len(text) - end
+    return text[:end] + END_MARKER.format(cut=cut), cut

@@ -13,24 +13,34 @@ from dataclasses import dataclass
 from typing import Any
 
 from autofill.columns import AIConfig
+from autofill.config import get_settings
 from autofill.kinds import CONTENT_INPUT, ErrorCode, OutputType, Task
 from autofill.llm import (
     LLMRequest,
     ModelInfo,
     ModelRefused,
     catalogue,
+    count_tokens,
+    encoding_name,
     expected_reasoning,
     output_limit,
+    scaled,
 )
 from autofill.prompts.budget import FittedPrompt, PromptTooLarge, fit
 from autofill.prompts.library import PromptLoadError, load_prompt
 from autofill.prompts.render import ColumnSpec, RowData
 
 _REFERENCE = re.compile(r"\{\{|\}\}|\{([^{}\n]{1,200})\}")
-# Answer room reserved per kind of output; a translation may be as long as its source.
-RESERVED_OUTPUT = {"text": 512, "typed": 256, "translate": 4096}
+# Answer room reserved per kind of output (a translation's is sized from its source).
+RESERVED_OUTPUT = {"text": 512, "typed": 256}
 # What a typical answer costs, for estimates (not limits).
-EXPECTED_OUTPUT = {"text": 120, "typed": 16, "translate": 400}
+EXPECTED_OUTPUT = {"text": 120, "typed": 16}
+# A translation's answer room: its source's tokens × this, plus a little. Generous on purpose:
+# the same text costs more tokens in some scripts than others (o200k: Thai, Devanagari and
+# Amharic run 1.5-3× English), and a cut-off translation is worth nothing.
+TRANSLATION_RATIO = 2.0
+TRANSLATION_SLACK = 64
+MIN_TRANSLATION_ANSWER = 256
 
 
 @dataclass(frozen=True)
@@ -92,15 +102,41 @@ def _kind(spec: ColumnSpec) -> str:
     return "typed" if spec.output.type != OutputType.TEXT else "text"
 
 
+def _source_tokens(row: RowData, info: ModelInfo) -> int:
+    """The tokens of what a translation translates: the page, or the properties' values."""
+    text = row.content if row.content else "\n".join(str(v) for v in row.properties.values())
+    return scaled(count_tokens(text, encoding_name(info)), info)
+
+
+def _translation_room(row: RowData, info: ModelInfo) -> tuple[int, int, int | None]:
+    """(answer tokens, expected answer tokens, most page tokens one answer can translate or
+    None when the page fits): the answer is sized from the source, within the model's output
+    limit less the room its reasoning needs."""
+    reasoning = output_limit(info, 0)  # output_limit(info, 0) is the reasoning room alone
+    ceiling = max(info.max_output_tokens - (reasoning if reasoning > 1 else 0), 1)
+    source = _source_tokens(row, info)
+    wanted = int(source * TRANSLATION_RATIO) + TRANSLATION_SLACK
+    answer = min(max(wanted, MIN_TRANSLATION_ANSWER), ceiling)
+    expected = min(answer, max(16, int(source * 1.1)))
+    if wanted <= ceiling or not row.content:
+        return answer, expected, None
+    return answer, expected, max(int((ceiling - TRANSLATION_SLACK) / TRANSLATION_RATIO), 1)
+
+
 def prepare(ai: AIConfig, row: RowData, max_input_tokens: int | None = None) -> Prepared:
     spec = column_spec(ai)
     info = catalogue().get(ai.model)
     kind = _kind(spec)
-    answer = min(RESERVED_OUTPUT[kind], info.max_output_tokens)
+    content_cap = None
+    if kind == "translate":
+        answer, expected_answer, content_cap = _translation_room(row, info)
+    else:
+        answer = min(RESERVED_OUTPUT[kind], info.max_output_tokens)
+        expected_answer = min(EXPECTED_OUTPUT[kind], answer)
     # A reasoning model spends output tokens before it answers: the window keeps room for
     # them, and the cost ceiling counts them.
     reserved = output_limit(info, answer)
-    expected = min(EXPECTED_OUTPUT[kind], answer) + expected_reasoning(info)
+    expected = expected_answer + expected_reasoning(info)
     fitted = fit(
         load_prompt(spec.prompt_task),
         spec,
@@ -108,6 +144,10 @@ def prepare(ai: AIConfig, row: RowData, max_input_tokens: int | None = None) -> 
         info,
         reserved_output=reserved,
         max_input_tokens=max_input_tokens or ai.max_input_tokens,
+        # Only typed answers are re-asked; each re-ask adds turns the window must hold.
+        reasks=get_settings().max_reasks if spec.output.type != OutputType.TEXT else 0,
+        max_content_tokens=content_cap,
+        keep="head" if kind == "translate" else "head_and_tail",
     )
     request = LLMRequest(
         model=ai.model, messages=fitted.messages, output=spec.output, max_output_tokens=answer

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -50,7 +51,9 @@ def test_preview_for_a_stored_row(api: Caller, setup: dict[str, Any], sim: Simul
     assert body["language"] == "fr" and body["examples"][0].startswith("fr-")
     last = body["messages"][-1]
     assert last["role"] == "user"
-    assert '<request>Given "Status", the next step?</request>' in last["content"]
+    asked = r'<request-(\w{8})>Given "Status", the next step\?</request-\1>'
+    assert re.search(asked, last["content"])
+    assert "The page is written in French (français)." in last["content"]
     assert "Status: Open" in last["content"] and "remboursement" in last["content"]
     assert "private note" not in last["content"] and "Kim" not in last["content"]  # not inputs
     assert [m["cache_boundary"] for m in body["messages"]].count(True) == 1

@@ -4,6 +4,8 @@ substituted or taken for our prompt's tags."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.conftest import Caller, assert_error
@@ -59,8 +61,9 @@ def test_template_look_alikes_are_data_in_the_prompt(api: Caller) -> None:
     preview = api.post(f"/v1/properties/{column['id']}/preview", json={"row_id": row["id"]})
     assert preview.status_code == 200, preview.get_json()
     last = preview.get_json()["messages"][-1]["content"]
-    assert '<request>Reply as {"k": 1} using "$Status" and "Kind".</request>' in last
-    assert last.count("<request>") == 1 and last.count("<properties>") == 1
-    assert "‹/properties›: value of ‹/properties›" in last  # a name and value, defused
+    tag = re.search(r"<request-([0-9a-f]{8})>", last).group(1)  # type: ignore[union-attr]
+    assert f'<request-{tag}>Reply as {{"k": 1}} using "$Status" and "Kind".</request-{tag}>' in last
+    assert last.count("<request") == 1 and last.count("<properties>") == 1
+    assert "[/properties]: value of [/properties]" in last  # a name and value, defused
     assert "Kind: {{x}}" in last  # an option value stays as typed
-    assert "{{Name}} {Kind} ‹request›not ours‹/request›" in last  # the page, untouched but tags
+    assert "{{Name}} {Kind} [request]not ours[/request]" in last  # the page, untouched but tags

@@ -13,7 +13,7 @@ def test_check_lists_every_prompt(run: Run) -> None:
     assert result.returncode == 0, result.stderr
     for task in ("summary", "key_info", "translate", "classify", "custom", "custom_typed"):
         assert task in result.stdout
-    assert "ar de en es fr ja ko zh" in result.stdout
+    assert "ar de el en es fr he hi ja ko ru th zh" in result.stdout
 
 
 def test_check_names_the_broken_file(run: Run, tmp_path: Path) -> None:

@@ -18,12 +18,16 @@ import re
 from typing import Any
 
 from autofill.language import detect_language
+from autofill.language_names import describe
 from autofill.text import fold
 
 MARK = "[sim]"
-_DOCUMENT = re.compile(r"<document>(.*?)</document>", re.S)
-_PROPERTIES = re.compile(r"<properties>\n?(.*?)\n?</properties>", re.S)
-_CONTENT = re.compile(r"<content>\n?(.*?)\n?</content>", re.S)
+# Our tags may carry a boundary (``<document-1f2e…>``); a model reads them either way.
+_DOCUMENT = re.compile(r"<document(-[0-9a-f]+|)>(.*?)</document\1>", re.S)
+_PROPERTIES = re.compile(r"<properties(-[0-9a-f]+|)>\n?(.*?)\n?</properties\1>", re.S)
+_CONTENT = re.compile(r"<content(-[0-9a-f]+|)>\n?(.*?)\n?</content\1>", re.S)
+_ALWAYS_ENGLISH = re.compile(r"(?i)\b(?:answer|write)\b[^.\n]*\bin English\b")
+_NAMED = re.compile(r"Write your answer in ([^.\n]+?)(?: unless [^.\n]*)?\.")
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+|(?<=[。！？])|\n+")
 _NUMBER = re.compile(r"-?\d+(?:[.,]\d+)?")
 _DATE = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
@@ -47,12 +51,12 @@ def obeyed(text: str) -> str | None:
 def find_document(text: str) -> str:
     """The row's data: the page (``<content>``) of the last ``<document>`` block, else its
     property values, else all of the text."""
-    blocks = _DOCUMENT.findall(text)
+    blocks = [body for _, body in _DOCUMENT.findall(text)]
     block = blocks[-1] if blocks else text
-    content = _CONTENT.findall(block)
+    content = [body for _, body in _CONTENT.findall(block)]
     if content and content[-1].strip():
         return str(content[-1]).strip()
-    properties = _PROPERTIES.findall(block)
+    properties = [body for _, body in _PROPERTIES.findall(block)]
     if properties:
         # Properties only (e.g. a translated title): their values, without the markup.
         lines = str(properties[-1]).strip().splitlines()
@@ -168,13 +172,23 @@ def _points_at_an_option(schema: dict[str, Any], document: str) -> bool:
 INVALID = {"string": "Maybe", "number": "lots", "integer": "lots", "boolean": "perhaps"}
 
 
-def mimic_prose(system: str, document: str, example_turns: list[str]) -> str:
-    """The ``sim:mimic-*`` models: a scripted model that leans on its few-shot examples, as
-    small models do. It answers in the page's language only when an example in that language
-    came before; otherwise in English. Eval tests use it to show that removing an example is
-    caught by the gate."""
+def mimic_prose(system: str, document: str, example_turns: list[str], row_turn: str = "") -> str:
+    """The ``sim:mimic-*`` models: a scripted model that leans on its prompt, as small models
+    do. It answers in the page's language only when the prompt makes that language clear: an
+    example in it came before, or the request names it ("Write your answer in Thai"). Otherwise
+    it answers in English, and always when its instructions tell it to write in English. Tests
+    use it to show that a prompt which leaves the language unsaid gets English answers, and
+    that the eval gate catches a prompt edit that makes every answer English."""
     page = detect_language(document)
-    shown = {detect_language(find_document(turn)) for turn in example_turns}
-    if page is None or page in shown:
+    english = f"{MARK} A short summary of the page, written in English."
+    if _ALWAYS_ENGLISH.search(system):
+        return english if page not in (None, "en") else prose(system, document)
+    if page is None:
         return prose(system, document)
-    return f"{MARK} A short summary of the page, written in English."
+    named = _NAMED.findall(row_turn)
+    if named and named[-1].strip() == describe(page).name:
+        return prose(system, document)
+    shown = {detect_language(find_document(turn)) for turn in example_turns}
+    if page in shown:
+        return prose(system, document)
+    return english

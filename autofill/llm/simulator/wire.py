@@ -151,7 +151,7 @@ def _pieces(body: dict[str, Any]) -> list[tuple[str, bool]]:
 def _row_turn(users: list[str]) -> str:
     """The user turn that asks about the row: the last with a document (few-shot examples come
     before it; a re-ask after it carries none)."""
-    return next((turn for turn in reversed(users) if "<document>" in turn), "")
+    return next((turn for turn in reversed(users) if "<document" in turn), "")
 
 
 def _invalid_for(schema: dict[str, Any]) -> Any:
@@ -215,7 +215,7 @@ def openai_answer(
         )
     elif "mimic" in model:
         examples = [t for r, t in zip(roles[:-1], texts[:-1], strict=True) if r == "user"]
-        content = "Maybe" if invalid else mimic_prose(system, document, examples)
+        content = "Maybe" if invalid else mimic_prose(system, document, examples, _row_turn(users))
     else:
         content = "Maybe" if invalid else prose(system, document)
 

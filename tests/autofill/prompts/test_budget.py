@@ -51,7 +51,7 @@ def test_examples_go_before_the_page_and_the_page_language_one_stays() -> None:
         RowData({}, page),
         GPT,
         reserved_output=256,
-        max_input_tokens=700,
+        max_input_tokens=800,
     )
     assert fitted.examples[0] == "ko-meeting" and len(fitted.examples) < len(loaded.prompt.examples)
     assert not fitted.truncated
@@ -145,3 +145,26 @@ def test_any_page_fits_deterministically(
     assert len(first.examples) >= 1
     if first.truncated:
         assert "characters omitted" in first.messages[-1].content
+
+
+@pytest.mark.parametrize(
+    ("page", "kept"),
+    [
+        ("ลูกค้าแจ้งว่าการส่งออกข้อมูลล้มเหลวทุกครั้ง เราต้องการการแก้ไขก่อนวันศุกร์ ", "th-meeting"),
+        # No example in Lao: the Thai one (same family); in Bulgarian: the Russian one (script).
+        ("ລູກຄ້າແຈ້ງວ່າການສົ່ງອອກຂໍ້ມູນລົ້ມເຫຼວທຸກຄັ້ງ ພວກເຮົາຕ້ອງການການແກ້ໄຂກ່ອນວັນສຸກ ", "th-meeting"),
+        ("Клиентът съобщава, че експортът на данни се проваля всеки път. ", "ru-ticket"),
+        ("گاہک نے بتایا ہے کہ ڈیٹا کی برآمد ہر بار ناکام ہو جاتی ہے۔ ", "ar-ticket"),
+    ],
+)
+def test_on_a_small_window_the_one_example_kept_is_the_nearest(page: str, kept: str) -> None:
+    loaded = load_prompt(PromptTask.SUMMARY)
+    fitted = fit(
+        loaded,
+        ColumnSpec(Task.SUMMARY),
+        RowData({}, page * 20),
+        GPT,
+        reserved_output=256,
+        max_input_tokens=900,
+    )
+    assert fitted.examples[0] == kept and len(fitted.examples) < 4
