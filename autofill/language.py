@@ -9,8 +9,9 @@ Two steps, each for what it does best:
    (the one Han-script language lingua knows).
 2. **Language.** Otherwise (Latin, Cyrillic, Arabic, Devanagari: scripts many languages share)
    lingua-language-detector, low-accuracy mode, over all 75 languages it knows, sure only of a
-   text of ``MIN_LETTERS`` letters or more. Its models load lazily, per language the text could be: measured on this
-   project's machine, 22 MB RSS and 0.03 s to the first answer for a Turkish sentence
+   text of ``MIN_LETTERS`` letters or more. Its models load lazily, per language the text could
+   be: measured on this project's machine, 22 MB RSS and 0.03 s to the first answer for a
+   Turkish sentence
    (``python -m bench.langid_accuracy`` compares the modes and libraries on short texts).
    On the benchmark's 96 short texts (2-12 words) the top candidate at confidence >= 0.7 is
    right for 85, wrong for 2 and the other 9 are unsure (at >= 0.5: 90 right, 4 wrong, 2

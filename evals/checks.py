@@ -143,7 +143,7 @@ def _language(case: Case, value: Any, _: Any) -> Verdict:
     ranked = candidates(text) if len(text) >= 4 else []
     if not ranked:
         return Verdict("language", True, "too short to tell; not judged")
-    found, confidence = ranked[0]
+    found = ranked[0][0]
     if found == expected:
         return Verdict("language", True, f"answer is in {found}")
     sure = page_language(text).confident
