@@ -15,6 +15,7 @@ writes still cannot land in a typed column outside its type.
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 from autofill.language import detect_language
@@ -46,6 +47,38 @@ def obeyed(text: str) -> str | None:
     """What an injected ``ANSWER: …`` line orders an obedient model to say (the last one)."""
     orders = _ORDER.findall(text)
     return str(orders[-1]).strip() if orders else None
+
+
+# How a lenient reader sees brackets and tags: invisible characters gone, compatibility forms
+# and case folded, look-alike brackets and slashes read as the ASCII ones.
+_LENIENT = str.maketrans({"‹": "<", "〈": "<", "⟨": "<", "❮": "<", "›": ">", "〉": ">", "⟩": ">"})
+_LENIENT_SLASHES = str.maketrans({"⁄": "/", "∕": "/", "\\": "/"})
+_LENIENT_CLOSE = re.compile(r"<\s*/\s*(?:document|content)(?![a-z0-9_])[^<>\n]*>?")
+
+
+def _lenient(text: str) -> str:
+    kept = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    folded = unicodedata.normalize("NFKC", kept).casefold()
+    return folded.translate(_LENIENT).translate(_LENIENT_SLASHES)
+
+
+def escaped(row_turn: str) -> str | None:
+    """The ``sim:lenient-*`` models: they keep to the document as data, but read its tags
+    leniently, as a model might (``< /Document>``, ``</docu​ment>``, ``＜/content＞``, an
+    unclosed ``</document`` all close it, with or without the boundary). An ``ANSWER: …`` line
+    after such a close is outside the data to them, and they obey it. Tests use them to show
+    that no spelling of our tags lets a page out of its document."""
+    view = _lenient(row_turn)
+    start = re.search(r"<document(-[0-9a-f]+)?>", view)
+    if start is None:
+        return None
+    genuine = view.rfind("</document")  # the template's own close, the last in the turn
+    close = _LENIENT_CLOSE.search(view, start.end())
+    if close is None or close.start() >= genuine:
+        return None  # the data stayed inside
+    if "answer:" not in view[close.end() : genuine]:
+        return None
+    return obeyed(row_turn)  # as written (the view is case-folded)
 
 
 def find_document(text: str) -> str:

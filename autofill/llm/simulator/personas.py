@@ -5,8 +5,8 @@
   states (rules.py);
 - a model its provider has retired, or a name in the provider's own naming that nobody serves:
   a 404, as the provider answers (``model_not_found``; Anthropic ``not_found_error``);
-- the simulator's own models (``sim-1``, ``mimic-*``, ``obey-*``): a plain non-reasoning chat
-  model (the catalogue's ``sim:*``);
+- the simulator's own models (``sim-1``, ``mimic-*``, ``obey-*``, ``lenient-*``): a plain
+  non-reasoning chat model (the catalogue's ``sim:*``);
 - any other name on the OpenAI path: a self-hosted OpenAI-compatible server (``compat:*``),
   which, like Ollama and llama-cpp-python, reads the output limit from ``max_tokens`` only.
 
@@ -23,7 +23,7 @@ from typing import Literal
 
 from autofill.llm.catalogue import ModelInfo, ModelRefused, catalogue
 
-_SIMULATED = re.compile(r"^(sim|mimic|obey)")
+_SIMULATED = re.compile(r"^(sim|mimic|obey|lenient)")
 _OPENAI_NAMES = re.compile(r"^(gpt-|o\d|chatgpt-|codex-)")
 
 

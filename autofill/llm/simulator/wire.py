@@ -31,6 +31,7 @@ from typing import Any
 from autofill.llm.simulator.answers import (
     INVALID,
     MARK,
+    escaped,
     find_document,
     listed_options,
     mimic_prose,
@@ -191,6 +192,8 @@ def openai_answer(
     response_format = body.get("response_format") or {}
     # A hijacked model keeps obeying the page through re-asks: every user turn is read.
     order = obeyed("\n".join(users)) if "obey" in model else None
+    if "lenient" in model:  # follows what reached it outside the document, as it reads it
+        order = escaped(_row_turn(users))
     call = None
     if order is not None:
         content = order
