@@ -13,10 +13,10 @@ Two steps, each for what it does best:
    be: measured on this project's machine, 22 MB RSS and 0.03 s to the first answer for a
    Turkish sentence
    (``python -m bench.langid_accuracy`` compares the modes and libraries on short texts).
-   On the benchmark's 96 short texts (2-12 words) the top candidate at confidence >= 0.7 is
-   right for 85, wrong for 2 and the other 9 are unsure (at >= 0.5: 90 right, 4 wrong, 2
-   unsure; high-accuracy mode, 900 MB: 66 right, 0 wrong, 30 unsure). Pages are longer than
-   these, and their language is clearer.
+   On the benchmark's 96 short texts (2-12 words) the top candidate at confidence >= 0.7 and
+   15 letters is right for 82, wrong for 2 and the other 12 are unsure (at >= 0.5 and no
+   minimum: 90 right, 4 wrong, 2 unsure; high-accuracy mode, 900 MB: 66 right, 0 wrong, 30
+   unsure at 0.7). Pages are longer than these, and their language is clearer.
 
 **Mixed pages, decided on purpose**: the main language is the one most of the running text is
 written in, as lingua weighs it over the whole sample. Names and terms from another language do
@@ -42,8 +42,10 @@ from autofill.language_names import describe
 SAMPLE_CHARS = 2000  # the head of a page decides; no need to read 100k tokens
 CONFIDENT = 0.7  # lingua's relative confidence of its top candidate
 # Below this many letters a script shared by many languages does not tell one from its
-# neighbours reliably ("Informe mensual de ventas" scores 0.87 for Portuguese): unsure.
-MIN_LETTERS = 30
+# neighbours reliably: unsure. On the benchmark's 96 short texts, 15 letters keeps 82 right,
+# 2 wrong, 12 unsure (none: 85/2/9; 30 letters: 31/1/64). Some short titles stay wrong and sure
+# ("Informe mensual de ventas" scores 0.87 for Portuguese).
+MIN_LETTERS = 15
 # URLs, e-mail addresses and @handles are in no language; their letters would outvote a short
 # Korean sentence that quotes a link.
 _NOT_WORDS = re.compile(r"\b(?:https?://|www\.)\S+|\S+@\S+\.\S+|@\w+", re.I)
