@@ -30,7 +30,10 @@ class PreviewMessage(BaseModel):
 class PreviewOut(BaseModel):
     model: str
     prompt_version: str
-    language: str | None = Field(description="The page's detected language (ISO 639-1)")
+    language: str | None = Field(
+        description="The page's language as the request names it (ISO 639-1); null when "
+        "detection was unsure and the request asks for the page's own language"
+    )
     examples: list[str] = Field(description="Few-shot examples used, in order")
     messages: list[PreviewMessage]
     input_tokens: int
@@ -40,7 +43,10 @@ class PreviewOut(BaseModel):
     )
     budget: int = Field(description="Input tokens allowed: window − answer room − margin, capped")
     reserved_output_tokens: int
-    truncated: bool
-    cut_chars: int
+    truncated: bool = Field(description="The page or a property value was cut to fit")
+    cut_chars: int = Field(description="Characters of the page left out")
+    cut_properties: list[str] = Field(
+        default_factory=list, description="Properties whose values were cut to 4,000 characters"
+    )
     estimated_cost_usd: float = Field(description="With a typical answer length")
     max_cost_usd: float = Field(description="If the answer used all its reserved tokens")

@@ -105,6 +105,7 @@ def preview_out(prepared: Prepared) -> PreviewOut:
         reserved_output_tokens=prepared.reserved_output,
         truncated=fitted.truncated,
         cut_chars=fitted.cut_chars,
+        cut_properties=list(fitted.cut_properties),
         # Priced on the figure shown: the provider's own count when there is one.
         estimated_cost_usd=info.cost(tokens, prepared.expected_output),
         max_cost_usd=info.cost(tokens, prepared.reserved_output),

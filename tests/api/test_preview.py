@@ -137,3 +137,19 @@ def test_preview_rejections(api: Caller, other_api: Caller, setup: dict[str, Any
         "ai.max_input_tokens",
     )
     assert "before any page content" in error["message"]
+
+
+def test_preview_says_which_property_was_cut(api: Caller, setup: dict[str, Any]) -> None:
+    api.patch(
+        f"/v1/properties/{setup['column']['id']}",
+        json={"ai": {"instruction": "Given {Notes}, the next step?"}},
+    )
+    notes = "Le client rappelle. 👩‍👩‍👧‍👦 " * 300  # over 4,000 characters, emoji included
+    response = api.post(
+        f"/v1/properties/{setup['column']['id']}/preview",
+        json={"row": {"properties": {"Notes": notes}, "content": "Bonjour."}},
+    )
+    body = response.get_json()
+    assert response.status_code == 200, body
+    assert body["truncated"] and body["cut_properties"] == ["Notes"] and body["cut_chars"] == 0
+    assert "characters omitted …]" in body["messages"][-1]["content"]
