@@ -142,6 +142,16 @@ class Settings(BaseSettings):
         default=30.0, gt=0, description="A started fill's lease beyond its timeout"
     )
 
+    operator_workspaces: str = Field(
+        default="",
+        description="Comma-separated workspace ids whose members operate this server: only "
+        "they see the eval reports on the web page (server-wide, not a workspace's own)",
+    )
+
+    @property
+    def operators(self) -> frozenset[str]:
+        return frozenset(w.strip() for w in self.operator_workspaces.split(",") if w.strip())
+
     # Providers (autofill.llm.registry builds its routes from these).
     openai_api_key: SecretStr | None = Field(
         default=None, validation_alias=_sdk_variable("OPENAI_API_KEY")

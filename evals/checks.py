@@ -104,8 +104,9 @@ _SIM_MARK = "[sim]"
 @dataclass(frozen=True)
 class Verdict:
     check: str
-    passed: bool
+    passed: bool  # a verdict not judged does not fail its case
     reason: str
+    judged: bool = True  # False: the check could not be judged (no judge able to grade it)
 
 
 def checks_for(case: Case) -> dict[str, Any]:

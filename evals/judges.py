@@ -56,6 +56,11 @@ class JudgesFile(BaseModel):
     pairwise: Pairwise
 
 
+def is_simulated(model: str) -> bool:
+    """A model reference answered by the LLM simulator."""
+    return model.startswith("sim:")
+
+
 @lru_cache(maxsize=1)
 def judges_file() -> JudgesFile:
     return JudgesFile.model_validate(yaml.safe_load(JUDGES_FILE.read_text(encoding="utf-8")))
@@ -85,6 +90,7 @@ class Judging:
     model: str
     completer: Completer
     cache: DiskCache
+    calibration_file: Path | None = None  # None: evals/calibration/results.json
 
     def _ask(self, key: str, system: str, user: str, options: list[str]) -> tuple[str, str]:
         cached = self.cache.get(key)
@@ -102,29 +108,73 @@ class Judging:
         self.cache.put(key, {"choice": choice, "text": text})
         return choice, text
 
+    @property
+    def simulated(self) -> bool:
+        return is_simulated(self.model)
+
+    def calls_per_case(self, case: Case) -> int:
+        """Judge calls a case may need: one per judge of its task, and two for pairwise."""
+        return sum(1 for judge in judges_file().judges if case.task in judge.tasks) + 2
+
     def judge(self, case: Case, value: Any) -> list[Verdict]:
         verdicts = []
         for judge in judges_file().judges:
             if case.task not in judge.tasks:
                 continue
-            answer = _answer_text(value)
-            key = verdict_key(judge.id, str(judge.version), self.model, [_subject(case), answer])
             name = f"judge:{judge.id}@v{judge.version}"
+            refused = self.refusal(judge)
+            if refused is not None:
+                # Say so, rather than pass (or fail) what an untrusted judge says.
+                verdicts.append(Verdict(name, True, f"not judged: {refused}", judged=False))
+                continue
             try:
-                choice, _ = self._ask(
-                    key,
-                    _SYSTEM.format(criterion=judge.criterion),
-                    f"{_subject(case)}\n<answer>{defuse(answer)}</answer>",
-                    ["pass", "fail"],
-                )
+                choice = self.ask_judge(judge, case, value)
             except FillFailed as exc:
                 verdicts.append(Verdict(name, False, f"the judge failed: {exc.message}"))
                 continue
             verdicts.append(Verdict(name, choice == "pass", f"{self.model} said {choice}"))
         return verdicts
 
-    def compare(self, case: Case, current: Any, baseline: Any) -> Literal["win", "loss", "tie"]:
-        """Current answer against the baseline's, asked in both orders."""
+    def refusal(self, judge: Judge) -> str | None:
+        """Why this judge model may not grade for the gate, or None if it may: a simulated
+        model cannot grade meaning; a real one must agree with people's labels
+        (``autofill evals calibrate-judges``)."""
+        if self.simulated:
+            return f"{self.model} is simulated"
+        from evals.calibration import MIN_AGREEMENT, RESULTS, stored_calibration
+
+        found = stored_calibration(judge, self.model, self.calibration_file or RESULTS)
+        if found is None:
+            return (
+                f"judge {judge.id}@v{judge.version} on {self.model} is not calibrated: run "
+                f"`autofill evals calibrate-judges --judge-model {self.model}`"
+            )
+        if not found.trusted:
+            return (
+                f"judge {judge.id}@v{judge.version} on {self.model} agrees with people's labels "
+                f"{found.agreement:.0%} of the time, below {MIN_AGREEMENT:.0%}"
+            )
+        return None
+
+    def ask_judge(self, judge: Judge, case: Case, value: Any) -> str:
+        """The judge's word on one answer: "pass" or "fail" (cached)."""
+        answer = _answer_text(value)
+        key = verdict_key(judge.id, str(judge.version), self.model, [_subject(case), answer])
+        choice, _ = self._ask(
+            key,
+            _SYSTEM.format(criterion=judge.criterion),
+            f"{_subject(case)}\n<answer>{defuse(answer)}</answer>",
+            ["pass", "fail"],
+        )
+        return choice
+
+    def compare(
+        self, case: Case, current: Any, baseline: Any
+    ) -> Literal["win", "loss", "tie"] | None:
+        """Current answer against the baseline's, asked in both orders (None: a simulated
+        judge, which cannot tell)."""
+        if self.simulated:
+            return None
         spec = judges_file().pairwise
         system = (
             "You compare two answers written by an AI column for the same page and request. "

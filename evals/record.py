@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from collections import defaultdict
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -12,7 +13,7 @@ from typing import Any
 
 from autofill.kinds import PromptTask
 from autofill.prompts import load_prompt
-from evals.judges import judges_file
+from evals.judges import is_simulated, judges_file
 from evals.runner import CaseResult
 
 
@@ -46,6 +47,39 @@ class RunRecord:
             judge_model=judge_model,
         )
 
+    @property
+    def model_simulated(self) -> bool:
+        return is_simulated(self.model)
+
+    @property
+    def judge_simulated(self) -> bool:
+        return self.judge_model is not None and is_simulated(self.judge_model)
+
+    def verdict_source(self) -> str:
+        """One line: whether the verdicts came from a real model, a simulated one, or both."""
+        answers = f"{self.model} ({'simulated' if self.model_simulated else 'real'})"
+        if self.judge_model is None:
+            judges = "no judge: model-graded checks not judged"
+        elif self.judge_simulated:
+            judges = f"judge {self.judge_model} is simulated: model-graded checks not judged"
+        else:
+            judges = f"judge {self.judge_model} (real)"
+        kinds = {self.model_simulated} | ({self.judge_simulated} if self.judge_model else set())
+        source = (
+            "a simulated model"
+            if kinds == {True}
+            else "a real model"
+            if kinds == {False}
+            else "real and simulated models"
+        )
+        return f"Verdicts from {source}: answers by {answers}; {judges}."
+
+    def errors(self) -> list[tuple[str, str]]:
+        """(case id, error) for every sample that got no answer (no key, provider down)."""
+        return [
+            (r.case.id, s.error) for r in self.results for s in r.samples if s.error is not None
+        ]
+
     def pairwise(self) -> dict[str, int]:
         counts = {"win": 0, "loss": 0, "tie": 0}
         for result in self.results:
@@ -60,6 +94,9 @@ class RunRecord:
             "judge_model": self.judge_model,
             "judges": {j.id: j.version for j in judges_file().judges} if self.judge_model else {},
             "simulated": self.simulated,
+            "model_simulated": self.model_simulated,
+            "judge_simulated": self.judge_simulated,
+            "verdict_source": self.verdict_source(),
             "started_at": self.started_at,
             "prompts": self.prompts,
             "cases": len(self.results),
@@ -68,6 +105,17 @@ class RunRecord:
             "tokens_out": sum(s.tokens_out for r in self.results for s in r.samples),
             "cost_usd": round(sum(s.cost_usd for r in self.results for s in r.samples), 6),
             "cache_hits": sum(s.from_cache for r in self.results for s in r.samples),
+            # What the cached answers cost when they were first asked: what this run saved.
+            "cache_saved_usd": round(
+                sum(s.cost_usd for r in self.results for s in r.samples if s.from_cache), 6
+            ),
+            "spent_usd": round(
+                sum(s.cost_usd for r in self.results for s in r.samples if not s.from_cache), 6
+            ),
+            "errors": len(self.errors()),
+            "not_judged": sum(
+                1 for r in self.results for s in r.samples for c in s.checks if not c.judged
+            ),
             "samples": sum(len(r.samples) for r in self.results),
             "pairwise_vs_baseline": self.pairwise(),
         }
@@ -104,12 +152,9 @@ def case_line(result: CaseResult) -> dict[str, Any]:
 def write(record: RunRecord, directory: Path) -> dict[str, Path]:
     """Write ``<run>.jsonl``, ``<run>.md`` and ``<run>.html``; return their paths."""
     directory.mkdir(parents=True, exist_ok=True)
-    stem = directory / f"{record.run_id}-{record.model.replace(':', '_')}"
-    paths = {
-        "jsonl": stem.with_suffix(".jsonl"),
-        "md": stem.with_suffix(".md"),
-        "html": stem.with_suffix(".html"),
-    }
+    # The model's whole name (gpt-4.1-mini keeps its dots: no with_suffix, which cuts at one).
+    stem = f"{record.run_id}-{re.sub(r'[^A-Za-z0-9_.-]', '_', record.model)}"
+    paths = {kind: directory / f"{stem}.{kind}" for kind in ("jsonl", "md", "html")}
     with paths["jsonl"].open("w", encoding="utf-8") as out:
         out.write(json.dumps({"run": record.header()}, ensure_ascii=False) + "\n")
         for result in record.results:
@@ -129,13 +174,16 @@ def pass_rates(results: list[CaseResult], key: str) -> dict[str, tuple[int, int]
     return {group: (passed, total) for group, (passed, total) in sorted(counts.items())}
 
 
-def _failures(result: CaseResult) -> list[str]:
-    return [
-        f"{check.check}: {check.reason}"
-        for sample in result.samples
-        for check in sample.checks
-        if not check.passed
-    ]
+def failures(result: CaseResult) -> list[str]:
+    """What failed in a case, each message once however many samples failed it."""
+    found: dict[str, None] = {}
+    for sample in result.samples:
+        if sample.error is not None:
+            found[f"no answer: {sample.error}"] = None
+        for check in sample.checks:
+            if not check.passed and check.check != "answered":
+                found[f"{check.check}: {check.reason}"] = None
+    return list(found)
 
 
 def markdown(record: RunRecord, extra: list[str] | None = None) -> str:
@@ -143,11 +191,13 @@ def markdown(record: RunRecord, extra: list[str] | None = None) -> str:
     lines = [
         f"# Eval run {record.run_id}",
         "",
-        f"Model `{record.model}`"
-        + (" — **simulated** (the LLM simulator, not a model)" if record.simulated else ""),
+        record.verdict_source(),
+        "",
         f"{header['passed']}/{header['cases']} cases passed; {header['samples']} samples, "
         f"{header['cache_hits']} from cache; {header['tokens_in']:,} tokens in, "
-        f"{header['tokens_out']:,} out, ${header['cost_usd']:.4f}.",
+        f"{header['tokens_out']:,} out; spent ${header['spent_usd']:.4f}, the cache saved "
+        f"${header['cache_saved_usd']:.4f}."
+        + (f" **{header['errors']} samples got no answer.**" if header["errors"] else ""),
         f"Judge model: `{record.judge_model or 'none'}`. Against the baseline's answers "
         f"(pairwise, both orders): {header['pairwise_vs_baseline']}.",
         "",
@@ -173,8 +223,7 @@ def markdown(record: RunRecord, extra: list[str] | None = None) -> str:
         lines += ["", "## Failing cases", ""]
         for result in failed:
             lines.append(
-                f"- `{result.case.id}` ({result.case.severity}): "
-                + "; ".join(_failures(result)[:3])
+                f"- `{result.case.id}` ({result.case.severity}): " + "; ".join(failures(result)[:3])
             )
     if extra:
         lines += ["", *extra]

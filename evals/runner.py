@@ -161,6 +161,47 @@ def _failed_sample(message: str) -> Sample:
     )
 
 
+class CostTooHigh(Exception):
+    """A run would spend more than its ``--max-cost``: stopped before any call."""
+
+
+def worst_cost(
+    cases: list[Case],
+    model: str,
+    cache: DiskCache,
+    *,
+    samples: int = 1,
+    live: bool = False,
+    judging: Judging | None = None,
+) -> float:
+    """The most a run can spend, in USD: each answer not in the cache at its output limit
+    (and its re-asks, for typed answers), and each judge call on a real judge model."""
+    from autofill.config import get_settings
+    from autofill.llm import catalogue
+
+    total = 0.0
+    for case in cases:
+        try:
+            prepared = prepare_for_row(
+                case.column(model),
+                {n: n for n in case.properties},
+                case.properties,
+                case.content or "",
+                {},
+            )
+        except CannotPrepare:
+            continue
+        tries = 1 + (get_settings().max_reasks if case.output.type != "text" else 0)
+        for number in range(case.samples or samples):
+            if live or cache.get(request_key(prepared.request, number)) is None:
+                total += prepared.max_cost_usd * tries
+        if judging is not None and not judging.simulated:
+            info = catalogue().get(judging.model)
+            # A judge reads the case and an answer about as long as the page, and says a word.
+            total += judging.calls_per_case(case) * info.cost(2 * prepared.fitted.input_tokens, 64)
+    return total
+
+
 def run_suite(
     cases: list[Case],
     model: str,
@@ -172,7 +213,16 @@ def run_suite(
     judging: Judging | None = None,
     baseline_answers: dict[str, Any] | None = None,
     progress: Callable[[CaseResult], None] | None = None,
+    max_cost_usd: float | None = None,
 ) -> list[CaseResult]:
+    if max_cost_usd is not None:
+        worst = worst_cost(cases, model, cache, samples=samples, live=live, judging=judging)
+        if worst > max_cost_usd:
+            raise CostTooHigh(
+                f"this run could spend up to ${worst:.4f} (answers not in the cache, at their "
+                f"output limits, and judge calls), over --max-cost ${max_cost_usd:.4f}; nothing "
+                "was sent"
+            )
     results = []
     for case in cases:
         result = run_case(

@@ -191,10 +191,26 @@ def test_the_column_form_edits_a_column(app: Flask, api: Caller) -> None:
     assert client.get(f"/databases/{other['id']}/columns/{column['id']}").status_code == 404
 
 
+def test_eval_reports_are_for_operators_only(app: Flask, api: Caller, settings: Settings) -> None:
+    client, _ = _signed_in(app, api)
+    assert client.get("/evals").status_code == 404  # server-wide: not every workspace's
+    assert "Eval reports" not in client.get("/databases").get_data(as_text=True)
+    workspace = api.get("/v1/workspace").get_json()["id"]
+    app.extensions["autofill.settings"] = settings.model_copy(
+        update={"operator_workspaces": f"ws_other, {workspace}"}
+    )
+    assert "Eval reports" in client.get("/databases").get_data(as_text=True)
+    assert client.get("/evals").status_code == 200
+
+
 def test_the_eval_report_page_shows_the_latest_run(
     app: Flask, api: Caller, settings: Settings
 ) -> None:
     client, _ = _signed_in(app, api)
+    workspace = api.get("/v1/workspace").get_json()["id"]
+    app.extensions["autofill.settings"] = settings.model_copy(
+        update={"operator_workspaces": workspace}
+    )
     empty = client.get("/evals").get_data(as_text=True)
     assert "No eval run here yet" in empty
     runs = runs_dir(settings.data_dir)

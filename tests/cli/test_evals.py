@@ -11,22 +11,28 @@ from tests.cli.conftest import Run
 def test_run_writes_a_record_and_reports_and_reuses_answers(run: Run, tmp_path: Path) -> None:
     first = run("evals", "run", "--task", "classify")
     assert first.returncode == 0, first.stderr
-    assert "simulator" in first.stdout and "0/12 from cache" in first.stdout
+    assert first.stdout.startswith("sim:mimic-1: the LLM simulator")
+    assert "Verdicts from a simulated model" in first.stdout and "(0/12 answers)" in first.stdout
+    table = [line for line in first.stdout.splitlines() if "│" in line or "┃" in line]
+    assert table and max(len(line) for line in table) <= 80  # readable at 80 columns
+    assert not any("…" in line for line in table)  # no cell cut short
     runs = tmp_path / ".autofill" / "evals" / "runs"
     records = sorted(runs.glob("*.jsonl"))
     assert len(records) == 1
     lines = [json.loads(line) for line in records[0].read_text().splitlines()]
     header, cases = lines[0]["run"], lines[1:]
-    assert header["model"] == "sim:sim-1" and header["simulated"] is True
+    assert header["model"] == "sim:mimic-1" and header["model_simulated"] is True
+    assert header["judge_model"] is None and header["spent_usd"] > 0
     assert set(header["prompts"]) >= {"summary", "classify"}
     assert len(cases) == 12
     sample = cases[0]["samples"][0]
     assert {"value", "text", "tokens_in", "cost_usd", "latency_s", "checks"} <= set(sample)
-    assert all({"check", "passed", "reason"} == set(c) for c in sample["checks"])
+    assert all({"check", "passed", "reason", "judged"} == set(c) for c in sample["checks"])
     assert sorted(runs.glob("*.md")) and sorted(runs.glob("*.html"))
 
     second = run("evals", "run", "--task", "classify")
-    assert second.returncode == 0 and "12/12 from cache" in second.stdout
+    assert second.returncode == 0 and "(12/12 answers)" in second.stdout
+    assert "spent $0.0000" in second.stdout
 
 
 def test_the_gate_passes_on_the_committed_baseline(run: Run) -> None:

@@ -74,7 +74,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         store = open_store(database_url)
         upgrade(store)
         with store.transaction() as session:
-            _, token = create_workspace(session, "Browser tests")
+            workspace, token = create_workspace(session, "Browser tests")
+            operator = workspace.id  # it operates this server: it sees the eval reports
         store.dispose()
         redis_server.start()
         port = free_port()
@@ -85,6 +86,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             "AUTOFILL_SIM_URL": sim.openai_base_url,
             "AUTOFILL_DATA_DIR": str(logs),
             "AUTOFILL_DEFAULT_MODEL": "sim:sim-1",
+            "AUTOFILL_OPERATOR_WORKSPACES": operator,
             "AUTOFILL_DEBOUNCE_S": "0.3",
             "AUTOFILL_DISPATCH_INTERVAL_S": "0.05",
         }

@@ -10,8 +10,9 @@ from autofill.llm.complete import Completer
 from autofill.llm.ratelimit import RateLimiter
 from autofill.llm.types import Completion, LLMRequest, Usage
 from evals.cache import DiskCache
+from evals.calibration import Calibration, save_calibrations
 from evals.cases_schema import Case
-from evals.judges import Judging
+from evals.judges import Judging, judges_file
 
 
 class ScriptedJudge(Completer):
@@ -37,9 +38,18 @@ CASE = Case(
 )
 
 
+def _calibrated(tmp_path: Path, model: str) -> Path:
+    """A results file in which every judge on ``model`` agreed with every label."""
+    path = tmp_path / "calibration.json"
+    save_calibrations(
+        [Calibration(j.id, j.version, model, 4, 4, 4, 4, 0) for j in judges_file().judges], path
+    )
+    return path
+
+
 def test_a_failing_judge_fails_the_check_and_its_verdict_is_cached(tmp_path: Path) -> None:
     judge = ScriptedJudge(lambda text: "fail" if "invented" in text else "pass")
-    judging = Judging("fake:judge", judge, DiskCache(tmp_path))
+    judging = Judging("fake:judge", judge, DiskCache(tmp_path), _calibrated(tmp_path, "fake:judge"))
     verdicts = {v.check: v for v in judging.judge(CASE, "Exports time out; invented detail.")}
     assert set(verdicts) == {"judge:faithful@v1", "judge:reasonable_summary@v1"}
     assert not verdicts["judge:faithful@v1"].passed

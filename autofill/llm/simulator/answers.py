@@ -90,6 +90,8 @@ def find_document(text: str) -> str:
     if content and content[-1].strip():
         return str(content[-1]).strip()
     properties = [body for _, body in _PROPERTIES.findall(block)]
+    if content and not properties:
+        return ""  # an empty page and nothing else: not the markup around it
     if properties:
         # Properties only (e.g. a translated title): their values, without the markup.
         lines = str(properties[-1]).strip().splitlines()
