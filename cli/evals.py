@@ -308,10 +308,11 @@ def gate(
     # For the pull request: the gate's verdict, then what changed against the baseline.
     report = markdown(record, [*result.lines(), "", *comparison(baseline, record)])
     paths["md"].write_text(report, encoding="utf-8")
-    _summary(console, record.results)
-    _spending(console, record)
+    # The verdict first: where it came from, then passed or failed and why; the table after.
     for line in result.lines():
         console.print(line, markup=False, highlight=False)
+    _summary(console, record.results)
+    _spending(console, record)
     console.print(f"Report (before/after, for the pull request): {paths['md']}")
     if not result.passed:
         raise SystemExit(1)

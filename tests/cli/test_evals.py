@@ -39,6 +39,8 @@ def test_the_gate_passes_on_the_committed_baseline(run: Run) -> None:
     result = run("evals", "gate")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Gate: passed" in result.stdout
+    first = result.stdout.splitlines()[1]  # after the line that starts the simulator
+    assert first.startswith("Verdicts from a simulated model")
 
 
 def test_bad_cases_or_options_are_clear_errors(run: Run, tmp_path: Path) -> None:
