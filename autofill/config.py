@@ -125,6 +125,24 @@ class Settings(BaseSettings):
         ge=1,
         description="Dispatched fills not yet started, at most; the rest wait in the outbox",
     )
+    interactive_reserve: float = Field(
+        default=0.2,
+        ge=0,
+        lt=1,
+        description="Share of max_queued kept free of bulk fills, for people's edits",
+    )
+    bulk_min_share: float = Field(
+        default=0.1,
+        ge=0,
+        le=1,
+        description="Share of each dispatch that bulk fills get while they wait (no starvation)",
+    )
+    max_in_flight_per_workspace: int | None = Field(
+        default=None,
+        ge=1,
+        description="Bulk fills one workspace may have queued or running while another "
+        "workspace's wait (unset: its fair share only)",
+    )
     redispatch_after_s: float = Field(
         default=300.0,
         gt=0,

@@ -112,6 +112,14 @@ class Reason(StrEnum):
     RUN = "run"  # a bulk fill
 
 
+class Lane(StrEnum):
+    """Who waits for a fill: a person (a row edited, a cell asked for, a column changed on a
+    few rows) or nobody in particular (a new column over every row, a bulk run)."""
+
+    INTERACTIVE = "interactive"
+    BULK = "bulk"
+
+
 class Scope(StrEnum):
     """Which cells a bulk fill takes."""
 

@@ -171,6 +171,7 @@ class OutboxEntry(Base):
     __tablename__ = "outbox"
     __table_args__ = (
         Index("ix_outbox_state_due", "state", "due_at"),
+        Index("ix_outbox_state_lane_due", "state", "lane", "due_at"),
         Index("ix_outbox_workspace_state", "workspace_id", "state"),
         Index("ix_outbox_run", "run_id"),
     )
@@ -191,6 +192,10 @@ class OutboxEntry(Base):
         ForeignKey("fill_runs.id", ondelete="SET NULL"), default=None
     )
     reason: Mapped[str] = mapped_column(String(16), default="edit")
+    # interactive: a person waits for it, it goes first; bulk: fair across workspaces, after.
+    lane: Mapped[str] = mapped_column(
+        String(12), default="interactive", server_default="interactive"
+    )
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     dispatched_at: Mapped[datetime | None] = mapped_column(default=None)
     lease_until: Mapped[datetime | None] = mapped_column(default=None)

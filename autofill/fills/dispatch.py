@@ -8,24 +8,36 @@ failed to commit is harmless: the fill checks the entry's generation and lease.
 
 The queue is kept short (``max_queued`` dispatched but not started): the outbox is where
 work waits, so a lost queue loses little and the sweeper's re-dispatch bound can be minutes.
+
+**Lanes and fairness.** Interactive entries (a person's edit, a cell asked for) are taken first,
+in due order. Bulk entries (a backfill, a run) may hold at most ``1 − interactive_reserve`` of
+the queue, so an edit never finds it full of someone's backfill; they get at least
+``bulk_min_share`` of a dispatch while they wait, so a stream of edits cannot starve them. Among
+workspaces, bulk slots go one at a time to the workspace with the fewest fills in flight
+(queued or running) — water-filling, so two backfills share the workers equally and one alone
+uses all of them — and no workspace passes ``max_in_flight_per_workspace`` while another's bulk
+fills wait.
 """
 
 from __future__ import annotations
 
+import heapq
+import math
 import threading
 import time
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 import structlog
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from autofill.config import Settings
 from autofill.db import OutboxEntry, Property, Store, utcnow
 from autofill.fills import events, outbox, upkeep
 from autofill.fills.blocking import upstream_ai
-from autofill.kinds import EntryState
+from autofill.kinds import EntryState, Lane
 
 log = structlog.get_logger(__name__)
 
@@ -33,25 +45,43 @@ log = structlog.get_logger(__name__)
 Send = Callable[[str, str, int], None]
 
 
+def _due(lane: Lane, now: datetime) -> Select[OutboxEntry]:
+    return (
+        select(OutboxEntry)
+        .where(
+            OutboxEntry.state == EntryState.WAITING.value,
+            OutboxEntry.lane == lane.value,
+            OutboxEntry.due_at <= now,
+        )
+        .order_by(OutboxEntry.due_at)
+        .with_for_update(skip_locked=True)
+    )
+
+
 def dispatch_due(store: Store, send: Send, settings: Settings) -> int:
     """Send one batch of due fills; returns how many were sent."""
     with store.transaction() as session:
-        queued = session.scalar(
-            select(func.count()).where(OutboxEntry.state == EntryState.DISPATCHED.value)
+        queued = dict(
+            session.execute(
+                select(OutboxEntry.lane, func.count())
+                .where(OutboxEntry.state == EntryState.DISPATCHED.value)
+                .group_by(OutboxEntry.lane)
+            ).all()
         )
-        room = min(settings.dispatch_batch, settings.max_queued - int(queued or 0))
+        room = min(settings.dispatch_batch, settings.max_queued - sum(queued.values()))
         if room <= 0:
             return 0
         now = utcnow()
-        entries = list(
-            session.scalars(
-                select(OutboxEntry)
-                .where(OutboxEntry.state == EntryState.WAITING.value, OutboxEntry.due_at <= now)
-                .order_by(OutboxEntry.due_at)
-                .limit(room)
-                .with_for_update(skip_locked=True)
-            )
+        bulk_cap = int(settings.max_queued * (1 - settings.interactive_reserve))
+        bulk_room = max(bulk_cap - int(queued.get(Lane.BULK.value, 0)), 0)
+        bulk_waits = bulk_room > 0 and _any_due(session, Lane.BULK, now)
+        keep_for_bulk = (
+            min(math.ceil(room * settings.bulk_min_share), bulk_room) if bulk_waits else 0
         )
+        entries = list(session.scalars(_due(Lane.INTERACTIVE, now).limit(room - keep_for_bulk)))
+        bulk_room = min(room - len(entries), bulk_room)
+        if bulk_waits and bulk_room > 0:
+            entries += _fair_bulk(session, now, bulk_room, settings)
         if not entries:
             return 0
         outgoing = []
@@ -66,6 +96,75 @@ def dispatch_due(store: Store, send: Send, settings: Settings) -> int:
         for row_id, property_id, generation in outgoing:
             send(row_id, property_id, generation)
     return len(outgoing)
+
+
+def _any_due(session: Session, lane: Lane, now: datetime) -> bool:
+    found = session.scalar(
+        select(OutboxEntry.row_id)
+        .where(
+            OutboxEntry.state == EntryState.WAITING.value,
+            OutboxEntry.lane == lane.value,
+            OutboxEntry.due_at <= now,
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
+def share_slots(
+    slots: int, waiting: dict[str, int], in_flight: dict[str, int], cap: int | None
+) -> dict[str, int]:
+    """Bulk slots per workspace: each to the workspace with the fewest fills in flight (its
+    own plus those given so far) that still has fills waiting; none past ``cap`` while another
+    workspace waits. Ties go to the workspace id, so the split is the same on every run."""
+    given = dict.fromkeys(waiting, 0)
+    heap = [(in_flight.get(ws, 0), ws) for ws, count in waiting.items() if count > 0]
+    heapq.heapify(heap)
+
+    def others_wait(workspace: str) -> bool:
+        return any(given[ws] < count for ws, count in waiting.items() if ws != workspace)
+
+    while slots > 0 and heap:
+        load, workspace = heapq.heappop(heap)
+        if cap is not None and load >= cap and others_wait(workspace):
+            continue  # at its cap: out of this dispatch while another workspace waits
+        given[workspace] += 1
+        slots -= 1
+        if given[workspace] < waiting[workspace]:
+            heapq.heappush(heap, (load + 1, workspace))
+    return {ws: n for ws, n in given.items() if n}
+
+
+def _fair_bulk(
+    session: Session, now: datetime, slots: int, settings: Settings
+) -> list[OutboxEntry]:
+    waiting = dict(
+        session.execute(
+            select(OutboxEntry.workspace_id, func.count())
+            .where(
+                OutboxEntry.state == EntryState.WAITING.value,
+                OutboxEntry.lane == Lane.BULK.value,
+                OutboxEntry.due_at <= now,
+            )
+            .group_by(OutboxEntry.workspace_id)
+        ).all()
+    )
+    in_flight = dict(
+        session.execute(
+            select(OutboxEntry.workspace_id, func.count())
+            .where(
+                OutboxEntry.state.in_([EntryState.DISPATCHED.value, EntryState.RUNNING.value]),
+                OutboxEntry.workspace_id.in_(list(waiting)),
+            )
+            .group_by(OutboxEntry.workspace_id)
+        ).all()
+    )
+    shares = share_slots(slots, waiting, in_flight, settings.max_in_flight_per_workspace)
+    taken: list[OutboxEntry] = []
+    for workspace, count in sorted(shares.items()):
+        statement = _due(Lane.BULK, now).where(OutboxEntry.workspace_id == workspace)
+        taken += session.scalars(statement.limit(count))
+    return taken
 
 
 def _blocked(session: Session, entries: list[OutboxEntry]) -> set[tuple[str, str]]:

@@ -27,7 +27,7 @@ from autofill.config import Settings
 from autofill.db import Cell, OutboxEntry, Property, Row, Store, Workspace, utcnow
 from autofill.fills import cell_state, changes, outbox, runs, usage
 from autofill.fills.blocking import any_chain, is_blocked, upstream_ai
-from autofill.kinds import CellStatus, EntryState, ErrorCode, Outcome, PropertyType, Reason
+from autofill.kinds import CellStatus, EntryState, ErrorCode, Lane, Outcome, PropertyType, Reason
 from autofill.language import detect_language
 from autofill.llm import ENCODINGS, Completer, Completion, FillFailed, encoding
 from autofill.prompts import CannotPrepare, Prepared, prepare_for_row
@@ -38,6 +38,7 @@ log = structlog.get_logger(__name__)
 @dataclass(frozen=True)
 class Claim:
     workspace_id: str
+    lane: str
     run_id: str | None
     input_hash: str
     prepared: Prepared
@@ -137,7 +138,7 @@ def _claim(
 
     lease_until = now + timedelta(seconds=settings.fill_lease_s)
     outbox.start(entry, lease_until=lease_until, tokens=tokens, cost_usd=prepared.max_cost_usd)
-    return Claim(entry.workspace_id, entry.run_id, input_hash, prepared)
+    return Claim(entry.workspace_id, entry.lane, entry.run_id, input_hash, prepared)
 
 
 def warm_up() -> None:
@@ -239,7 +240,14 @@ def _record(
         # The value is an input of the AI columns that read it: they are due now, in order.
         readers = [p for p in loaded.properties if p.type == PropertyType.AI.value]
         due = changes.mark_dependents_changed(row, prop, readers)
-        outbox.schedule_cells(session, claim.workspace_id, due, delay_s=0.0, reason=Reason.UPSTREAM)
+        outbox.schedule_cells(
+            session,
+            claim.workspace_id,
+            due,
+            delay_s=0.0,
+            reason=Reason.UPSTREAM,
+            lane=Lane(claim.lane),  # a backfill's dependents are backfill too
+        )
     return Outcome.FILLED
 
 

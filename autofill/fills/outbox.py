@@ -23,13 +23,15 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Insert, delete, func, insert, literal, or_, select, update
+from sqlalchemy import Insert, case, delete, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from autofill.db import Cell, OutboxEntry, Property, Row, upsert, utcnow
-from autofill.kinds import EntryState, Reason
+from autofill.kinds import EntryState, Lane, Reason
 
 WAITING, DISPATCHED, RUNNING = EntryState.WAITING, EntryState.DISPATCHED, EntryState.RUNNING
+# A column change on at most this many rows is a person's, waited for; more is a backfill.
+INTERACTIVE_MAX_CELLS = 20
 BLOCKED, PARKED = EntryState.BLOCKED, EntryState.PARKED
 
 
@@ -191,9 +193,28 @@ def _upsert(session: Session) -> Any:
             "force": or_(OutboxEntry.force, excluded.force),
             "run_id": func.coalesce(excluded.run_id, OutboxEntry.run_id),
             "reason": excluded.reason,
+            # A person's edit to a cell a backfill has queued makes it theirs: interactive.
+            "lane": case(
+                (
+                    or_(
+                        OutboxEntry.lane == Lane.INTERACTIVE.value,
+                        excluded.lane == Lane.INTERACTIVE.value,
+                    ),
+                    Lane.INTERACTIVE.value,
+                ),
+                else_=Lane.BULK.value,
+            ),
             "updated_at": excluded.updated_at,
         },
     )
+
+
+def lane_for(reason: Reason, cells: int) -> Lane:
+    """Who waits for fills made for ``reason``: a bulk run and a column change over many rows
+    are bulk; an edit, a cell asked for, a column change on a few rows are a person's."""
+    if reason == Reason.RUN or (reason == Reason.CONFIG and cells > INTERACTIVE_MAX_CELLS):
+        return Lane.BULK
+    return Lane.INTERACTIVE
 
 
 def schedule(
@@ -205,10 +226,14 @@ def schedule(
     reason: Reason,
     force: bool = False,
     run_id: str | None = None,
+    lane: Lane | None = None,
 ) -> int:
-    """Make each (row id, property id) due in ``delay_s`` seconds; returns how many."""
+    """Make each (row id, property id) due in ``delay_s`` seconds; returns how many. The lane
+    is ``lane``, else what ``reason`` and the number of cells say (``lane_for``)."""
     now = utcnow()
     due_at = now + timedelta(seconds=delay_s)
+    keys = list(dict.fromkeys(keys))
+    chosen = (lane or lane_for(reason, len(keys))).value
     entries = [
         {
             "row_id": row_id,
@@ -220,13 +245,14 @@ def schedule(
             "force": force,
             "run_id": run_id,
             "reason": reason.value,
+            "lane": chosen,
             "attempts": 0,
             "reserved_tokens": 0,
             "reserved_usd": 0.0,
             "created_at": now,
             "updated_at": now,
         }
-        for row_id, property_id in dict.fromkeys(keys)
+        for row_id, property_id in keys
     ]
     if entries:
         # Without autoflush the entries are locked before the cells' own updates go out: every
@@ -238,7 +264,13 @@ def schedule(
 
 
 def schedule_cells(
-    session: Session, workspace_id: str, cells: Iterable[Cell], *, delay_s: float, reason: Reason
+    session: Session,
+    workspace_id: str,
+    cells: Iterable[Cell],
+    *,
+    delay_s: float,
+    reason: Reason,
+    lane: Lane | None = None,
 ) -> int:
     return schedule(
         session,
@@ -246,11 +278,13 @@ def schedule_cells(
         ((cell.row_id, cell.property_id) for cell in cells),
         delay_s=delay_s,
         reason=reason,
+        lane=lane,
     )
 
 
 def schedule_new_column(session: Session, workspace_id: str, prop: Property) -> None:
-    """A new auto-update column: one entry per row, in one INSERT ... SELECT."""
+    """A new auto-update column: one entry per row, in one INSERT ... SELECT, in the bulk
+    lane (a backfill: nobody waits for a given row)."""
     now = utcnow()
     rows = select(
         Row.id,
@@ -261,6 +295,7 @@ def schedule_new_column(session: Session, workspace_id: str, prop: Property) -> 
         literal(now),
         literal(False),
         literal(Reason.CONFIG.value),
+        literal(Lane.BULK.value),
         literal(0),
         literal(0),
         literal(0.0),
@@ -276,6 +311,7 @@ def schedule_new_column(session: Session, workspace_id: str, prop: Property) -> 
         "due_at",
         "force",
         "reason",
+        "lane",
         "attempts",
         "reserved_tokens",
         "reserved_usd",
