@@ -9,6 +9,10 @@
   margin), or a slow fill would be handed to a second worker; ours is three leases. A message
   lost with a worker or with Redis does not wait for it: the dispatcher's sweeper re-sends
   fills whose lease expired or that were never started, within minutes.
+- Two queues, one per lane (autofill.fills.dispatch): ``fills.interactive`` and ``fills.bulk``.
+  Workers consume both, and the Redis transport's ``priority`` queue order makes each fetch
+  look at the interactive queue first (kombu ``queue_order_strategy``), so a person's edit
+  does not wait behind a backfill's queued messages, only for the next free thread.
 - Pool: threads. A fill is a network wait on the model; one process keeps
   ``AUTOFILL_WORKER_CONCURRENCY`` (100) fills in flight. Prefork on 2 cores would hold 2.
 - One log line per fill, ours (``fill`` with its outcome and ids): Celery's own "received" and
@@ -22,10 +26,17 @@ import logging
 
 from celery import Celery
 from celery.signals import after_setup_logger, worker_init
+from kombu import Queue
 
 from autofill.config import Settings, get_settings
 from autofill.fills import warm_up
 from autofill.redaction import RedactFilter
+
+QUEUES = {"interactive": "fills.interactive", "bulk": "fills.bulk"}
+
+
+def queue_for(lane: str) -> str:
+    return QUEUES.get(lane, QUEUES["interactive"])
 
 
 def visibility_timeout_s(settings: Settings) -> int:
@@ -37,7 +48,13 @@ def make_celery(settings: Settings) -> Celery:
     app.conf.update(
         # Embedded mode: no Redis configured → in-memory transport inside one process.
         broker_url=settings.redis_url or "memory://",
-        broker_transport_options={"visibility_timeout": visibility_timeout_s(settings)},
+        broker_transport_options={
+            "visibility_timeout": visibility_timeout_s(settings),
+            # Fetch from the queues in the order below, interactive first, every time.
+            "queue_order_strategy": "priority",
+        },
+        task_queues=[Queue(QUEUES["interactive"]), Queue(QUEUES["bulk"])],
+        task_default_queue=QUEUES["interactive"],
         broker_connection_retry_on_startup=True,
         broker_connection_timeout=4,
         task_serializer="json",

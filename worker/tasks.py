@@ -11,7 +11,7 @@ from sqlalchemy.exc import DBAPIError
 
 from autofill.fills import fill_cell as run_fill
 from worker import runtime
-from worker.celery_app import app
+from worker.celery_app import app, queue_for
 
 
 @app.task(
@@ -32,7 +32,10 @@ def fill_cell(row_id: str, property_id: str, generation: int) -> str:
     return outcome.value
 
 
-def send_fill(row_id: str, property_id: str, generation: int) -> None:
-    """The dispatcher's way out. No publish retries: if the broker is down the dispatcher's
-    transaction rolls back and the entries stay in the outbox for its next try."""
-    fill_cell.apply_async(args=(row_id, property_id, generation), retry=False)
+def send_fill(row_id: str, property_id: str, generation: int, lane: str = "interactive") -> None:
+    """The dispatcher's way out, on the lane's queue. No publish retries: if the broker is down
+    the dispatcher's transaction rolls back and the entries stay in the outbox for its next
+    try."""
+    fill_cell.apply_async(
+        args=(row_id, property_id, generation), queue=queue_for(lane), retry=False
+    )

@@ -41,8 +41,9 @@ from autofill.kinds import EntryState, Lane
 
 log = structlog.get_logger(__name__)
 
-# Sends one fill to the queue: (row id, property id, generation). Raises if the queue is down.
-Send = Callable[[str, str, int], None]
+# Sends one fill to the queue: (row id, property id, generation, lane). Raises if the queue is
+# down. The lane names the queue: workers take interactive fills before bulk ones.
+Send = Callable[[str, str, int, str], None]
 
 
 def _due(lane: Lane, now: datetime) -> Select[OutboxEntry]:
@@ -91,10 +92,10 @@ def dispatch_due(store: Store, send: Send, settings: Settings) -> int:
                 outbox.block(entry)
                 continue
             outbox.dispatch(entry, now)
-            outgoing.append((entry.row_id, entry.property_id, entry.generation))
+            outgoing.append((entry.row_id, entry.property_id, entry.generation, entry.lane))
         session.flush()
-        for row_id, property_id, generation in outgoing:
-            send(row_id, property_id, generation)
+        for row_id, property_id, generation, lane in outgoing:
+            send(row_id, property_id, generation, lane)
     return len(outgoing)
 
 

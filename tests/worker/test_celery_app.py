@@ -12,7 +12,7 @@ import redis
 
 from autofill.config import Settings
 from tests.conftest import REDIS_URL, unavailable
-from worker.celery_app import make_celery, visibility_timeout_s
+from worker.celery_app import make_celery, queue_for, visibility_timeout_s
 
 
 def test_at_least_once_settings() -> None:
@@ -70,3 +70,39 @@ def test_autofill_worker_starts_and_answers(tmp_path: Path) -> None:
         process.terminate()
         process.wait(timeout=30)
         app.close()
+
+
+def test_a_worker_takes_interactive_fills_before_queued_bulk_ones() -> None:
+    """On real Redis, with the app's own queues and transport options: ten bulk messages are
+    waiting when two interactive ones arrive; a consumer takes both interactive messages
+    before any bulk one (Celery's default round-robin order would take a bulk one second)."""
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        unavailable("Redis", exc)
+    app = make_celery(Settings(redis_url=REDIS_URL))
+    queues = list(app.conf.task_queues)
+    assert [q.name for q in queues] == [queue_for("interactive"), queue_for("bulk")]
+    assert app.conf.broker_transport_options["queue_order_strategy"] == "priority"
+    received: list[str] = []
+    with app.connection_for_write() as connection:
+        channel = connection.channel()
+        for queue in queues:
+            queue(channel).declare()
+            queue(channel).purge()
+        with connection.Producer() as producer:
+            for number in range(10):
+                producer.publish({"n": f"bulk-{number}"}, routing_key=queue_for("bulk"))
+            for number in range(2):
+                producer.publish({"n": f"edit-{number}"}, routing_key=queue_for("interactive"))
+
+        def take(body: dict[str, str], message: object) -> None:
+            received.append(body["n"])
+            message.ack()  # type: ignore[attr-defined]
+
+        with connection.Consumer(queues, callbacks=[take], prefetch_count=1):
+            for _ in range(4):
+                connection.drain_events(timeout=5)
+        for queue in queues:
+            queue(channel).purge()
+    assert received == ["edit-0", "edit-1", "bulk-0", "bulk-1"]

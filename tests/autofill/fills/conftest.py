@@ -30,7 +30,7 @@ class Pipeline:
     queue: list[tuple[str, str, int]] = field(default_factory=list)
     outcomes: list[Outcome] = field(default_factory=list)
 
-    def send(self, row_id: str, property_id: str, generation: int) -> None:
+    def send(self, row_id: str, property_id: str, generation: int, lane: str = "") -> None:
         self.queue.append((row_id, property_id, generation))
 
     def dispatch(self) -> int:

@@ -177,7 +177,7 @@ class Workers:
             except Exception as exc:  # a test failure, reported after the join
                 self.errors.append(exc)
 
-    def _send(self, row_id: str, property_id: str, generation: int) -> None:
+    def _send(self, row_id: str, property_id: str, generation: int, lane: str = "") -> None:
         self.queue.put((row_id, property_id, generation))
 
     def start(self) -> None:
