@@ -125,6 +125,12 @@ class Settings(BaseSettings):
         ge=1,
         description="Dispatched fills not yet started, at most; the rest wait in the outbox",
     )
+    max_fill_attempts: int = Field(
+        default=5,
+        ge=1,
+        description="Starts of one fill (a worker died or its lease passed each time) before "
+        "its cell says it gave up, instead of trying forever",
+    )
     interactive_reserve: float = Field(
         default=0.2,
         ge=0,

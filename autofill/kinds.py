@@ -89,6 +89,7 @@ class ErrorCode(StrEnum):
     UNKNOWN_MODEL = "unknown_model"  # the catalogue does not know the column's model
     MODEL_RETIRED = "model_retired"  # the column's model is no longer served
     BUDGET_EXHAUSTED = "budget_exhausted"  # the workspace's monthly budget is spent
+    GAVE_UP = "gave_up"  # started too many times without a result (a fill that kills workers)
 
 
 class EntryState(StrEnum):

@@ -136,6 +136,15 @@ def _claim(
         cell_state.park(cell, refusal)
         return Outcome.PARKED
 
+    if entry.attempts >= settings.max_fill_attempts:
+        # Each start ended without a result (a worker killed mid-fill, a lease run out): a fill
+        # that takes workers down must not be handed out forever.
+        message = (
+            f"gave up after {entry.attempts} attempts that each ended without a result "
+            "(the worker stopped or ran out of time); fill again to retry"
+        )
+        _fail(session, entry, cell, message, loaded.properties, code=ErrorCode.GAVE_UP)
+        return Outcome.FAILED
     lease_until = now + timedelta(seconds=settings.fill_lease_s)
     outbox.start(entry, lease_until=lease_until, tokens=tokens, cost_usd=prepared.max_cost_usd)
     return Claim(entry.workspace_id, entry.lane, entry.run_id, input_hash, prepared)

@@ -193,6 +193,7 @@ def _upsert(session: Session) -> Any:
             "force": or_(OutboxEntry.force, excluded.force),
             "run_id": func.coalesce(excluded.run_id, OutboxEntry.run_id),
             "reason": excluded.reason,
+            "attempts": 0,  # a new generation is a new fill: its own attempts
             # A person's edit to a cell a backfill has queued makes it theirs: interactive.
             "lane": case(
                 (

@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
+from autofill.clock import FakeClock
 from autofill.db.models import OutboxEntry
 from autofill.db.types import utcnow
 from autofill.fills.dispatch import dispatch_due
@@ -137,3 +138,29 @@ def test_a_fill_held_by_another_worker_is_not_run_twice(
     first.join()
     assert sorted(outcomes) == sorted([Outcome.FILLED, Outcome.DUPLICATE])
     assert len(sim.requests) == 1
+
+
+def test_a_fill_that_keeps_killing_its_worker_ends_in_error(
+    fill_api: Caller, pipeline: Pipeline, sim: Simulator, fake_clock: FakeClock
+) -> None:
+    from autofill.fills.fill import _claim
+
+    database = make_database(fill_api, NOTES_DB)
+    row = _row(fill_api, database["id"], "A page whose fill takes its worker down.")
+    settings = pipeline.settings.model_copy(update={"max_fill_attempts": 3})
+    for _ in range(3):
+        assert pipeline.dispatch() == 1
+        message = pipeline.queue.pop(0)
+        # A worker claims the fill, then dies before it records anything.
+        pipeline.store.run(lambda s, m=message: _claim(s, settings, *m))  # type: ignore[misc]
+        fake_clock.advance(settings.fill_lease_s + 1)  # its lease runs out
+        assert pipeline.sweep().lease_expired == 1
+    pipeline.settings = settings
+    assert pipeline.drain() == [Outcome.FAILED]
+    cell = _cell(fill_api, row["id"])
+    assert cell["status"] == "error" and cell["error_code"] == "gave_up"
+    assert "gave up after 3 attempts" in cell["error"]
+    assert sim.requests == []  # each claim died before calling; the fourth was refused
+    # A person's edit is a new fill, with attempts of its own.
+    fill_api.patch(f"/v1/rows/{row['id']}", json={"content": "Rewritten."})
+    assert pipeline.drain() == [Outcome.FILLED]
