@@ -26,7 +26,7 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import structlog
@@ -37,6 +37,7 @@ from autofill.config import Settings
 from autofill.db import OutboxEntry, Property, Store, utcnow
 from autofill.fills import events, outbox, upkeep
 from autofill.fills.blocking import upstream_ai
+from autofill.fills.wakeup import Waker
 from autofill.kinds import EntryState, Lane
 
 log = structlog.get_logger(__name__)
@@ -199,9 +200,11 @@ def stamp_events(store: Store) -> int:
 
 
 class Dispatcher:
-    """The dispatch loop: due fills out every ``dispatch_interval_s`` (at once while there is a
-    backlog), events stamped, a sweep every ``sweep_interval_s``. Survives the database or the
-    queue being down: it logs, waits and tries again."""
+    """The dispatch loop: due fills out as soon as they are due — woken by a notification on
+    PostgreSQL (autofill.fills.wakeup), else at the earliest due time, polling every
+    ``dispatch_interval_s`` at most, at once while there is a backlog — events stamped, a sweep
+    every ``sweep_interval_s``. Survives the database or the queue being down: it logs, waits
+    and tries again."""
 
     def __init__(
         self, store: Store, send: Send, settings: Settings, *, heartbeat: Path | None = None
@@ -212,6 +215,11 @@ class Dispatcher:
         self.heartbeat = heartbeat  # touched on every pass, for a container's health check
         self.stopping = threading.Event()
         self.sent = 0
+        url = store.engine.url
+        self.waker = Waker(
+            url.render_as_string(hide_password=False) if store.dialect == "postgresql" else None,
+            self.stopping,
+        )
 
     def run(self) -> None:
         next_sweep = 0.0
@@ -233,7 +241,31 @@ class Dispatcher:
                 self.stopping.wait(min(0.5 * 2**failures, 10.0))
                 continue
             if sent < self.settings.dispatch_batch:
-                self.stopping.wait(self.settings.dispatch_interval_s)
+                # Until a fill is due: woken by a notification (PostgreSQL), or at the next
+                # due time (a debounce ending), or after the polling interval at most.
+                try:
+                    self.waker.wait(self._until_next_due())
+                except Exception as exc:  # never let the wait end the loop: poll instead
+                    log.warning("dispatcher wait failed; polling", error=str(exc))
+                    self.stopping.wait(self.settings.dispatch_interval_s)
+        self.waker.close()
+
+    def _until_next_due(self) -> float:
+        interval = self.settings.dispatch_interval_s
+        try:
+            with self.store.transaction() as session:
+                soonest = session.scalar(
+                    select(func.min(OutboxEntry.due_at)).where(
+                        OutboxEntry.state == EntryState.WAITING.value
+                    )
+                )
+        except Exception:  # the database is down: the next pass says so
+            return interval
+        if soonest is not None and soonest.tzinfo is None:
+            soonest = soonest.replace(tzinfo=UTC)  # SQLite hands an aggregate back naive
+        wait = (soonest - utcnow()).total_seconds() if soonest is not None else interval
+        # Due already but not sent (the queue has no room): the next pass is a poll away.
+        return min(wait, interval) if wait > 0 else interval
 
     def start_thread(self) -> threading.Thread:
         thread = threading.Thread(target=self.run, name="autofill-dispatcher", daemon=True)

@@ -27,6 +27,7 @@ from sqlalchemy import Insert, case, delete, func, insert, literal, or_, select,
 from sqlalchemy.orm import Session
 
 from autofill.db import Cell, OutboxEntry, Property, Row, upsert, utcnow
+from autofill.fills import wakeup
 from autofill.kinds import EntryState, Lane, Reason
 
 WAITING, DISPATCHED, RUNNING = EntryState.WAITING, EntryState.DISPATCHED, EntryState.RUNNING
@@ -261,6 +262,8 @@ def schedule(
         # (New rows must be flushed by the caller first: the entries reference them.)
         with session.no_autoflush:
             session.execute(_upsert(session), entries)
+        if delay_s <= 0:
+            wakeup.notify_due(session)  # a listening dispatcher sends them at commit
     return len(entries)
 
 
@@ -321,6 +324,7 @@ def schedule_new_column(session: Session, workspace_id: str, prop: Property) -> 
     ]
     statement: Insert = insert(OutboxEntry).from_select(columns, rows)
     session.execute(statement)
+    wakeup.notify_due(session)
 
 
 def cancel(session: Session, keys: Iterable[tuple[str, str]]) -> None:
