@@ -125,6 +125,13 @@ class Settings(BaseSettings):
         ge=1,
         description="Dispatched fills not yet started, at most; the rest wait in the outbox",
     )
+    interactive_rate_share: float = Field(
+        default=0.2,
+        ge=0,
+        lt=1,
+        description="Share of each provider rate limit that bulk fills may not use, kept for "
+        "people's edits",
+    )
     max_fill_attempts: int = Field(
         default=5,
         ge=1,

@@ -15,7 +15,7 @@ generation check and the lease make the second one a no-op.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -59,7 +59,9 @@ def fill_cell(
         _log(claimed, row_id, property_id, generation, claim_ms=_ms(started, claimed_at))
         return claimed
     try:
-        completion: Completion | FillFailed = completer.complete(claimed.prepared.request)
+        # The lane goes with the call: a backfill's calls leave room in the provider's limit.
+        request = replace(claimed.prepared.request, lane=claimed.lane)
+        completion: Completion | FillFailed = completer.complete(request)
     except FillFailed as exc:
         completion = exc
     answered_at = time.perf_counter()

@@ -34,7 +34,11 @@ _warned: set[str] = set()  # deprecated models already named in this process's l
 @lru_cache(maxsize=1)
 def shared_limiter() -> RateLimiter:
     settings = get_settings()
-    return RateLimiter(parse_limits(settings.rate_limits), settings.redis_url)
+    return RateLimiter(
+        parse_limits(settings.rate_limits),
+        settings.redis_url,
+        interactive_share=settings.interactive_rate_share,
+    )
 
 
 @dataclass
@@ -86,6 +90,7 @@ class Completer:
                 request.output,
                 request.max_output_tokens,
                 request.temperature,
+                request.lane,
             )
             try:
                 last, made = self._call(target, asked, plan, deadline, info, time)
@@ -179,7 +184,7 @@ class Completer:
 
         def once(timeout: float) -> RawAnswer:
             try:
-                self.limiter.acquire(target.limit_key, estimate, deadline)
+                self.limiter.acquire(target.limit_key, estimate, deadline, lane=request.lane)
             except TimeoutError as exc:
                 raise ProviderError(str(exc)) from None
             remaining = max(deadline - time.time(), 1.0)

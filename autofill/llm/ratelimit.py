@@ -6,6 +6,11 @@ Limits are configured per provider kind in ``AUTOFILL_RATE_LIMITS`` (JSON), e.g.
 N in any window), on Redis when ``AUTOFILL_REDIS_URL`` is set and in memory otherwise (embedded
 mode, one process).
 
+A share of each limit (``AUTOFILL_INTERACTIVE_RATE_SHARE``, 0.2) is kept for interactive calls
+(a person's edit): a bulk call must also fit a window of ``1 − share`` of the limit, counted
+apart, so however hard a backfill presses on the provider's limit, an edit finds room in the
+same window.
+
 Providers also say how much room is left (``x-ratelimit-*``, ``anthropic-ratelimit-*``) and
 answer 429 with ``retry-after``; either pauses every process using that key until the reset,
 so a limit set lower elsewhere (another app sharing the key) is respected too.
@@ -59,8 +64,10 @@ class RateLimiter:
         *,
         clock: Callable[[], float] | None = None,
         sleep: Callable[[float], None] | None = None,
+        interactive_share: float = 0.0,
     ) -> None:
         self.specs = specs
+        self.interactive_share = interactive_share
         self.window = MovingWindowRateLimiter(storage_from_string(redis_url or "memory://"))
         self.redis = redis.Redis.from_url(redis_url) if redis_url else None
         # The service's clock unless told otherwise (autofill.clock), read at each use.
@@ -74,15 +81,38 @@ class RateLimiter:
         spec = self.specs.get(limit_key.split(":", 1)[0])
         return spec is not None and spec.tokens is not None
 
-    def acquire(self, limit_key: str, tokens: int = 0, deadline: float | None = None) -> float:
+    def acquire(
+        self,
+        limit_key: str,
+        tokens: int = 0,
+        deadline: float | None = None,
+        lane: str = "interactive",
+    ) -> float:
         """Wait until one request (and ``tokens`` tokens) fit; return the seconds waited.
-        Raises TimeoutError if that would pass ``deadline`` (epoch seconds)."""
+        Raises TimeoutError if that would pass ``deadline`` (epoch seconds). A ``bulk`` call
+        must also fit the bulk share of the limit."""
         spec = self.specs.get(limit_key.split(":", 1)[0], LimitSpec())
+        if lane == "bulk" and self.interactive_share > 0:
+            self._acquire(self._bulk_share(spec), f"{limit_key}:bulk", tokens, deadline, limit_key)
+        return self._acquire(spec, limit_key, tokens, deadline, limit_key)
+
+    def _bulk_share(self, spec: LimitSpec) -> LimitSpec:
+        def scaled(item: RateLimitItem | None) -> RateLimitItem | None:
+            if item is None:
+                return None
+            amount = max(int(item.amount * (1 - self.interactive_share)), 1)
+            return type(item)(amount, item.multiples)
+
+        return LimitSpec(requests=scaled(spec.requests), tokens=scaled(spec.tokens))
+
+    def _acquire(
+        self, spec: LimitSpec, limit_key: str, tokens: int, deadline: float | None, pause_key: str
+    ) -> float:
         waited = 0.0
         while True:
-            pause = self._pause_left(limit_key)
+            pause = self._pause_left(pause_key)
             if pause > 0:  # a provider said to wait: the service's clock keeps that time
-                waited += self._wait(pause, limit_key, deadline, self.sleep)
+                waited += self._wait(pause, pause_key, deadline, self.sleep)
                 continue
             window = self._try_take(spec, limit_key, tokens)
             if window <= 0:

@@ -24,6 +24,9 @@ class LLMRequest:
     output: OutputSpec = field(default_factory=OutputSpec)
     max_output_tokens: int = 1024
     temperature: float = 0.0
+    # Who waits for it (autofill.kinds.Lane): bulk calls leave a share of each provider limit
+    # to interactive ones (autofill.llm.ratelimit).
+    lane: str = "interactive"
 
 
 @dataclass

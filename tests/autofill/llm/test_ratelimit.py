@@ -150,3 +150,20 @@ def test_only_token_limits_need_a_count() -> None:
     )
     assert limiter.counts_tokens("openai:k") and not limiter.counts_tokens("sim:k")
     assert not limiter.counts_tokens("anthropic:k")
+
+
+@pytest.mark.real_time  # the window is the limits library's, on the system's clock
+def test_bulk_calls_leave_a_share_of_the_limit_to_interactive_ones(redis_url: str) -> None:
+    """A backfill saturating a provider's limit (shared by processes through Redis) cannot make
+    an edit wait for the window: 20 % of it is the edits'."""
+    spec = parse_limits('{"sim": {"requests": "10 per 30 seconds"}}')
+    backfill = RateLimiter(spec, redis_url, interactive_share=0.2)
+    editor = RateLimiter(spec, redis_url, interactive_share=0.2)  # another worker process
+    for _ in range(8):
+        assert backfill.acquire("sim:key", lane="bulk") < 0.1
+    with pytest.raises(TimeoutError):  # the bulk share of the window is spent
+        backfill.acquire("sim:key", lane="bulk", deadline=time.time() + 0.5)
+    assert editor.acquire("sim:key", lane="interactive") < 0.1
+    assert editor.acquire("sim:key", lane="interactive") < 0.1
+    with pytest.raises(TimeoutError):  # the whole limit is spent now, for everyone
+        editor.acquire("sim:key", lane="interactive", deadline=time.time() + 0.5)
