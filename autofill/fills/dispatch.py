@@ -16,7 +16,8 @@ the queue, so an edit never finds it full of someone's backfill; they get at lea
 workspaces, bulk slots go one at a time to the workspace with the fewest fills in flight
 (queued or running) — water-filling, so two backfills share the workers equally and one alone
 uses all of them — and no workspace passes ``max_in_flight_per_workspace`` while another's bulk
-fills wait.
+fills wait. Within a workspace the same water-filling shares its slots across its pieces of
+bulk work (each run, each column's backfill), so a second run does not wait for the first.
 """
 
 from __future__ import annotations
@@ -140,32 +141,55 @@ def share_slots(
 def _fair_bulk(
     session: Session, now: datetime, slots: int, settings: Settings
 ) -> list[OutboxEntry]:
-    waiting = dict(
-        session.execute(
-            select(OutboxEntry.workspace_id, func.count())
+    """Bulk entries for ``slots``: shared across workspaces, then, within each, across its
+    pieces of bulk work (a run, or a column's backfill), by the same water-filling."""
+    work = func.coalesce(OutboxEntry.run_id, OutboxEntry.property_id)
+    waiting_by: dict[tuple[str, str], int] = {
+        (ws, key): n
+        for ws, key, n in session.execute(
+            select(OutboxEntry.workspace_id, work, func.count())
             .where(
                 OutboxEntry.state == EntryState.WAITING.value,
                 OutboxEntry.lane == Lane.BULK.value,
                 OutboxEntry.due_at <= now,
             )
-            .group_by(OutboxEntry.workspace_id)
+            .group_by(OutboxEntry.workspace_id, work)
         ).all()
-    )
-    in_flight = dict(
-        session.execute(
-            select(OutboxEntry.workspace_id, func.count())
+    }
+    workspaces = sorted({ws for ws, _ in waiting_by})
+    flying_by: dict[tuple[str, str], int] = {
+        (ws, key): n
+        for ws, key, n in session.execute(
+            select(OutboxEntry.workspace_id, work, func.count())
             .where(
                 OutboxEntry.state.in_([EntryState.DISPATCHED.value, EntryState.RUNNING.value]),
-                OutboxEntry.workspace_id.in_(list(waiting)),
+                OutboxEntry.workspace_id.in_(workspaces),
             )
-            .group_by(OutboxEntry.workspace_id)
+            .group_by(OutboxEntry.workspace_id, work)
         ).all()
+    }
+
+    def per_workspace(counts: dict[tuple[str, str], int]) -> dict[str, int]:
+        totals: dict[str, int] = {}
+        for (ws, _), n in counts.items():
+            totals[ws] = totals.get(ws, 0) + n
+        return totals
+
+    shares = share_slots(
+        slots,
+        per_workspace(waiting_by),
+        per_workspace(flying_by),
+        settings.max_in_flight_per_workspace,
     )
-    shares = share_slots(slots, waiting, in_flight, settings.max_in_flight_per_workspace)
     taken: list[OutboxEntry] = []
     for workspace, count in sorted(shares.items()):
-        statement = _due(Lane.BULK, now).where(OutboxEntry.workspace_id == workspace)
-        taken += session.scalars(statement.limit(count))
+        own = {key: n for (ws, key), n in waiting_by.items() if ws == workspace}
+        flying = {key: n for (ws, key), n in flying_by.items() if ws == workspace}
+        for key, share in sorted(share_slots(count, own, flying, None).items()):
+            statement = _due(Lane.BULK, now).where(
+                OutboxEntry.workspace_id == workspace, work == key
+            )
+            taken += session.scalars(statement.limit(share))
     return taken
 
 

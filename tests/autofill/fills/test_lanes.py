@@ -145,3 +145,17 @@ def test_share_slots_is_water_filling() -> None:
     # b's two fit, and then a is alone with fills waiting: the cap no longer holds it.
     assert share_slots(6, {"a": 10, "b": 2}, {}, 2) == {"a": 4, "b": 2}
     assert share_slots(6, {"a": 10}, {}, 2) == {"a": 6}  # alone: no one to leave room for
+
+
+def test_two_backfills_in_one_workspace_share_its_slots(
+    fill_api: Caller, pipeline: Pipeline
+) -> None:
+    database = _backfill(fill_api, 20)
+    second = {**SUMMARY, "name": "Second summary"}
+    response = fill_api.post(f"/v1/databases/{database['id']}/properties", json=second)
+    assert response.status_code == 201
+    _settings(pipeline, dispatch_batch=10, max_queued=1000)
+    pipeline.dispatch()
+    by_column = [e.property_id for e in _sent(pipeline)]
+    assert by_column.count(database["column"]) == 5
+    assert by_column.count(response.get_json()["id"]) == 5
