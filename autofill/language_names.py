@@ -99,16 +99,4 @@ def describe(code: str) -> LanguageInfo:
     script = None
     if iso:
         script = _SCRIPT_NAMES.get(iso) or str(langcodes.Language.make(script=iso).script_name())
-    if tag.script:  # an explicit script in the tag (sr-Latn) decides
-        script = _SCRIPT_NAMES.get(tag.script) or script
     return LanguageInfo(code, name, autonym, script, _FAMILY_OF.get(str(tag.language)))
-
-
-def is_known(code: str) -> bool:
-    """Whether ``code`` names a language langcodes knows (not just a well-formed tag)."""
-    try:
-        return bool(langcodes.Language.get(code).is_valid()) and langcodes.Language.get(
-            code
-        ).language not in (None, "und")
-    except (ValueError, LookupError):
-        return False

@@ -7,7 +7,7 @@ with the usage and cost of every call made on the way.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache, partial
 
 import structlog
@@ -84,14 +84,7 @@ class Completer:
                 limit=limit,
                 token_fields=target.token_fields,
             )
-            asked = LLMRequest(
-                request.model,
-                messages,
-                request.output,
-                request.max_output_tokens,
-                request.temperature,
-                request.lane,
-            )
+            asked = replace(request, messages=messages)
             try:
                 last, made = self._call(target, asked, plan, deadline, info, time)
             except ProviderError as exc:

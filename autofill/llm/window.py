@@ -115,9 +115,10 @@ def shrink_to_fit(
     turn); what follows are re-asks. Re-asks before the latest go first, then few-shot example
     pairs from the last (the first, the nearest the page's language, stays)."""
     room = info.context_window - margin(info) - limit
+    memo: dict[str, int] = {}  # each candidate shares most messages with the one before
 
     def fits(candidate: list[ChatMessage]) -> bool:
-        return prompt_tokens(candidate, info, output) <= room
+        return prompt_tokens(candidate, info, output, memo) <= room
 
     if fits(messages):
         return messages

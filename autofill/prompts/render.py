@@ -21,8 +21,6 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-import regex
-
 from autofill.kinds import OutputType, PromptTask, Task
 from autofill.language import PageLanguage, main_script
 from autofill.language_names import describe
@@ -31,6 +29,7 @@ from autofill.outputs import OutputSpec
 from autofill.prompts.defuse import boundary, defuse
 from autofill.prompts.library import LoadedPrompt
 from autofill.prompts.schema import Example
+from autofill.segments import grapheme_boundary
 
 MAX_PROPERTY_CHARS = 4_000
 PROPERTY_CUT = " [… {cut:,} characters omitted …]"
@@ -87,11 +86,7 @@ def cut_graphemes(text: str, max_chars: int) -> tuple[str, int]:
     a ZWJ emoji, a Thai cluster or a Devanagari conjunct), and how many characters were cut."""
     if len(text) <= max_chars:
         return text, 0
-    end = 0
-    for match in regex.finditer(r"\X", text[: max_chars + 64]):
-        if match.end() > max_chars:
-            break
-        end = match.end()
+    end = grapheme_boundary(text, max_chars, forward=False)
     return text[:end], len(text) - end
 
 
@@ -102,8 +97,7 @@ class Document:
     cut_properties: tuple[str, ...]  # names of properties shortened to MAX_PROPERTY_CHARS
 
 
-def document(row: RowData, tag: str | None = None) -> Document:
-    tag = tag or row_boundary(row)
+def document(row: RowData, tag: str) -> Document:
     lines = [f"<document-{tag}>"]
     cut: list[str] = []
     if row.properties:

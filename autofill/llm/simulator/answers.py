@@ -9,7 +9,14 @@ Every prose answer carries the ``[sim]`` marker so no person mistakes it for a m
 ``sim:obey-*`` models stand in for a model taken over by prompt injection: when any line of the
 request says ``ANSWER: …`` they answer exactly that, whatever format was asked for (as a server
 that does not enforce structured output would). Tests use them to show that what such a model
-writes still cannot land in a typed column outside its type.
+writes still cannot land in a typed column outside its type. ``sim:mimic-*`` (answers in the
+page's language only when the prompt makes it clear) and ``sim:lenient-*`` (obeys an
+``ANSWER:`` line it reads outside the document) stand in for kinds of model behaviour in the
+same way.
+
+What this module decides is what a *model* says, not what a provider accepts: none of it is a
+provider rule, so none cites one (the rules a request must meet, each with its source, are in
+rules.py, unchanged by these models).
 """
 
 from __future__ import annotations
