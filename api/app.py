@@ -15,7 +15,7 @@ from api.routes import cells, databases, events, meta, properties, rows, runs, w
 from api.web import bp as web_bp
 from autofill.config import Settings, get_settings
 from autofill.db import Store, upgrade
-from autofill.services import open_store
+from autofill.services import EventHub, open_store
 
 log = structlog.get_logger(__name__)
 
@@ -45,6 +45,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions["autofill.store"] = store
     app.extensions["autofill.settings"] = settings
+    # Started by the first events stream, in the process that serves it (after gunicorn forks).
+    app.extensions["autofill.event_hub"] = EventHub(store)
     app.extensions["autofill.rate_limiter"] = config.get("RATE_LIMITER") or ApiRateLimiter(
         settings.api_rate_limit, settings.redis_url
     )

@@ -24,7 +24,7 @@ from api.ratelimit import ApiRateLimiter
 from autofill.config import Settings
 from autofill.db import Store, Workspace
 from autofill.errors import Forbidden, RateLimited, Unauthorized
-from autofill.services import authenticate, from_validation_error, hash_token
+from autofill.services import EventHub, authenticate, from_validation_error, hash_token
 
 SPEC_ATTRIBUTE = "_autofill_endpoint"
 
@@ -74,6 +74,12 @@ class Ctx:
 def store() -> Store:
     value = current_app.extensions["autofill.store"]
     assert isinstance(value, Store)
+    return value
+
+
+def event_hub() -> EventHub:
+    value = current_app.extensions["autofill.event_hub"]
+    assert isinstance(value, EventHub)
     return value
 
 

@@ -1,8 +1,10 @@
 """/v1/databases/{id}/events: cell changes as Server-Sent Events, resumable with Last-Event-ID.
 
-The stream polls the events feed (autofill.fills.events) a few times a second in short
-transactions of its own: no connection is held between polls, and the feed's positions follow
-commit order, so a client that reconnects with the last id it saw misses nothing.
+The stream reads the events feed (autofill.fills.events) in short transactions of its own, when
+the process's event hub (autofill.fills.event_hub) says events were committed — within
+milliseconds on PostgreSQL — and at a slow poll as the fallback (a few times a second on SQLite
+or while the hub cannot listen). No connection is held between reads, and the feed's positions
+follow commit order, so a client that reconnects with the last id it saw misses nothing.
 """
 
 from __future__ import annotations
@@ -13,16 +15,17 @@ from collections.abc import Iterator
 
 from flask import Blueprint, Response, request
 
-from api.endpoint import Ctx, endpoint, store
+from api.endpoint import Ctx, endpoint, event_hub, store
 from autofill.db import Store
 from autofill.errors import InvalidInput
 from autofill.schemas import MAX_POSITION, EventsQuery
+from autofill.services import EventHub, get_database
 from autofill.services import events as event_feed
-from autofill.services import get_database
 
 bp = Blueprint("events", __name__, url_prefix="/v1/databases")
 TAG = "events"
-POLL_S = 0.25
+POLL_S = 0.25  # without the hub's wake-ups
+LISTENING_POLL_S = 2.0  # with them: only a missed notification waits this long
 KEEPALIVE_S = 15.0
 
 
@@ -42,7 +45,9 @@ def stream(ctx: Ctx, database_id: str, query: EventsQuery) -> Response:
     after = resumed if resumed is not None else query.after
     if after is None:
         after = event_feed.last_position(ctx.session, database.id)
-    generator = _events(store(), database.id, after, query.timeout)
+    hub = event_hub()
+    hub.start()
+    generator = _events(store(), hub, database.id, after, query.timeout)
     return Response(
         generator,
         mimetype="text/event-stream",
@@ -59,11 +64,14 @@ def _last_event_id() -> int | None:
     return int(raw)
 
 
-def _events(source: Store, database_id: str, after: int, timeout: float | None) -> Iterator[str]:
+def _events(
+    source: Store, hub: EventHub, database_id: str, after: int, timeout: float | None
+) -> Iterator[str]:
     ends = time.monotonic() + timeout if timeout is not None else None
     quiet_since = time.monotonic()
     yield f"retry: 1000\n: stream of cell changes after {after}\n\n"
     while ends is None or time.monotonic() < ends:
+        seen = hub.generation  # read before the feed, so a wake-up during the read is not lost
         batch = list(event_feed.changes_after(source, database_id, after))
         for position, data in batch:
             after = position
@@ -75,4 +83,7 @@ def _events(source: Store, database_id: str, after: int, timeout: float | None) 
         if time.monotonic() - quiet_since > KEEPALIVE_S:
             quiet_since = time.monotonic()
             yield ": keep-alive\n\n"  # also how a closed client is noticed
-        time.sleep(POLL_S)
+        wait = LISTENING_POLL_S if hub.listening else POLL_S
+        if ends is not None:
+            wait = min(wait, max(ends - time.monotonic(), 0.0))
+        hub.wait(seen, wait)

@@ -7,6 +7,7 @@ compose (cell_state, changes, events, outbox, runs, usage)."""
 
 from autofill.fills import cell_state, changes, events, outbox, runs, usage
 from autofill.fills.dispatch import Dispatcher
+from autofill.fills.event_hub import EventHub
 from autofill.fills.events import record_cell_events
 from autofill.fills.fill import fill_cell, warm_up
 from autofill.fills.runs import Estimate
@@ -14,6 +15,7 @@ from autofill.fills.runs import Estimate
 __all__ = [
     "Dispatcher",
     "Estimate",
+    "EventHub",
     "cell_state",
     "changes",
     "events",

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, UOWTransaction
 from sqlalchemy.orm.util import identity_key
 
 from autofill.db import Cell, CellEvent, Property, utcnow
+from autofill.fills import wakeup
 
 _WATCHED = ("status", "value", "error")
 
@@ -66,6 +67,7 @@ def record_cell_events(session: Session, _flush: UOWTransaction) -> None:
     ]
     if entries:
         connection.execute(insert(CellEvent), entries)
+        wakeup.notify_events(connection)  # the event hubs stamp and deliver them at commit
 
 
 def _databases_of(session: Session, property_ids: set[str]) -> dict[str, str]:
@@ -108,6 +110,7 @@ def record_new_column(session: Session, prop: Property) -> None:
     ]
     if entries:
         session.execute(insert(CellEvent), entries)
+        wakeup.notify_events(session.connection())
 
 
 # Any constant works; it names the one lock stampers take so they run one at a time.
@@ -125,11 +128,19 @@ _STAMP_PG = text(
 )
 
 
-def stamp(session: Session, limit: int = 10_000) -> int:
+def stamp(session: Session, limit: int = 10_000, *, wait: bool = False) -> int:
     """Give committed events their positions. Call in its own short transaction: the stamp
-    commits before any later stamp runs, so positions become visible in increasing order."""
+    commits before any later stamp runs, so positions become visible in increasing order.
+
+    ``wait``: queue behind a stamper at work instead of leaving it to that one. The event hub
+    waits, because the events it was told of may have committed after that stamper's snapshot;
+    pollers do not, as their next poll catches up."""
     if session.get_bind().dialect.name == "postgresql":
-        if not session.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": _STAMP_LOCK}):
+        if wait:
+            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _STAMP_LOCK})
+        elif not session.scalar(
+            text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": _STAMP_LOCK}
+        ):
             return 0  # another stamper is at it; its positions will do
         result = session.execute(_STAMP_PG, {"limit": limit})
     else:

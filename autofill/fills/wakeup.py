@@ -1,10 +1,12 @@
-"""Waking the dispatcher when a fill becomes due, instead of making it wait for its next poll.
+"""Waking whoever waits on the database at once, instead of making it wait for its next poll.
 
-On PostgreSQL a transaction that makes a fill due now sends ``NOTIFY autofill_due`` (delivered
-at commit, so never for work that rolled back); the dispatcher LISTENs on its own connection and
-wakes at once. A fill due later (a debounce) needs no message: the dispatcher sleeps until the
-earliest ``due_at`` it knows of. Polling stays as the fallback (a missed notification, a
-restarted connection) and is the only way on SQLite.
+On PostgreSQL a transaction that makes a fill due now sends ``NOTIFY autofill_due``, and one
+that writes cell events sends ``NOTIFY autofill_events`` (both delivered at commit, so never for
+work that rolled back). The dispatcher LISTENs for the first and wakes at once; the API's event
+hub (autofill.fills.event_hub) LISTENs for the second, so a filled cell reaches the events
+stream in milliseconds. A fill due later (a debounce) needs no message: the dispatcher sleeps
+until the earliest ``due_at`` it knows of. Polling stays as the fallback (a missed
+notification, a restarted connection) and is the only way on SQLite.
 """
 
 from __future__ import annotations
@@ -14,25 +16,37 @@ import threading
 from typing import Any
 
 import structlog
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
 log = structlog.get_logger(__name__)
-CHANNEL = "autofill_due"
+DUE_CHANNEL = "autofill_due"
+EVENTS_CHANNEL = "autofill_events"
+_NOTIFY = text("SELECT pg_notify(:channel, '')")
 
 
 def notify_due(session: Session) -> None:
     """Tell a listening dispatcher, at commit, that a fill is due now (PostgreSQL only)."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
+        session.execute(_NOTIFY, {"channel": DUE_CHANNEL})
+
+
+def notify_events(connection: Connection) -> None:
+    """Tell listening event hubs, at commit, that cell events were written (PostgreSQL only).
+    PostgreSQL folds repeated identical notifications of one transaction into one."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(_NOTIFY, {"channel": EVENTS_CHANNEL})
 
 
 class Waker:
-    """What the dispatcher waits on between passes: a notification, its stop event, or the
+    """What a waiting loop waits on: a notification on its channel, its stop event, or the
     timeout, whichever comes first."""
 
-    def __init__(self, database_url: str | None, stopping: threading.Event) -> None:
+    def __init__(
+        self, database_url: str | None, stopping: threading.Event, channel: str = DUE_CHANNEL
+    ) -> None:
         self.stopping = stopping
+        self.channel = channel
         self._url = database_url if database_url and database_url.startswith("postgresql") else None
         self._connection: Any = None
 
@@ -48,9 +62,9 @@ class Waker:
         url = self._url.replace("postgresql+psycopg://", "postgresql://", 1)
         try:
             connection = psycopg.connect(url, autocommit=True, connect_timeout=4)
-            connection.execute(f"LISTEN {CHANNEL}")
+            connection.execute(f"LISTEN {self.channel}")
         except psycopg.Error as exc:
-            log.warning("cannot listen for due fills; polling", error=str(exc))
+            log.warning("cannot listen; polling", channel=self.channel, error=str(exc))
             return
         self._connection = connection
 
@@ -69,7 +83,7 @@ class Waker:
                 notified = True
             return notified
         except Exception as exc:  # the connection died: poll until it is back
-            log.warning("lost the due-fill listener; polling", error=str(exc))
+            log.warning("lost the listener; polling", channel=self.channel, error=str(exc))
             self.close()
             self.stopping.wait(min(timeout, 1.0))
             return False

@@ -18,6 +18,7 @@ from autofill.services import (
     workspaces,
 )
 from autofill.services.errors import from_validation_error
+from autofill.services.events import EventHub
 from autofill.services.feedback import record_feedback
 from autofill.services.lookup import get_cell, get_database, get_property, get_row
 from autofill.services.models import model_choices, model_status
@@ -27,6 +28,7 @@ from autofill.services.store import open_store
 from autofill.services.workspaces import authenticate, create_workspace, hash_token
 
 __all__ = [
+    "EventHub",
     "authenticate",
     "cell_out",
     "cells",

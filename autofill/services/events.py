@@ -8,7 +8,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from autofill.db import Store
-from autofill.fills import events
+from autofill.fills import EventHub, events
+
+__all__ = ["EventHub", "changes_after", "last_position"]
 
 
 def last_position(session: Session, database_id: str) -> int:
