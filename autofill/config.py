@@ -132,6 +132,12 @@ class Settings(BaseSettings):
         description="Share of each provider rate limit that bulk fills may not use, kept for "
         "people's edits",
     )
+    max_in_fill_wait_s: float = Field(
+        default=5.0,
+        ge=0,
+        description="Longest retry-after a fill sleeps through holding its worker; a provider "
+        "asking for longer gets it as the fill's due time in the outbox",
+    )
     max_fill_attempts: int = Field(
         default=5,
         ge=1,

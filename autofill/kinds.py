@@ -148,3 +148,5 @@ class Outcome(StrEnum):
     BLOCKED = "blocked"  # an upstream AI cell of the row is due first
     PARKED = "parked"  # the workspace's budget is spent
     GONE = "gone"  # the row, column or cell no longer exists
+    DEFERRED = "deferred"  # the provider asked for a long wait: due again after it, in the outbox
+    HANDED_BACK = "handed_back"  # not started (the worker is stopping): back in the outbox

@@ -15,6 +15,9 @@
   does not wait behind a backfill's queued messages, only for the next free thread.
 - Pool: threads. A fill is a network wait on the model; one process keeps
   ``AUTOFILL_WORKER_CONCURRENCY`` (100) fills in flight. Prefork on 2 cores would hold 2.
+- Shutdown (SIGTERM, Celery's warm shutdown): no new messages are taken, fills already
+  running finish, and a fill received but not started is handed back to the outbox due now
+  (worker.tasks), so another worker has it at once instead of after the sweeper's delay.
 - One log line per fill, ours (``fill`` with its outcome and ids): Celery's own "received" and
   "succeeded" lines for every task are turned down to warnings; a task that raises is still
   logged by Celery.
@@ -25,12 +28,13 @@ from __future__ import annotations
 import logging
 
 from celery import Celery
-from celery.signals import after_setup_logger, worker_init
-from kombu import Queue
+from celery.signals import after_setup_logger, worker_init, worker_shutting_down
+from kombu import Exchange, Queue
 
 from autofill.config import Settings, get_settings
 from autofill.fills import warm_up
 from autofill.redaction import RedactFilter
+from worker import runtime
 
 QUEUES = {"interactive": "fills.interactive", "bulk": "fills.bulk"}
 
@@ -53,7 +57,9 @@ def make_celery(settings: Settings) -> Celery:
             # Fetch from the queues in the order below, interactive first, every time.
             "queue_order_strategy": "priority",
         },
-        task_queues=[Queue(QUEUES["interactive"]), Queue(QUEUES["bulk"])],
+        # Each queue its own direct exchange and key: a bare Queue(name) would take the
+        # default queue's exchange and key, and bind both queues under one routing key.
+        task_queues=[Queue(name, Exchange(name), routing_key=name) for name in QUEUES.values()],
         task_default_queue=QUEUES["interactive"],
         broker_connection_retry_on_startup=True,
         broker_connection_timeout=4,
@@ -77,6 +83,11 @@ app = make_celery(get_settings())
 @worker_init.connect
 def _warm_up(**_: object) -> None:
     warm_up()
+
+
+@worker_shutting_down.connect
+def _hand_back_what_has_not_started(**_: object) -> None:
+    runtime.stopping.set()  # fills that start from now on go back to the outbox (worker.tasks)
 
 
 @after_setup_logger.connect

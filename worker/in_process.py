@@ -7,9 +7,11 @@ dispatcher and worker together, on the same code paths as the distributed topolo
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 
+from celery import Celery
 from celery.contrib.testing.worker import start_worker
 
 from autofill.config import Settings
@@ -22,7 +24,7 @@ from worker import runtime
 @contextmanager
 def embedded(store: Store, settings: Settings, *, concurrency: int = 16) -> Iterator[Dispatcher]:
     from worker import tasks
-    from worker.celery_app import app
+    from worker.celery_app import QUEUES, app
 
     runtime.install(runtime.Runtime(settings, store, Completer()))
     with start_worker(
@@ -40,6 +42,22 @@ def embedded(store: Store, settings: Settings, *, concurrency: int = 16) -> Iter
         finally:
             dispatcher.stop()
             thread.join(timeout=30)
+            # The soft shutdown: fills running finish; the messages still queued in memory
+            # would be lost with this process, so each is let start, sees the worker stopping
+            # and hands its fill back to the outbox, due now for the next start.
+            runtime.stopping.set()
+            _drain(app, list(QUEUES.values()))
+
+
+def _drain(app: Celery, queues: list[str], timeout_s: float = 30.0) -> None:
+    """Wait until the in-memory queues are empty (their fills handed back)."""
+    deadline = time.monotonic() + timeout_s
+    with app.connection_for_read() as connection:
+        channel = connection.default_channel
+        while time.monotonic() < deadline:
+            if not any(channel._size(queue) for queue in queues):  # type: ignore[attr-defined]
+                return
+            time.sleep(0.02)
 
 
 def start_embedded(store: Store, settings: Settings, *, concurrency: int = 16) -> ExitStack:

@@ -24,6 +24,9 @@ class Runtime:
 
 _lock = threading.Lock()
 _current: Runtime | None = None
+# Set when the worker begins to stop (Celery's warm shutdown, or embedded mode closing): fills
+# already running finish; a fill not yet started is handed back to the outbox instead.
+stopping = threading.Event()
 
 
 def worker_store(settings: Settings) -> Store:
@@ -51,3 +54,4 @@ def install(runtime: Runtime) -> None:
     global _current
     with _lock:
         _current = runtime
+        stopping.clear()

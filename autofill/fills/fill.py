@@ -84,6 +84,17 @@ def fill_cell(
     return outcome
 
 
+def hand_back(
+    store: Store, row_id: str, property_id: str, generation: int, *, delay_s: float = 0.0
+) -> Outcome:
+    """A worker gives back a fill it will not run or finish (it is stopping, or the database
+    failed under it): due again in ``delay_s``, for any worker."""
+    due_at = utcnow() + timedelta(seconds=delay_s)
+    store.run(lambda session: outbox.hand_back(session, row_id, property_id, generation, due_at))
+    _log(Outcome.HANDED_BACK, row_id, property_id, generation, delay_s=delay_s)
+    return Outcome.HANDED_BACK
+
+
 def _ms(start: float, end: float) -> float:
     return round(1000 * (end - start), 1)
 
@@ -143,7 +154,8 @@ def _claim(
         # that takes workers down must not be handed out forever.
         message = (
             f"gave up after {entry.attempts} attempts that each ended without a result "
-            "(the worker stopped or ran out of time); fill again to retry"
+            "(the worker stopped or ran out of time, or the provider asked to wait each "
+            "time); fill again to retry"
         )
         _fail(session, entry, cell, message, loaded.properties, code=ErrorCode.GAVE_UP)
         return Outcome.FAILED
@@ -229,6 +241,11 @@ def _record(
         # Inputs moved without a new generation (an upstream cell filled meanwhile): go again.
         outbox.retry(entry, utcnow())
         return Outcome.SUPERSEDED
+    if isinstance(result, FillFailed) and result.defer_s is not None:
+        # The provider asked for a long wait: kept as the entry's due time; the cell stays
+        # pending and no worker thread sleeps through it.
+        outbox.defer(entry, utcnow() + timedelta(seconds=result.defer_s))
+        return Outcome.DEFERRED
     if isinstance(result, FillFailed):
         _fail(session, entry, cell, result.message, loaded.properties, code=result.code)
         return Outcome.FAILED

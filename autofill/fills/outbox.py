@@ -11,7 +11,9 @@ An entry's life (any other move is refused, EntryStateError)::
                   ▲  ▲                  │  │               │
                   │  └──── block ◀──────┘  └──── park ─▶ parked ── unpark (budget, month) ─┐
                   │              blocked ── unblock (a fill of the row ended; the sweeper) ─┤
-                  └─ retry (inputs moved under a running fill; lease or message lost) ◀─────┘
+                  ├─ retry (inputs moved under a running fill; lease or message lost) ◀─────┘
+                  ├─ defer (running: the provider asked for a long wait; due after it)
+                  └─ hand back (dispatched or running: the worker stopped or lost the database)
 
 A fill may also start from waiting, blocked or parked (a message delivered again after the
 sweeper put its entry back), and a running entry whose lease has passed may start again.
@@ -76,19 +78,51 @@ def park(entry: OutboxEntry) -> None:
 
 
 def retry(entry: OutboxEntry, now: datetime) -> None:
-    """Run again now: the inputs moved under a running fill without a new generation."""
-    _move(entry, WAITING, (RUNNING,))
+    """Run again now: the inputs moved under a running fill without a new generation. (Waiting
+    already: the fill outlived its lease on a busy machine and the sweeper put it back.)"""
+    _move(entry, WAITING, (RUNNING, WAITING))
     entry.due_at = now
     entry.reserved_tokens, entry.reserved_usd = 0, 0.0
+
+
+# Entries going back to waiting, each statement naming the states it moves entries from.
+_BACK = {"state": WAITING.value, "reserved_tokens": 0, "reserved_usd": 0.0}
+
+
+def defer(entry: OutboxEntry, due_at: datetime) -> None:
+    """The provider asked for a wait longer than a fill holds a worker: the wait is kept here,
+    as a due time, not in a sleeping thread or a queue's countdown. The start still counts
+    towards the attempt cap, so a provider that always says "later" does not loop forever."""
+    _move(entry, WAITING, (RUNNING, WAITING))  # waiting: see retry
+    entry.due_at = due_at
+    entry.reserved_tokens, entry.reserved_usd = 0, 0.0
+
+
+def hand_back(
+    session: Session, row_id: str, property_id: str, generation: int, due_at: datetime
+) -> bool:
+    """A worker gives back a fill it will not finish (it is shutting down, or the database
+    failed under it): due again at ``due_at`` for any worker, instead of waiting for the
+    sweeper to find the message lost or the lease passed. Only the generation it was sent;
+    True if it was still there to give back."""
+    moved = session.execute(
+        update(OutboxEntry)
+        .where(
+            OutboxEntry.row_id == row_id,
+            OutboxEntry.property_id == property_id,
+            OutboxEntry.generation == generation,
+            OutboxEntry.state.in_((DISPATCHED.value, RUNNING.value)),
+        )
+        .values(**_BACK, due_at=due_at)
+    )
+    if _count(moved) and due_at <= utcnow():
+        wakeup.notify_due(session)
+    return bool(_count(moved))
 
 
 def finish(session: Session, entry: OutboxEntry) -> None:
     """The fill is settled (or has nothing left to fill): the entry goes."""
     session.delete(entry)
-
-
-# Several entries at once, each statement naming the states it moves entries from.
-_BACK = {"state": WAITING.value, "reserved_tokens": 0, "reserved_usd": 0.0}
 
 
 def retry_expired_leases(session: Session, now: datetime) -> int:

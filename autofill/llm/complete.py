@@ -47,6 +47,7 @@ class Completer:
     timeout_s: float = field(default_factory=lambda: get_settings().fill_timeout_s)
     max_reasks: int = field(default_factory=lambda: get_settings().max_reasks)
     call_timeout_s: float = field(default_factory=lambda: get_settings().call_timeout_s)
+    max_wait_s: float = field(default_factory=lambda: get_settings().max_in_fill_wait_s)
     # None: the process's (autofill.llm.registry.current(), autofill.clock.current()), read
     # at each call, so what a process or test installs applies to completers already made.
     providers: Providers | None = None
@@ -95,6 +96,7 @@ class Completer:
                     last_answer=last.text if last else None,
                     calls=calls + exc.calls,
                     code=exc.code,
+                    defer_s=exc.defer_s,
                 ) from exc
             calls += made
             usage += last.usage
@@ -195,6 +197,7 @@ class Completer:
             once,
             total_seconds=max(deadline - time.time(), 0.0),
             per_call_timeout=min(self.call_timeout_s, self.timeout_s),
+            max_wait_s=self.max_wait_s,
             sleep=time.sleep,
             monotonic=time.monotonic,
         )

@@ -46,6 +46,9 @@ class ProviderError(LLMError):
         self.retry_after = retry_after
         # HTTP calls made before giving up (set by the retrier): each may be billed.
         self.calls = 1
+        # Set by the retrier when the next wait was too long to sleep in a fill: try again
+        # this many seconds from now, from the outbox.
+        self.defer_s: float | None = None
 
     @classmethod
     def from_status(
@@ -79,9 +82,12 @@ class FillFailed(LLMError):
         last_answer: str | None,
         calls: int = 0,
         code: ErrorCode = ErrorCode.INVALID_ANSWER,
+        defer_s: float | None = None,
     ) -> None:
         super().__init__(message)
         self.code = code
+        # Not a failure of the cell: the provider asked to come back in this many seconds.
+        self.defer_s = defer_s
         self.attempts = attempts  # answers asked for (the first, then re-asks)
         self.calls = calls  # HTTP calls made in all, retries included
         self.usage = usage

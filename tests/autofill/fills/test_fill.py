@@ -4,6 +4,7 @@ throws away, and when it spends nothing."""
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -312,3 +313,26 @@ def test_a_column_whose_model_was_retired_fails_its_fills_clearly(
     cell = _cell(fill_api, row["id"])
     assert cell["error_code"] == "model_retired" and "use sim:sim-2 instead" in cell["error"]
     assert len(sim.requests) == 1  # only the first fill called the model
+
+
+def test_a_long_retry_after_waits_in_the_outbox_not_in_a_worker(
+    fill_api: Caller, pipeline: Pipeline, sim: Simulator, store: Any, fake_clock: FakeClock
+) -> None:
+    database = make_database(fill_api, NOTES_DB)
+    row = _row(fill_api, database["id"], "The provider is busy for half a minute.")
+    sim.configure(schedule=["429"], retry_after_s=30)
+    assert pipeline.drain() == [Outcome.DEFERRED]
+    assert fake_clock.slept == []  # no worker thread slept through it
+    with store.transaction() as session:
+        entry = session.scalars(select(OutboxEntry)).one()
+        assert entry.state == "waiting" and entry.attempts == 1
+        wait = (_aware(entry.due_at) - fake_clock.now()).total_seconds()
+    assert 29.0 <= wait <= 31.0  # the provider's retry-after, as the entry's due time
+    assert _cell(fill_api, row["id"])["status"] == "pending"
+    assert pipeline.drain() == []  # not due yet
+    fake_clock.advance(31)
+    assert pipeline.drain() == [Outcome.FILLED]
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

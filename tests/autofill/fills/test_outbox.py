@@ -43,7 +43,7 @@ def test_the_usual_life_of_an_entry() -> None:
         (EntryState.DISPATCHED, lambda e: outbox.dispatch(e, NOW)),  # sent twice
         (EntryState.RUNNING, lambda e: outbox.dispatch(e, NOW)),
         (EntryState.BLOCKED, lambda e: outbox.dispatch(e, NOW)),  # blocked until unblocked
-        (EntryState.WAITING, lambda e: outbox.retry(e, NOW)),  # only a running fill retries
+        (EntryState.DISPATCHED, lambda e: outbox.retry(e, NOW)),  # only a started fill retries
         (EntryState.PARKED, lambda e: outbox.retry(e, NOW)),
     ],
 )
@@ -61,3 +61,14 @@ def test_a_fill_may_start_from_any_state_its_message_can_find(state: EntryState)
     entry = _entry(state)
     outbox.start(entry, lease_until=NOW, tokens=1, cost_usd=0.0)
     assert entry.state == EntryState.RUNNING.value
+
+
+def test_a_fill_that_outlived_its_lease_may_still_retry_or_defer() -> None:
+    """On a busy machine the sweeper can put a running fill's entry back (its lease passed)
+    before the fill records: the record step then finds it waiting, and asks for a retry or a
+    deferral all the same (found by the serial-replay test under load)."""
+    entry = _entry(EntryState.WAITING)
+    outbox.retry(entry, NOW)
+    assert (entry.state, entry.due_at) == ("waiting", NOW)
+    outbox.defer(entry, NOW + timedelta(seconds=30))
+    assert (entry.state, entry.due_at) == ("waiting", NOW + timedelta(seconds=30))

@@ -1,0 +1,64 @@
+"""The fill task is thin, and gives back what it will not run: once the worker is stopping, a
+fill that has not started goes back to the outbox, due now, for another worker."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC
+
+import pytest
+from sqlalchemy import select
+
+from autofill.config import Settings
+from autofill.db.models import OutboxEntry
+from autofill.db.session import Store
+from autofill.db.types import utcnow
+from autofill.fills.dispatch import dispatch_due
+from autofill.llm.complete import Completer
+from autofill.llm.simulator.server import Simulator
+from tests.autofill.fills.test_fill import NOTES_DB, _row
+from tests.conftest import Caller
+from tests.helpers import make_database
+from worker import runtime, tasks
+
+
+@pytest.fixture
+def stopping_runtime(store: Store, settings: Settings) -> Iterator[None]:
+    before = runtime._current
+    runtime.install(runtime.Runtime(settings, store, Completer()))
+    runtime.stopping.set()
+    yield
+    runtime.stopping.clear()
+    runtime._current = before
+
+
+def test_a_fill_received_while_stopping_is_handed_back(
+    api: Caller,
+    app: object,
+    store: Store,
+    settings: Settings,
+    sim: Simulator,
+    stopping_runtime: None,
+) -> None:
+    quick = settings.model_copy(update={"debounce_s": 0.0})
+    app.extensions["autofill.settings"] = quick  # type: ignore[attr-defined]
+    database = make_database(api, NOTES_DB)
+    _row(api, database["id"], "Sent, then the worker stops.")
+    sent: list[tuple[str, str, int]] = []
+
+    def send(row_id: str, property_id: str, generation: int, lane: str = "") -> None:
+        sent.append((row_id, property_id, generation))
+
+    assert dispatch_due(store, send, quick) == 1
+
+    assert tasks.fill_cell.run(*sent[0]) == "handed_back"
+    with store.transaction() as session:
+        entry = session.scalars(select(OutboxEntry)).one()
+        assert entry.state == "waiting" and entry.attempts == 0
+        assert entry.due_at.replace(tzinfo=UTC) <= utcnow()
+    # Sent again; a stale message (an older generation) does not give the new one back.
+    assert dispatch_due(store, send, quick) == 1
+    row_id, property_id, generation = sent[1]
+    tasks.fill_cell.run(row_id, property_id, generation - 1)
+    with store.transaction() as session:
+        assert session.scalars(select(OutboxEntry.state)).one() == "dispatched"
