@@ -70,20 +70,26 @@ def _events(
     ends = time.monotonic() + timeout if timeout is not None else None
     quiet_since = time.monotonic()
     yield f"retry: 1000\n: stream of cell changes after {after}\n\n"
-    while ends is None or time.monotonic() < ends:
-        seen = hub.generation  # read before the feed, so a wake-up during the read is not lost
-        batch = list(event_feed.changes_after(source, database_id, after))
-        for position, data in batch:
-            after = position
-            payload = json.dumps({"id": position, **data}, ensure_ascii=False)
-            yield f"id: {position}\nevent: cell\ndata: {payload}\n\n"
-        if batch:
-            quiet_since = time.monotonic()
-            continue
-        if time.monotonic() - quiet_since > KEEPALIVE_S:
-            quiet_since = time.monotonic()
-            yield ": keep-alive\n\n"  # also how a closed client is noticed
-        wait = LISTENING_POLL_S if hub.listening else POLL_S
-        if ends is not None:
-            wait = min(wait, max(ends - time.monotonic(), 0.0))
-        hub.wait(seen, wait)
+    woken = False
+    with hub.watching(database_id):
+        while ends is None or time.monotonic() < ends:
+            # Read before the feed, so a wake-up during the read is not lost.
+            seen = hub.generation(database_id)
+            # The hub positions the events before it wakes a stream; otherwise (no hub, a
+            # wait that timed out) the reader does.
+            stamp = not (woken and hub.listening)
+            batch = list(event_feed.changes_after(source, database_id, after, stamp=stamp))
+            for position, data in batch:
+                after = position
+                payload = json.dumps({"id": position, **data}, ensure_ascii=False)
+                yield f"id: {position}\nevent: cell\ndata: {payload}\n\n"
+            if batch:
+                quiet_since = time.monotonic()
+                continue
+            if time.monotonic() - quiet_since > KEEPALIVE_S:
+                quiet_since = time.monotonic()
+                yield ": keep-alive\n\n"  # also how a closed client is noticed
+            wait = LISTENING_POLL_S if hub.listening else POLL_S
+            if ends is not None:
+                wait = min(wait, max(ends - time.monotonic(), 0.0))
+            woken = hub.wait(database_id, seen, wait) != seen

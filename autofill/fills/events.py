@@ -67,7 +67,8 @@ def record_cell_events(session: Session, _flush: UOWTransaction) -> None:
     ]
     if entries:
         connection.execute(insert(CellEvent), entries)
-        wakeup.notify_events(connection)  # the event hubs stamp and deliver them at commit
+        # The event hubs stamp and deliver them at commit.
+        wakeup.notify_events(connection, {entry["database_id"] for entry in entries})  # type: ignore[misc]
 
 
 def _databases_of(session: Session, property_ids: set[str]) -> dict[str, str]:
@@ -110,7 +111,7 @@ def record_new_column(session: Session, prop: Property) -> None:
     ]
     if entries:
         session.execute(insert(CellEvent), entries)
-        wakeup.notify_events(session.connection())
+        wakeup.notify_events(session.connection(), [prop.database_id])
 
 
 # Any constant works; it names the one lock stampers take so they run one at a time.

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import select
 import threading
+from collections.abc import Iterable
 from typing import Any
 
 import structlog
@@ -31,11 +32,16 @@ def notify_due(session: Session) -> None:
         session.execute(_NOTIFY, {"channel": DUE_CHANNEL})
 
 
-def notify_events(connection: Connection) -> None:
-    """Tell listening event hubs, at commit, that cell events were written (PostgreSQL only).
-    PostgreSQL folds repeated identical notifications of one transaction into one."""
+_NOTIFY_WITH = text("SELECT pg_notify(:channel, :payload)")
+
+
+def notify_events(connection: Connection, database_ids: Iterable[str]) -> None:
+    """Tell listening event hubs, at commit, which databases have new cell events (PostgreSQL
+    only), so a stream is woken for its own database only. PostgreSQL folds repeated
+    identical notifications of one transaction into one."""
     if connection.dialect.name == "postgresql":
-        connection.execute(_NOTIFY, {"channel": EVENTS_CHANNEL})
+        for database_id in sorted(set(database_ids)):  # one, for a fill
+            connection.execute(_NOTIFY_WITH, {"channel": EVENTS_CHANNEL, "payload": database_id})
 
 
 class Waker:
@@ -70,23 +76,28 @@ class Waker:
 
     def wait(self, timeout: float) -> bool:
         """Wait up to ``timeout`` seconds; True if woken by a notification."""
+        return self.wait_for_payloads(timeout) is not None
+
+    def wait_for_payloads(self, timeout: float) -> set[str] | None:
+        """Wait up to ``timeout`` seconds; the payloads of the notifications that woke it (all
+        of those waiting, at most a thousand), or None if none came."""
         self._listen()
         if self._connection is None:
             self.stopping.wait(timeout)
-            return False
+            return None
         try:
             ready, _, _ = select.select([self._connection.fileno()], [], [], max(timeout, 0.0))
             if not ready:
-                return False
-            notified = False
-            for _ in self._connection.notifies(timeout=0, stop_after=1000):
-                notified = True
-            return notified
+                return None
+            payloads = {
+                notice.payload for notice in self._connection.notifies(timeout=0, stop_after=1000)
+            }
+            return payloads or None
         except Exception as exc:  # the connection died: poll until it is back
             log.warning("lost the listener; polling", channel=self.channel, error=str(exc))
             self.close()
             self.stopping.wait(min(timeout, 1.0))
-            return False
+            return None
 
     def close(self) -> None:
         if self._connection is not None:

@@ -19,13 +19,16 @@ def last_position(session: Session, database_id: str) -> int:
 
 
 def changes_after(
-    store: Store, database_id: str, after: int
+    store: Store, database_id: str, after: int, *, stamp: bool = True
 ) -> Iterator[tuple[int, dict[str, Any]]]:
     """The database's cell changes after ``after``, in commit order, as (position, data).
     Positions are given to committed events first (one stamper at a time), so a reader that
-    resumes after a position misses nothing."""
-    with store.transaction() as session:
-        events.stamp(session)
+    resumes after a position misses nothing. ``stamp=False``: an event hub positions them
+    (autofill.fills.event_hub) before it wakes the reader, and the dispatcher's pass as the
+    fallback."""
+    if stamp:
+        with store.transaction() as session:
+            events.stamp(session)
     with store.transaction() as session:
         batch = [
             (event.position, event.data)

@@ -1,6 +1,7 @@
 """A committed cell event reaches the streams at once on PostgreSQL: the commit notifies the
-process's event hub, which gives the event its position and wakes the waiting streams; nobody
-polls for it. On SQLite the hub does not listen and the streams poll."""
+process's event hub, naming its database, and the hub gives the event its position and wakes
+that database's streams; nobody polls for it, and other databases' streams sleep on. On SQLite
+the hub does not listen and the streams poll."""
 
 from __future__ import annotations
 
@@ -34,29 +35,40 @@ def _listening(hub: EventHub) -> bool:
 
 
 @pytest.mark.real_time  # the hub's thread waits on the system's clock
-def test_a_committed_event_wakes_the_streams_with_its_position_given(
+def test_a_committed_event_wakes_its_databases_streams_with_its_position_given(
     api: Caller, store: Store, hub: EventHub
 ) -> None:
     database = make_database(api, NOTES_DB)
+    other = make_database(api, {**NOTES_DB, "name": "Elsewhere"})
     if store.dialect != "postgresql":
         assert not _listening(hub)  # SQLite: no notifications; the streams poll
         return
     assert _listening(hub)
-    time.sleep(0.1)  # any notification of the database's creation is handled
-    seen = hub.generation
-    woken: list[float] = []
+    woken: dict[str, float] = {}
 
-    def waiter() -> None:
-        hub.wait(seen, 10)
-        woken.append(time.monotonic())
+    def stream(database_id: str, ready: threading.Event) -> None:
+        with hub.watching(database_id):
+            seen = hub.generation(database_id)
+            ready.set()
+            if hub.wait(database_id, seen, 3) != seen:
+                woken[database_id] = time.monotonic()
 
-    thread = threading.Thread(target=waiter)
-    thread.start()
+    readies = [threading.Event(), threading.Event()]
+    threads = [
+        threading.Thread(target=stream, args=(d["id"], r))
+        for d, r in zip((database, other), readies, strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    for ready in readies:
+        ready.wait(5)
     committed = time.monotonic()
     row = _row(api, database["id"], "A new page.")  # commits a pending cell's event
-    thread.join(10)
-    assert woken, "the stream was not woken"
-    assert woken[0] - committed < 1.0
+    for thread in threads:
+        thread.join(10)
+    assert database["id"] in woken, "the stream was not woken"
+    assert woken[database["id"]] - committed < 1.0
+    assert other["id"] not in woken  # another database's events wake only their own streams
     # Positioned by the hub before it woke anyone: a reader needs no stamp of its own.
     with store.transaction() as session:
         feed = events.events_after(session, database["id"], 0)
@@ -66,16 +78,16 @@ def test_a_committed_event_wakes_the_streams_with_its_position_given(
 
 @pytest.mark.real_time
 def test_a_wait_without_events_ends_at_its_timeout(store: Store, hub: EventHub) -> None:
-    seen = hub.generation
+    seen = hub.generation("db_quiet")
     started = time.monotonic()
-    assert hub.wait(seen, 0.2) == seen
+    assert hub.wait("db_quiet", seen, 0.2) == seen
     assert 0.15 <= time.monotonic() - started < 2.0
 
 
 @pytest.mark.real_time
 def test_stopping_wakes_the_waiting_streams(store: Store, hub: EventHub) -> None:
-    seen = hub.generation
+    seen = hub.generation("db_quiet")
     threading.Timer(0.1, hub.stop).start()
     started = time.monotonic()
-    assert hub.wait(seen, 10) != seen
+    hub.wait("db_quiet", seen, 10)
     assert time.monotonic() - started < 2.0
