@@ -7,6 +7,7 @@ an Occitan page, Hindi for Marathi) when none in the page's own language or scri
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -86,17 +87,27 @@ class LanguageInfo:
         return f"{self.name} ({', '.join(extras)})" if extras else self.name
 
 
+# langcodes imports its table of names lazily, on the first name asked for; two threads asking
+# at once can find the module imported but not yet attached to its package and fail with
+# AttributeError (seen on a worker's first fills). One thread at a time asks langcodes; the
+# answers are cached, so the lock is taken once per language.
+_LANGCODES = threading.Lock()
+
+
 @lru_cache(maxsize=512)
 def describe(code: str) -> LanguageInfo:
     """What is known of ``code`` (a BCP 47 tag: ``th``, ``zh-Hant``, ``pt-BR``)."""
     try:
-        tag = langcodes.Language.get(code)
-        name = str(tag.display_name())
-        autonym = str(tag.autonym())
-        iso = tag.maximize().script
+        with _LANGCODES:
+            tag = langcodes.Language.get(code)
+            name = str(tag.display_name())
+            autonym = str(tag.autonym())
+            iso = tag.maximize().script
+            script = None
+            if iso:
+                script = _SCRIPT_NAMES.get(iso) or str(
+                    langcodes.Language.make(script=iso).script_name()
+                )
     except (ValueError, LookupError):
         return LanguageInfo(code, code, code, None, None)
-    script = None
-    if iso:
-        script = _SCRIPT_NAMES.get(iso) or str(langcodes.Language.make(script=iso).script_name())
     return LanguageInfo(code, name, autonym, script, _FAMILY_OF.get(str(tag.language)))

@@ -15,7 +15,7 @@ from sqlalchemy.exc import DBAPIError
 from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
 from autofill.fills import fill_cell as run_fill
-from autofill.fills import hand_back
+from autofill.fills import hand_back, hand_back_after_crash
 from worker import runtime
 from worker.celery_app import app, queue_for
 
@@ -57,6 +57,14 @@ def fill_cell(row_id: str, property_id: str, generation: int) -> str:
             log.warning("database still out; the sweeper will send the fill again", row_id=row_id)
             return "left_for_sweeper"  # the entry is still in the outbox
         return handed.value
+    except Exception as exc:  # a bug or a library failing: counted, retried, capped
+        log.exception("fill crashed", row_id=row_id, property_id=property_id)
+        try:
+            return hand_back_after_crash(
+                current.store, current.settings, row_id, property_id, generation, exc
+            ).value
+        except Exception:
+            return "left_for_sweeper"
     return outcome.value
 
 

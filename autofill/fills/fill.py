@@ -29,8 +29,10 @@ from autofill.fills import cell_state, changes, outbox, runs, usage
 from autofill.fills.blocking import any_chain, is_blocked, upstream_ai
 from autofill.kinds import CellStatus, EntryState, ErrorCode, Lane, Outcome, PropertyType, Reason
 from autofill.language import detect_language
+from autofill.language_names import describe
 from autofill.llm import ENCODINGS, Completer, Completion, FillFailed, encoding
 from autofill.prompts import CannotPrepare, Prepared, prepare_for_row
+from autofill.redaction import redact
 
 log = structlog.get_logger(__name__)
 
@@ -93,6 +95,40 @@ def hand_back(
     store.run(lambda session: outbox.hand_back(session, row_id, property_id, generation, due_at))
     _log(Outcome.HANDED_BACK, row_id, property_id, generation, delay_s=delay_s)
     return Outcome.HANDED_BACK
+
+
+def hand_back_after_crash(
+    store: Store,
+    settings: Settings,
+    row_id: str,
+    property_id: str,
+    generation: int,
+    error: BaseException,
+) -> Outcome:
+    """A fill raised something unexpected (a bug, a library failing): it counts as an attempt
+    and is due again after a backoff, and at the attempt cap its cell ends in error saying what
+    happened — a fill that always crashes must not come back forever, even when it crashes
+    before its start is counted."""
+
+    def work(session: Session) -> Outcome:
+        loaded = _load(session, row_id, property_id)
+        entry, cell = loaded.entry, loaded.cell
+        if entry is None or entry.generation != generation:
+            return Outcome.SUPERSEDED
+        if entry.state != EntryState.RUNNING.value:
+            entry.attempts += 1  # crashed before its start was counted
+        if entry.attempts >= settings.max_fill_attempts and cell is not None:
+            detail = redact(f"{type(error).__name__}: {error}")[:300]
+            message = f"gave up after {entry.attempts} attempts: the fill failed with {detail}"
+            _fail(session, entry, cell, message, loaded.properties, code=ErrorCode.GAVE_UP)
+            return Outcome.FAILED
+        due_at = utcnow() + timedelta(seconds=min(2.0**entry.attempts, 60.0))
+        outbox.hand_back(session, row_id, property_id, generation, due_at)
+        return Outcome.HANDED_BACK
+
+    outcome = store.run(work)
+    _log(outcome, row_id, property_id, generation, crashed=type(error).__name__)
+    return outcome
 
 
 def _ms(start: float, end: float) -> float:
@@ -171,6 +207,7 @@ def warm_up() -> None:
     for name in ENCODINGS:
         encoding(name)
     detect_language("Warming up the language detector.")
+    describe("fr")  # langcodes' table of language names
 
 
 @dataclass

@@ -1,5 +1,6 @@
 """The fill task is thin, and gives back what it will not run: once the worker is stopping, a
-fill that has not started goes back to the outbox, due now, for another worker."""
+fill that has not started goes back to the outbox, due now, for another worker; a fill that
+crashes is counted, retried after a backoff, and ends in error at the attempt cap."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from datetime import UTC
 import pytest
 from sqlalchemy import select
 
+from autofill.clock import FakeClock
 from autofill.config import Settings
 from autofill.db.models import OutboxEntry
 from autofill.db.session import Store
@@ -62,3 +64,40 @@ def test_a_fill_received_while_stopping_is_handed_back(
     tasks.fill_cell.run(row_id, property_id, generation - 1)
     with store.transaction() as session:
         assert session.scalars(select(OutboxEntry.state)).one() == "dispatched"
+
+
+class CrashingCompleter:
+    """A provider SDK failing in a way nobody planned for: every call raises."""
+
+    def complete(self, request: object) -> object:
+        raise RuntimeError("the SDK fell over")
+
+
+def test_a_fill_that_always_crashes_ends_in_error_at_the_attempt_cap(
+    api: Caller, app: object, store: Store, settings: Settings, fake_clock: FakeClock
+) -> None:
+    quick = settings.model_copy(update={"debounce_s": 0.0})
+    app.extensions["autofill.settings"] = quick  # type: ignore[attr-defined]
+    before = runtime._current
+    runtime.install(runtime.Runtime(quick, store, CrashingCompleter()))  # type: ignore[arg-type]
+    try:
+        database = make_database(api, NOTES_DB)
+        row = _row(api, database["id"], "This page's fill always crashes.")
+        sent: list[tuple[str, str, int]] = []
+
+        def send(row_id: str, property_id: str, generation: int, lane: str = "") -> None:
+            sent.append((row_id, property_id, generation))
+
+        outcomes = []
+        for _ in range(quick.max_fill_attempts):
+            fake_clock.advance(61)  # past the crash's backoff
+            assert dispatch_due(store, send, quick) == 1
+            outcomes.append(tasks.fill_cell.run(*sent[-1]))
+    finally:
+        runtime._current = before
+    assert outcomes == ["handed_back"] * (quick.max_fill_attempts - 1) + ["failed"]
+    cell = api.get(f"/v1/rows/{row['id']}").get_json()["cells"]["Summary"]
+    assert cell["status"] == "error" and cell["error_code"] == "gave_up"
+    assert "RuntimeError: the SDK fell over" in cell["error"]
+    with store.transaction() as session:
+        assert session.scalars(select(OutboxEntry)).all() == []
