@@ -5,12 +5,14 @@ does not slow down because people edit, and two backfills share the capacity.
     .venv/bin/python -m bench.fairness --runs 3        # medians of three runs
     .venv/bin/python -m bench.fairness --rows 2000 --idle-s 20   # a quick look
 
-Everything runs as in production, on loopback: `autofill serve` (gunicorn) on a PostgreSQL
-database of the run's own, one dispatcher, three `autofill worker` processes holding 100 fills
-in flight between them, Redis, and the simulator answering in 1 s (log-normal jitter 0.3); no
-debounce. Three workspaces: A and B each have a "Notes" database (one AI summary column, 300
-rows) where a person edits a page once a second; A also has a backlog of ``--rows`` pages that
-gains a new AI column (the backfill); A and C have 3,000-row backlogs for the two-backfill phase.
+Everything runs as in production (docker-compose.yml's topology), on loopback: `autofill
+serve` (gunicorn) on a PostgreSQL database of the run's own, one dispatcher, three `autofill
+worker` processes holding 100 fills in flight between them, a small `autofill worker --lane
+interactive` (10 threads) for people's edits, Redis, and the simulator answering in 1 s
+(log-normal jitter 0.3); no debounce. Three workspaces: A and B each have a "Notes" database
+(one AI summary column, 300 rows) where a person edits a page once a second; A also has a
+backlog of ``--rows`` pages that gains a new AI column (the backfill); A and C have 3,000-row
+backlogs for the two-backfill phase.
 
 Phases, each measured on the same machine in the same run:
 1. idle: the edits in A and B with nothing else going on, ``--idle-s`` seconds;
@@ -28,6 +30,7 @@ backfills within 10 % of equal (the smaller share ≥ 0.9 × the larger).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import statistics
 import threading
@@ -49,7 +52,7 @@ from autofill.services.workspaces import create_workspace
 from bench.backfill import PAGES, statuses, wait_ready
 from bench.results import record
 from bench.services import free_port, wait_until_ready
-from bench.topology import Topology, topology
+from bench.topology import Topology, machine_cpu_seconds, topology
 
 SUMMARY: dict[str, Any] = {
     "name": "Summary",
@@ -60,6 +63,7 @@ NOTES_ROWS = 300
 DUAL_ROWS = 3000
 IN_FLIGHT = 100
 WORKERS = 3
+INTERACTIVE_THREADS = 10
 
 
 @dataclass
@@ -124,6 +128,10 @@ class Listener(threading.Thread):
         self.ready = threading.Event()
 
     def run(self) -> None:
+        with contextlib.suppress(httpx2.HTTPError):  # the server stops at the end of the run
+            self._listen()
+
+    def _listen(self) -> None:
         headers = {"Authorization": f"Bearer {self.space.token}"}
         path = f"{self.url}/v1/databases/{self.space.databases['Notes']}/events"
         with (
@@ -231,8 +239,16 @@ class Progress(threading.Thread):
         return 0.8 * total / (p90 - p10)
 
 
-def backfill(topo: Topology, space: Space, name: str, rows: int) -> tuple[float, float]:
-    """A new column over the backlog, watched to the end: (steady cells/s, seconds)."""
+@dataclass
+class Backfilled:
+    rate: float  # steady cells/s
+    seconds: float
+    cpu_ms_per_cell: dict[str, float]  # by process, and the whole machine
+
+
+def backfill(topo: Topology, space: Space, name: str, rows: int) -> Backfilled:
+    """A new column over the backlog, watched to the end."""
+    cpu_before, machine_before = topo.cpu(), machine_cpu_seconds()
     prop = add_column(topo, space, "Backlog", name)
     progress = Progress(topo, [prop])
     progress.start()
@@ -242,7 +258,10 @@ def backfill(topo: Topology, space: Space, name: str, rows: int) -> tuple[float,
             raise RuntimeError("backfill not done after an hour")
     progress.stop.set()
     progress.join()
-    return progress.steady_rate(prop, rows), progress.samples[-1][0]
+    cpu_after, machine_after = topo.cpu(), machine_cpu_seconds()
+    cpu = {n: round(1000 * (cpu_after[n] - cpu_before.get(n, 0.0)) / rows, 2) for n in cpu_after}
+    cpu["machine"] = round(1000 * (machine_after - machine_before) / rows, 2)
+    return Backfilled(progress.steady_rate(prop, rows), progress.samples[-1][0], cpu)
 
 
 def wait_settled(topo: Topology, property_ids: list[str], total: int) -> None:
@@ -271,10 +290,20 @@ def one_run(rows: int, idle_s: float, edit_rate: float) -> dict[str, Any]:
         for i, name in enumerate(names):
             threads = IN_FLIGHT // WORKERS + (1 if i < IN_FLIGHT % WORKERS else 0)
             topo.spawn(name, "worker", "--concurrency", str(threads), "-n", f"{name}@bench")
+        topo.spawn(
+            "interactive",
+            "worker",
+            "--concurrency",
+            str(INTERACTIVE_THREADS),
+            "--lane",
+            "interactive",
+            "-n",
+            "interactive@bench",
+        )
         topo.spawn("dispatcher", "dispatcher")
         url = f"http://127.0.0.1:{port}"
         wait_until_ready(url, [topo.processes["serve"]])
-        wait_ready(topo, names)
+        wait_ready(topo, [*names, "interactive"])
 
         with topo.store.transaction() as session:
             notes = [
@@ -295,18 +324,18 @@ def one_run(rows: int, idle_s: float, edit_rate: float) -> dict[str, Any]:
         click.echo(f"idle: {json.dumps(idle)}")
 
         # 2. The backfill alone.
-        alone_rate, alone_s = backfill(topo, a, "Backfill alone", rows)
-        click.echo(f"backfill alone: {alone_rate:.1f} cells/s steady, {alone_s:.0f} s")
+        alone = backfill(topo, a, "Backfill alone", rows)
+        click.echo(f"backfill alone: {alone}")
 
         # 3. The same backfill again, with the edits going on in both workspaces.
-        outcome: dict[str, tuple[float, float]] = {}
+        outcome: dict[str, Backfilled] = {}
 
         def run_backfill() -> None:
-            outcome["rate"] = backfill(topo, a, "Backfill with edits", rows)
+            outcome["run"] = backfill(topo, a, "Backfill with edits", rows)
 
         busy = _edit_phase(editors, "busy", edit_rate, run_backfill, None)
-        with_rate, with_s = outcome["rate"]
-        click.echo(f"backfill with edits: {with_rate:.1f} cells/s steady, {with_s:.0f} s")
+        with_edits = outcome["run"]
+        click.echo(f"backfill with edits: {with_edits}")
         click.echo(f"edits during it: {json.dumps(busy)}")
 
         # 4. Two workspaces' backfills at once.
@@ -321,11 +350,13 @@ def one_run(rows: int, idle_s: float, edit_rate: float) -> dict[str, Any]:
         "during_backfill": busy,
         "p99_ratio": {n: round(r, 3) for n, r in ratios.items()},
         "worst_p99_ratio": round(max(ratios.values()), 3),
-        "backfill_alone_cells_per_s": round(alone_rate, 1),
-        "backfill_with_edits_cells_per_s": round(with_rate, 1),
-        "backfill_alone_s": round(alone_s, 1),
-        "backfill_with_edits_s": round(with_s, 1),
-        "throughput_ratio": round(with_rate / alone_rate, 3),
+        "backfill_alone_cells_per_s": round(alone.rate, 1),
+        "backfill_with_edits_cells_per_s": round(with_edits.rate, 1),
+        "backfill_alone_s": round(alone.seconds, 1),
+        "backfill_with_edits_s": round(with_edits.seconds, 1),
+        "throughput_ratio": round(with_edits.rate / alone.rate, 3),
+        "cpu_ms_per_cell_alone": alone.cpu_ms_per_cell,
+        "cpu_ms_per_cell_with_edits": with_edits.cpu_ms_per_cell,
         "limit_cells_per_s": IN_FLIGHT,  # in flight ÷ the simulator's 1 s median latency
         **shares,
     }

@@ -26,14 +26,27 @@ from cli.common import open_store
     show_default=True,
     type=click.Choice(["threads", "prefork", "solo"]),
 )
+@click.option(
+    "--lane",
+    default="both",
+    show_default=True,
+    type=click.Choice(["both", "interactive", "bulk"]),
+    help="Which fills to take: people's edits (interactive), backfills and runs (bulk), or "
+    "both, edits first. A small interactive-only worker beside the others keeps edits quick "
+    "while a backfill keeps every other thread busy.",
+)
 @click.option("--with-dispatcher", is_flag=True, help="Also run the dispatcher in this process.")
 @click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
 def worker(
-    concurrency: int | None, pool: str, with_dispatcher: bool, celery_args: tuple[str, ...]
+    concurrency: int | None,
+    pool: str,
+    lane: str,
+    with_dispatcher: bool,
+    celery_args: tuple[str, ...],
 ) -> None:
     """Start a Celery worker that fills cells. Model calls wait on the network, so a thread
     pool keeps many in flight per process; extra arguments go to Celery unchanged."""
-    from worker import app
+    from worker import app, queues_for_lane
 
     settings = get_settings()
     if with_dispatcher:
@@ -44,6 +57,7 @@ def worker(
             f"--pool={pool}",
             f"--concurrency={concurrency or settings.worker_concurrency}",
             "--loglevel=INFO",
+            f"--queues={','.join(queues_for_lane(lane))}",
             *celery_args,
         ]
     )

@@ -14,12 +14,13 @@ from typing import Any
 
 _FROM = {
     "app": "worker.celery_app",
+    "queues_for_lane": "worker.celery_app",
     "send_fill": "worker.tasks",
     "embedded": "worker.in_process",
     "start_embedded": "worker.in_process",
 }
 
-__all__ = ["app", "embedded", "send_fill", "start_embedded"]
+__all__ = ["app", "embedded", "queues_for_lane", "send_fill", "start_embedded"]
 
 
 def __getattr__(name: str) -> Any:

@@ -43,6 +43,14 @@ def queue_for(lane: str) -> str:
     return QUEUES.get(lane, QUEUES["interactive"])
 
 
+def queues_for_lane(lane: str) -> list[str]:
+    """What a worker consumes for ``--lane``: one lane's queue, or both, interactive first
+    (the order kombu's priority strategy fetches in)."""
+    if lane == "both":
+        return [QUEUES["interactive"], QUEUES["bulk"]]
+    return [QUEUES[lane]]
+
+
 def visibility_timeout_s(settings: Settings) -> int:
     return int(max(300.0, 3 * settings.fill_lease_s))
 

@@ -12,7 +12,7 @@ import redis
 
 from autofill.config import Settings
 from tests.conftest import REDIS_URL, unavailable
-from worker.celery_app import make_celery, queue_for, visibility_timeout_s
+from worker.celery_app import make_celery, queue_for, queues_for_lane, visibility_timeout_s
 
 
 def test_at_least_once_settings() -> None:
@@ -37,6 +37,11 @@ def test_the_fill_task_is_registered_and_thin() -> None:
     assert task.acks_late and task.reject_on_worker_lost
 
 
+def test_a_worker_takes_the_queues_of_its_lane() -> None:
+    assert queues_for_lane("both") == ["fills.interactive", "fills.bulk"]
+    assert queues_for_lane("bulk") == ["fills.bulk"]
+
+
 def test_embedded_mode_uses_the_in_memory_transport() -> None:
     assert make_celery(Settings(redis_url=None)).conf.broker_url == "memory://"
 
@@ -50,7 +55,7 @@ def test_autofill_worker_starts_and_answers(tmp_path: Path) -> None:
     autofill = str(Path(sys.executable).with_name("autofill"))
     node = f"test-{os.getpid()}@localhost"
     process = subprocess.Popen(
-        [autofill, "worker", "--concurrency", "4", "-n", node],
+        [autofill, "worker", "--concurrency", "4", "--lane", "interactive", "-n", node],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -66,6 +71,9 @@ def test_autofill_worker_starts_and_answers(tmp_path: Path) -> None:
         pool = stats[node]["pool"]
         assert pool["max-concurrency"] == 4
         assert pool["implementation"] == "celery.concurrency.thread:TaskPool"
+        # An interactive-only worker (kept for people's edits) takes no backfill's fills.
+        queues = app.control.inspect(destination=[node], timeout=5).active_queues() or {}
+        assert [q["name"] for q in queues[node]] == ["fills.interactive"]
     finally:
         process.terminate()
         process.wait(timeout=30)
