@@ -9,7 +9,8 @@ from autofill.fills import cell_state, changes, events, outbox, runs, usage
 from autofill.fills.dispatch import Dispatcher
 from autofill.fills.event_hub import EventHub
 from autofill.fills.events import record_cell_events
-from autofill.fills.fill import fill_cell, hand_back, hand_back_after_crash, warm_up
+from autofill.fills.fill import fill_cell, warm_up
+from autofill.fills.handed import run_handed_fill
 from autofill.fills.runs import Estimate
 
 __all__ = [
@@ -20,10 +21,9 @@ __all__ = [
     "changes",
     "events",
     "fill_cell",
-    "hand_back",
-    "hand_back_after_crash",
     "outbox",
     "record_cell_events",
+    "run_handed_fill",
     "runs",
     "usage",
     "warm_up",
