@@ -7,8 +7,8 @@ does not slow down because people edit, and two backfills share the capacity.
 
 Everything runs as in production (docker-compose.yml's topology), on loopback: `autofill
 serve` (gunicorn) on a PostgreSQL database of the run's own, one dispatcher, three `autofill
-worker` processes holding 100 fills in flight between them, a small `autofill worker --lane
-interactive` (10 threads) for people's edits, Redis, and the simulator answering in 1 s
+worker --lane bulk` processes holding 100 fills in flight between them, a small `autofill worker
+--lane interactive` (10 threads) for people's edits, Redis, and the simulator answering in 1 s
 (log-normal jitter 0.3); no debounce. Three workspaces: A and B each have a "Notes" database
 (one AI summary column, 300 rows) where a person edits a page once a second; A also has a
 backlog of ``--rows`` pages that gains a new AI column (the backfill); A and C have 3,000-row
@@ -289,7 +289,16 @@ def one_run(rows: int, idle_s: float, edit_rate: float) -> dict[str, Any]:
         names = [f"worker{i}" for i in range(WORKERS)]
         for i, name in enumerate(names):
             threads = IN_FLIGHT // WORKERS + (1 if i < IN_FLIGHT % WORKERS else 0)
-            topo.spawn(name, "worker", "--concurrency", str(threads), "-n", f"{name}@bench")
+            topo.spawn(
+                name,
+                "worker",
+                "--concurrency",
+                str(threads),
+                "--lane",
+                "bulk",
+                "-n",
+                f"{name}@bench",
+            )
         topo.spawn(
             "interactive",
             "worker",

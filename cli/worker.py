@@ -32,7 +32,7 @@ from cli.common import open_store
     show_default=True,
     type=click.Choice(["both", "interactive", "bulk"]),
     help="Which fills to take: people's edits (interactive), backfills and runs (bulk), or "
-    "both, edits first. A small interactive-only worker beside the others keeps edits quick "
+    "both, edits first. Big workers on bulk and a small one on interactive keep edits quick "
     "while a backfill keeps every other thread busy.",
 )
 @click.option("--with-dispatcher", is_flag=True, help="Also run the dispatcher in this process.")
@@ -49,6 +49,12 @@ def worker(
     from worker import app, queues_for_lane
 
     settings = get_settings()
+    if lane == "bulk":
+        click.echo(
+            "worker: backfills and runs only; people's edits need a worker with "
+            "--lane interactive (or both) beside this one",
+            err=True,
+        )
     if with_dispatcher:
         _dispatcher().start_thread()
     app.worker_main(
