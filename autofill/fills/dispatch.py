@@ -25,7 +25,6 @@ from __future__ import annotations
 import heapq
 import math
 import threading
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -226,9 +225,9 @@ def stamp_events(store: Store) -> int:
 class Dispatcher:
     """The dispatch loop: due fills out as soon as they are due — woken by a notification on
     PostgreSQL (autofill.fills.wakeup), else at the earliest due time, polling every
-    ``dispatch_interval_s`` at most, at once while there is a backlog — events stamped, a sweep
-    every ``sweep_interval_s``. Survives the database or the queue being down: it logs, waits
-    and tries again."""
+    ``dispatch_interval_s`` at most, at once while there is a backlog — events stamped; and on a
+    thread beside it, a sweep every ``sweep_interval_s``. Survives the database or the queue
+    being down: it logs, waits and tries again."""
 
     def __init__(
         self, store: Store, send: Send, settings: Settings, *, heartbeat: Path | None = None
@@ -246,15 +245,16 @@ class Dispatcher:
         )
 
     def run(self) -> None:
-        next_sweep = 0.0
+        # The chores (re-sending lost fills, pruning events, vacuuming) run on a thread of
+        # their own: a vacuum of a large table takes seconds, and dispatching, which people's
+        # edits wait on, must not wait for it.
+        sweeper = threading.Thread(target=self._sweep_forever, name="autofill-sweeper", daemon=True)
+        sweeper.start()
         failures = 0
         while not self.stopping.is_set():
             if self.heartbeat is not None:
                 self.heartbeat.touch()
             try:
-                if time.monotonic() >= next_sweep:
-                    upkeep.sweep(self.store, self.settings)
-                    next_sweep = time.monotonic() + self.settings.sweep_interval_s
                 sent = dispatch_due(self.store, self.send, self.settings)
                 self.sent += sent
                 stamp_events(self.store)
@@ -273,6 +273,15 @@ class Dispatcher:
                     log.warning("dispatcher wait failed; polling", error=str(exc))
                     self.stopping.wait(self.settings.dispatch_interval_s)
         self.waker.close()
+        sweeper.join(timeout=5)  # a daemon: a sweep stuck on the database does not hold the exit
+
+    def _sweep_forever(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                upkeep.sweep(self.store, self.settings)
+            except Exception as exc:  # the database is down: the next sweep tries again
+                log.warning("sweep failed; retrying", error=str(exc))
+            self.stopping.wait(self.settings.sweep_interval_s)
 
     def _until_next_due(self) -> float:
         interval = self.settings.dispatch_interval_s

@@ -16,6 +16,7 @@ at least ``MIN_DEAD``, so small tables are left alone).
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -72,6 +73,7 @@ def vacuum_churned(store: Store, min_dead: int = MIN_DEAD) -> list[str]:
     """VACUUM the churning tables that need it; returns their names. PostgreSQL only."""
     if store.dialect != "postgresql":
         return []
+    started = time.perf_counter()
     # VACUUM cannot run inside a transaction block: a connection of its own, autocommit.
     with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         names = [
@@ -84,5 +86,5 @@ def vacuum_churned(store: Store, min_dead: int = MIN_DEAD) -> list[str]:
             # Names come from the fixed list above, never from input.
             connection.execute(text(f'VACUUM (ANALYZE) "{name}"'))
     if names:
-        log.info("vacuumed", tables=names)
+        log.info("vacuumed", tables=names, ms=round(1000 * (time.perf_counter() - started), 1))
     return names

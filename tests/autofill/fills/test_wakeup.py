@@ -71,3 +71,24 @@ def test_a_fill_due_now_wakes_the_dispatcher(
         _row(fill_api, database["id"], "Wake up.")
         assert arrived.wait(5), "the dispatcher slept through the notification"
         assert sent[0] - created < 1.0
+
+
+@pytest.mark.real_time
+def test_dispatching_does_not_wait_for_a_stuck_sweep(
+    fill_api: Caller, store: Store, fill_settings: Settings
+) -> None:
+    """The sweep's chores (folding the ledger, vacuuming) can take seconds; they run beside
+    the dispatch loop, not in it. Here the sweep is stuck behind a lock on the ledger."""
+    if store.dialect != "postgresql":
+        pytest.skip("table locks that block another connection: PostgreSQL")
+    database = make_database(fill_api, NOTES_DB)
+    with store.engine.connect() as holder:
+        holder.exec_driver_sql("BEGIN")
+        holder.exec_driver_sql("LOCK TABLE fill_ledger IN ACCESS EXCLUSIVE MODE")
+        with _running(store, fill_settings) as (_, sent, arrived):
+            time.sleep(0.3)  # the sweep has started and waits for the lock
+            created = time.monotonic()
+            _row(fill_api, database["id"], "Dispatched while the sweep is stuck.")
+            assert arrived.wait(5), "dispatching waited for the sweep"
+            assert sent[0] - created < 1.0
+        holder.exec_driver_sql("ROLLBACK")
