@@ -35,6 +35,32 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
+def children_of(pid: int) -> list[int]:
+    """Living processes whose parent is ``pid`` (gunicorn's workers under its master)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # it ended meanwhile
+        if int(fields[1]) == pid:
+            found.append(int(entry.name))
+    return found
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU of a process, its threads and its living children (and theirs)."""
+    total = cpu_seconds(pid)
+    for child in children_of(pid):
+        try:
+            total += tree_cpu_seconds(child)
+        except OSError:
+            continue
+    return total
+
+
 def rss_mib(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -75,7 +101,9 @@ class Topology:
         return {n: p.pid for n, p in self.processes.items() if n != "sim" and p.poll() is None}
 
     def cpu(self) -> dict[str, float]:
-        return {name: cpu_seconds(pid) for name, pid in self.ours().items()}
+        """CPU seconds so far per process of ours, its children included (`serve` is a
+        gunicorn master: the requests run in its workers)."""
+        return {name: tree_cpu_seconds(pid) for name, pid in self.ours().items()}
 
     def sim_stats(self) -> dict[str, Any]:
         base = self.sim_url.removesuffix("/v1")
