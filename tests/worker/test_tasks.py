@@ -9,6 +9,7 @@ from datetime import UTC
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError
 
 from autofill.clock import FakeClock
 from autofill.config import Settings
@@ -16,6 +17,7 @@ from autofill.db.models import OutboxEntry
 from autofill.db.session import Store
 from autofill.db.types import utcnow
 from autofill.fills.dispatch import dispatch_due
+from autofill.fills.handed import database_out
 from autofill.llm.complete import Completer
 from autofill.llm.simulator.server import Simulator
 from tests.autofill.fills.test_fill import NOTES_DB, _row
@@ -101,3 +103,13 @@ def test_a_fill_that_always_crashes_ends_in_error_at_the_attempt_cap(
     assert "RuntimeError: the SDK fell over" in cell["error"]
     with store.transaction() as session:
         assert session.scalars(select(OutboxEntry)).all() == []
+
+
+def test_only_a_database_that_went_away_is_not_the_fills_fault() -> None:
+    """A refused or cut connection hands the fill back uncounted; an integrity or data error
+    would fail the same way every time, so it counts toward the attempt cap like a crash."""
+    cause = Exception("server closed the connection")
+    assert database_out(OperationalError("SELECT 1", {}, cause))
+    assert database_out(InterfaceError("SELECT 1", {}, cause))
+    assert not database_out(IntegrityError("INSERT", {}, cause))
+    assert not database_out(DataError("INSERT", {}, cause))
