@@ -132,8 +132,11 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
 
 
 @pytest.fixture
-def app(store: Store, settings: Settings) -> Flask:
-    return create_app({"TESTING": True, "STORE": store, "SETTINGS": settings, "MIGRATE": False})
+def app(store: Store, settings: Settings) -> Iterator[Flask]:
+    made = create_app({"TESTING": True, "STORE": store, "SETTINGS": settings, "MIGRATE": False})
+    yield made
+    # A stream started the app's event hub: its listening connection goes with the test.
+    made.extensions["autofill.event_hub"].stop()
 
 
 @dataclass
