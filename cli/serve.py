@@ -42,6 +42,17 @@ def _fill_in_process(app: Any) -> None:
     app.extensions["autofill.embedded"] = start_embedded(store, settings)
 
 
+def _stop_filling(_server: Any, worker: Any) -> None:
+    """gunicorn's worker_exit hook, in the worker process before it exits: embedded mode's soft
+    shutdown (worker.in_process) — running fills finish, fills still queued in memory go back
+    to the outbox due now. Left to the interpreter's exit, it ran too late: the worker's thread
+    pool was already shut and the queued fills stayed dispatched until the sweeper's delay."""
+    app = getattr(worker, "wsgi", None)
+    stack = app.extensions.get("autofill.embedded") if app is not None else None
+    if stack is not None:
+        stack.close()
+
+
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
@@ -76,5 +87,6 @@ def serve(host: str, port: int, workers: int, threads: int, dev: bool, fill: boo
         "threads": threads,
         "worker_class": "gthread",
         "timeout": settings.http_timeout,
+        "worker_exit": _stop_filling,
     }
     _Gunicorn(options, fill_here=fill_here).run()
