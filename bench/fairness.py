@@ -30,7 +30,6 @@ backfills within 10 % of equal (the smaller share ≥ 0.9 × the larger).
 
 from __future__ import annotations
 
-import contextlib
 import json
 import statistics
 import threading
@@ -50,6 +49,7 @@ from autofill.services import rows as row_service
 from autofill.services.lookup import get_database
 from autofill.services.workspaces import create_workspace
 from bench.backfill import PAGES, statuses, wait_ready
+from bench.edit_latency import Listener
 from bench.results import record
 from bench.services import free_port, wait_until_ready
 from bench.topology import Topology, machine_cpu_seconds, topology
@@ -116,37 +116,6 @@ def add_column(topo: Topology, space: Space, database: str, name: str) -> str:
             session, found, PropertyCreate.model_validate(spec), default_model="sim:sim-1"
         )
         return prop.id
-
-
-class Listener(threading.Thread):
-    """One database's events stream: when each edit marker was first seen filled."""
-
-    def __init__(self, url: str, space: Space) -> None:
-        super().__init__(daemon=True)
-        self.url, self.space = url, space
-        self.seen: dict[str, float] = {}
-        self.ready = threading.Event()
-
-    def run(self) -> None:
-        with contextlib.suppress(httpx2.HTTPError):  # the server stops at the end of the run
-            self._listen()
-
-    def _listen(self) -> None:
-        headers = {"Authorization": f"Bearer {self.space.token}"}
-        path = f"{self.url}/v1/databases/{self.space.databases['Notes']}/events"
-        with (
-            httpx2.Client(timeout=None) as client,
-            client.stream("GET", path, headers=headers) as response,
-        ):
-            self.ready.set()
-            for line in response.iter_lines():
-                if not line.startswith("data: "):
-                    continue
-                event = json.loads(line[6:])
-                value = str(event.get("value"))
-                if event.get("status") == "filled" and "edit-" in value:
-                    marker = value.split("edit-", 1)[1].split(" ", 1)[0]
-                    self.seen.setdefault(marker, time.monotonic())
 
 
 class Editor:
@@ -322,7 +291,7 @@ def one_run(rows: int, idle_s: float, edit_rate: float) -> dict[str, Any]:
                 if p.type == "ai"
             ]
         wait_settled(topo, notes, 2 * NOTES_ROWS)  # the Notes' first fills are over
-        listeners = {s.name: Listener(url, s) for s in (a, b)}
+        listeners = {s.name: Listener(url, s.token, s.databases["Notes"]) for s in (a, b)}
         for listener in listeners.values():
             listener.start()
             listener.ready.wait(10)

@@ -53,7 +53,7 @@ def record_cell_events(session: Session, _flush: UOWTransaction) -> None:
     connection = session.connection()
     databases = _databases_of(session, {cell.property_id for cell in changed})
     now = utcnow()
-    entries = [
+    entries: list[dict[str, Any]] = [
         {
             "database_id": databases[cell.property_id],
             "row_id": cell.row_id,
@@ -68,7 +68,7 @@ def record_cell_events(session: Session, _flush: UOWTransaction) -> None:
     if entries:
         connection.execute(insert(CellEvent), entries)
         # The event hubs stamp and deliver them at commit.
-        wakeup.notify_events(connection, {entry["database_id"] for entry in entries})  # type: ignore[misc]
+        wakeup.notify_events(connection, {entry["database_id"] for entry in entries})
 
 
 def _databases_of(session: Session, property_ids: set[str]) -> dict[str, str]:
