@@ -36,6 +36,7 @@ class Fault(StrEnum):
     BLANK = "blank"  # a well-formed answer with nothing in it but a line break
     LONG = "long"  # an answer of long_answer_tokens: cut off by whatever limit the server reads
     QUOTA = "quota"  # the account's credit or spend limit: 429 insufficient_quota / spend limit
+    EXPIRED = "expired"  # a batch request the 24-hour window left undone (batches only)
 
 
 # What a simulated reasoning model spends on reasoning at each effort. Providers publish no such
@@ -72,6 +73,20 @@ class SimConfig(BaseModel):
     retry_after_s: float = Field(default=1.0, ge=0)
     timeout_s: float = Field(default=60.0, ge=0)
     seed: int = 0
+    # The batch interfaces (batches.py): how long a batch takes to end, what its requests get.
+    batch_delay_s: float = Field(
+        default=2.0, ge=0, description="From a batch's creation to its end"
+    )
+    batch_cancel_s: float = Field(default=0.2, ge=0, description="From a cancel to the batch's end")
+    batch_error_rates: dict[Fault, float] = Field(
+        default_factory=dict, description="Chance per batch request"
+    )
+    batch_schedule: list[Fault] = Field(
+        default_factory=list, description="Faults for each batch's requests, in order, then rates"
+    )
+    batch_cache: bool = Field(
+        default=True, description="Batch requests read and write the prompt cache as live ones do"
+    )
 
 
 class FaultPicker:

@@ -18,7 +18,7 @@ from typing import Any
 
 from aiohttp import web
 
-from autofill.llm.simulator import errors, limits
+from autofill.llm.simulator import batches, errors, limits
 from autofill.llm.simulator.config import Fault, FaultPicker, SimConfig
 from autofill.llm.simulator.errors import SimError
 from autofill.llm.simulator.personas import persona
@@ -28,7 +28,7 @@ from autofill.llm.simulator.wire import (
     anthropic_answer,
     anthropic_input_tokens,
     openai_answer,
-    text_of,
+    request_texts,
 )
 
 _SECRET_HEADERS = {"authorization", "x-api-key", "api-key"}
@@ -38,6 +38,7 @@ class SimState:
     def __init__(self, config: SimConfig) -> None:
         self.lock = threading.Lock()
         self.arrived = threading.Condition(self.lock)  # notified on each request recorded
+        self.batch_lock = threading.Lock()  # one batch advance at a time
         self.configure(config)
         self.reset()
 
@@ -56,6 +57,12 @@ class SimState:
             self.counted = 0  # count_tokens calls (not model calls: not in records)
             self.latency_total = 0.0  # seconds slept, over the requests that slept
             self.latency_count = 0
+            self.book = batches.BatchBook()
+            self.runner = batches.BatchRunner(self.book, self.cache, self.record)
+
+    def advance_batches(self, now: float) -> None:
+        with self.batch_lock:
+            self.runner.advance(self.config, now)
 
     def record(self, entry: dict[str, Any]) -> int:
         with self.lock:
@@ -137,6 +144,7 @@ def build_app(state: SimState) -> web.Application:
         state.reset()
         return web.json_response({"ok": True})
 
+    _batch_routes(app, state)
     app.router.add_post("/v1/chat/completions", openai)
     app.router.add_post("/chat/completions", openai)
     app.router.add_post("/v1/messages", anthropic)
@@ -147,6 +155,201 @@ def build_app(state: SimState) -> web.Application:
     app.router.add_post("/_sim/config", configure)
     app.router.add_post("/_sim/reset", reset)
     return app
+
+
+def _batch_routes(app: web.Application, state: SimState) -> None:
+    """OpenAI's Files and Batch endpoints, Anthropic's Message Batches (batches.py)."""
+
+    def refused(protocol: str, error: SimError) -> web.Response:
+        request_id = limits.request_id()
+        return web.json_response(error.body(protocol, request_id), status=error.status)
+
+    def missing(protocol: str, what: str) -> web.Response:
+        error = SimError(
+            404,
+            "not_found_error" if protocol == "anthropic" else "invalid_request_error",
+            f"No such {what}",
+        )
+        return refused(protocol, error)
+
+    async def advance() -> float:
+        # Batches end when their time comes; answering thousands of requests is CPU work, so
+        # it runs beside the event loop, one advance at a time.
+        now = time.time()
+        await asyncio.get_running_loop().run_in_executor(None, state.advance_batches, now)
+        return now
+
+    async def upload(request: web.Request) -> web.Response:
+        form = await request.post()
+        purpose = form.get("purpose")
+        upload = form.get("file")
+        if not isinstance(purpose, str) or purpose not in (
+            "assistants",
+            "batch",
+            "fine-tune",
+            "vision",
+            "user_data",
+            "evals",
+        ):
+            return refused(
+                "openai",
+                errors.invalid(
+                    "purpose: one of assistants, batch, fine-tune, vision, user_data, evals",
+                    param="purpose",
+                ),
+            )
+        if not isinstance(upload, web.FileField):
+            return refused("openai", errors.invalid("file: a file is required", param="file"))
+        made = state.book.add_file(upload.filename or "upload", purpose, upload.file.read())
+        return web.json_response(made.object())
+
+    async def file_info(request: web.Request) -> web.Response:
+        found = state.book.file(request.match_info["file_id"])
+        return web.json_response(found.object()) if found else missing("openai", "File object")
+
+    async def file_content(request: web.Request) -> web.Response:
+        found = state.book.file(request.match_info["file_id"])
+        if found is None:
+            return missing("openai", "File object")
+        return web.Response(body=found.content, content_type="application/octet-stream")
+
+    async def file_delete(request: web.Request) -> web.Response:
+        file_id = request.match_info["file_id"]
+        if not state.book.delete_file(file_id):
+            return missing("openai", "File object")
+        return web.json_response({"id": file_id, "object": "file", "deleted": True})
+
+    async def openai_create(request: web.Request) -> web.Response:
+        try:
+            body = json.loads(await request.read())
+        except ValueError:
+            body = None
+        now = time.time()
+        made, error = batches.openai_create(state.book, body, state.config, now)
+        if error is not None or made is None:
+            return refused("openai", error or errors.invalid("refused"))
+        return web.json_response(batches.openai_object(made, now))
+
+    async def openai_get(request: web.Request) -> web.Response:
+        now = await advance()
+        found = state.book.get(request.match_info["batch_id"])
+        if found is None or found.protocol != "openai":
+            return missing("openai", "batch")
+        return web.json_response(batches.openai_object(found, now))
+
+    async def openai_cancel(request: web.Request) -> web.Response:
+        now = await advance()
+        found = state.book.get(request.match_info["batch_id"])
+        if found is None or found.protocol != "openai":
+            return missing("openai", "batch")
+        if found.ended is not None or found.failed_errors:
+            status = batches.openai_status(found, now)
+            return refused(
+                "openai",
+                SimError(
+                    409, "invalid_request_error", f"Cannot cancel a batch with status '{status}'."
+                ),
+            )
+        if found.cancel_at is None:
+            found.cancel_at = now
+        return web.json_response(batches.openai_object(found, now))
+
+    async def openai_list(request: web.Request) -> web.Response:
+        now = await advance()
+        listed = state.book.listed("openai")
+        after = request.query.get("after")
+        if after:
+            ids = [b.id for b in listed]
+            listed = listed[ids.index(after) + 1 :] if after in ids else []
+        limit = int(request.query.get("limit", "20"))
+        page = listed[:limit]
+        return web.json_response(
+            {
+                "object": "list",
+                "data": [batches.openai_object(b, now) for b in page],
+                "first_id": page[0].id if page else None,
+                "last_id": page[-1].id if page else None,
+                "has_more": len(listed) > limit,
+            }
+        )
+
+    async def anthropic_create(request: web.Request) -> web.Response:
+        raw = await request.read()
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            body = None
+        now = time.time()
+        made, error = batches.anthropic_create(state.book, body, len(raw), state.config, now)
+        if error is not None or made is None:
+            return refused("anthropic", error or errors.invalid("refused"))
+        return web.json_response(batches.anthropic_object(made, now, _origin(request)))
+
+    async def anthropic_get(request: web.Request) -> web.Response:
+        now = await advance()
+        found = state.book.get(request.match_info["batch_id"])
+        if found is None or found.protocol != "anthropic":
+            return missing("anthropic", "message batch")
+        return web.json_response(batches.anthropic_object(found, now, _origin(request)))
+
+    async def anthropic_cancel(request: web.Request) -> web.Response:
+        now = await advance()
+        found = state.book.get(request.match_info["batch_id"])
+        if found is None or found.protocol != "anthropic":
+            return missing("anthropic", "message batch")
+        if found.ended is None and found.cancel_at is None:
+            found.cancel_at = now
+        return web.json_response(batches.anthropic_object(found, now, _origin(request)))
+
+    async def anthropic_results(request: web.Request) -> web.Response:
+        await advance()
+        found = state.book.get(request.match_info["batch_id"])
+        if found is None or found.protocol != "anthropic":
+            return missing("anthropic", "message batch")
+        if found.ended is None:
+            return refused(
+                "anthropic",
+                errors.invalid("The message batch has not ended; its results are not ready."),
+            )
+        content = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in found.results)
+        return web.Response(body=content.encode(), content_type="application/binary")
+
+    async def anthropic_list(request: web.Request) -> web.Response:
+        now = await advance()
+        listed = state.book.listed("anthropic")
+        limit = int(request.query.get("limit", "20"))
+        after = request.query.get("after_id")
+        if after:
+            ids = [b.id for b in listed]
+            listed = listed[ids.index(after) + 1 :] if after in ids else []
+        page = listed[:limit]
+        return web.json_response(
+            {
+                "data": [batches.anthropic_object(b, now, _origin(request)) for b in page],
+                "has_more": len(listed) > limit,
+                "first_id": page[0].id if page else None,
+                "last_id": page[-1].id if page else None,
+            }
+        )
+
+    for prefix in ("/v1", ""):  # OPENAI_BASE_URL with or without /v1
+        app.router.add_post(prefix + "/files", upload)
+        app.router.add_get(prefix + "/files/{file_id}", file_info)
+        app.router.add_get(prefix + "/files/{file_id}/content", file_content)
+        app.router.add_delete(prefix + "/files/{file_id}", file_delete)
+        app.router.add_post(prefix + "/batches", openai_create)
+        app.router.add_get(prefix + "/batches", openai_list)
+        app.router.add_get(prefix + "/batches/{batch_id}", openai_get)
+        app.router.add_post(prefix + "/batches/{batch_id}/cancel", openai_cancel)
+    app.router.add_post("/v1/messages/batches", anthropic_create)
+    app.router.add_get("/v1/messages/batches", anthropic_list)
+    app.router.add_get("/v1/messages/batches/{batch_id}", anthropic_get)
+    app.router.add_post("/v1/messages/batches/{batch_id}/cancel", anthropic_cancel)
+    app.router.add_get("/v1/messages/batches/{batch_id}/results", anthropic_results)
+
+
+def _origin(request: web.Request) -> str:
+    return f"{request.scheme}://{request.host}"
 
 
 async def _handle(request: web.Request, state: SimState, protocol: str) -> web.StreamResponse:
@@ -174,7 +377,7 @@ async def _handle(request: web.Request, state: SimState, protocol: str) -> web.S
     state.note(seq, persona=who.kind)
     if who.kind == "missing":
         return _error(state, seq, protocol, errors.model_missing(protocol, model))
-    prompt = prompt_tokens(_texts(protocol, body))  # counted once: rules and limits share it
+    prompt = prompt_tokens(request_texts(protocol, body))  # counted once: rules and limits share it
     check = check_openai if protocol == "openai" else check_anthropic
     broken = check(body, who, prompt)
     if broken is not None:
@@ -231,21 +434,6 @@ async def _handle(request: web.Request, state: SimState, protocol: str) -> web.S
         limits.headers(protocol, state.window, time.time(), config.rpm, config.tpm)
     )
     return _finish(state, seq, response)
-
-
-def _texts(protocol: str, body: dict[str, Any]) -> list[str]:
-    messages = body.get("messages")
-    listed = messages if isinstance(messages, list) else []
-    texts = [text_of(m.get("content")) for m in listed if isinstance(m, dict)]
-    if protocol == "anthropic":
-        system = body.get("system")
-        texts = [
-            text_of(
-                system if isinstance(system, list) else [{"type": "text", "text": system or ""}]
-            ),
-            *texts,
-        ]
-    return texts
 
 
 def _error(

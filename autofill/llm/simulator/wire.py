@@ -71,6 +71,22 @@ def text_of(content: Any) -> str:
     return ""
 
 
+def request_texts(protocol: str, body: dict[str, Any]) -> list[str]:
+    """The texts of a request's turns (Anthropic's system blocks first), for counting."""
+    messages = body.get("messages")
+    listed = messages if isinstance(messages, list) else []
+    texts = [text_of(m.get("content")) for m in listed if isinstance(m, dict)]
+    if protocol == "anthropic":
+        system = body.get("system")
+        texts = [
+            text_of(
+                system if isinstance(system, list) else [{"type": "text", "text": system or ""}]
+            ),
+            *texts,
+        ]
+    return texts
+
+
 class PrefixCache:
     def __init__(self) -> None:
         self.seen: set[str] = set()
