@@ -145,6 +145,22 @@ class ModelInfo(BaseModel):
         return f"{reference} is deprecated and will stop working{when}{instead}"
 
 
+class BatchLimits(BaseModel):
+    """A provider's batch interface (economy fills): its per-batch limits, its window, and
+    where each figure comes from (``"batch"`` in a catalogue file)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_requests: int = Field(gt=0)
+    max_bytes: int = Field(gt=0)
+    window_hours: float = Field(gt=0, description="A batch ends (expires) by then at the latest")
+    typical_hours: float = Field(gt=0, description="What the provider says most batches take")
+    results_retention_days: float = Field(gt=0)
+    sources: list[str] = Field(default_factory=list)
+    checked: date | None = None
+    notes: str | None = None
+
+
 class RetiredModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -153,9 +169,19 @@ class RetiredModel(BaseModel):
 
 
 class Catalogue:
-    def __init__(self, entries: dict[str, ModelInfo], retired: dict[str, RetiredModel]) -> None:
+    def __init__(
+        self,
+        entries: dict[str, ModelInfo],
+        retired: dict[str, RetiredModel],
+        batch: dict[str, BatchLimits] | None = None,
+    ) -> None:
         self.entries = entries
         self.retired = retired
+        self.batch = batch or {}
+
+    def batch_limits(self, provider: str) -> BatchLimits | None:
+        """The provider's batch interface, or None where it has none (compat servers)."""
+        return self.batch.get(provider)
 
     def get(self, reference: str) -> ModelInfo:
         """The model's entry, or ModelRefused saying why it cannot be used."""
@@ -257,16 +283,34 @@ def load_catalogue(override: str | None = None) -> Catalogue:
     families: dict[str, dict[str, Any]] = {}
     entries: dict[str, ModelInfo] = {}
     retired: dict[str, RetiredModel] = {}
+    batch: dict[str, BatchLimits] = {}
     paths = sorted(_DATA.glob("*.json"))
     if override:
         paths.append(Path(override))
     for path in paths:
+        batch.update(_batch_limits(path))
         more, gone = _load_file(path, base, families)
         for key in more:
             retired.pop(key, None)  # an operator may bring a model back
         entries.update(more)
         retired.update(gone)
-    return Catalogue(entries, retired)
+    return Catalogue(entries, retired, batch)
+
+
+def _batch_limits(path: Path) -> dict[str, BatchLimits]:
+    """A file's ``"batch"`` section, for the providers of the models it lists: OpenAI's and
+    Anthropic's batch APIs; the simulator plays OpenAI's for ``sim:`` models."""
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(raw, dict) or "batch" not in raw:
+        return {}
+    try:
+        limits = BatchLimits.model_validate(raw["batch"])
+    except ValidationError as exc:
+        raise ValueError(f"{path}: batch: {exc}") from None
+    providers = {key.split(":", 1)[0] for key in raw.get("models", {}) if ":" in key}
+    providers |= {f.get("provider") for f in raw.get("families", {}).values() if f.get("provider")}
+    providers.discard("compat")  # self-hosted servers have no batch interface
+    return dict.fromkeys(providers, limits)
 
 
 def catalogue() -> Catalogue:

@@ -37,6 +37,7 @@ from autofill.llm.errors import ProviderError
 from autofill.llm.plan import TokenField
 from autofill.llm.providers.anthropic_messages import AnthropicProvider
 from autofill.llm.providers.base import Provider
+from autofill.llm.providers.batches import AnthropicBatches, BatchAPI, OpenAIBatches
 from autofill.llm.providers.clients import anthropic_client, openai_client
 from autofill.llm.providers.openai_chat import OpenAIChatProvider
 
@@ -49,6 +50,8 @@ class Route:
     model: str  # the name the provider knows the model by
     limit_key: str  # rate limits are shared per provider endpoint and key
     token_fields: tuple[TokenField, ...] | None = None  # None: as the catalogue says
+    # The provider's batch interface (economy fills); None where it has none (compat servers).
+    batches: BatchAPI | None = None
 
 
 class NotConfigured(ProviderError):
@@ -97,15 +100,27 @@ class Providers:
 def _openai(settings: Settings, name: str) -> Route:
     key = _required(settings.openai_api_key, "OPENAI_API_KEY", f"openai:{name}")
     base = settings.openai_base_url or None
-    provider = OpenAIChatProvider(openai_client(base, key))
-    return Route(provider, name, _limit_key("openai", base, key))
+    client = openai_client(base, key)
+    return Route(
+        OpenAIChatProvider(client),
+        name,
+        _limit_key("openai", base, key),
+        None,
+        OpenAIBatches(client),
+    )
 
 
 def _anthropic(settings: Settings, name: str) -> Route:
     key = _required(settings.anthropic_api_key, "ANTHROPIC_API_KEY", f"anthropic:{name}")
     base = settings.anthropic_base_url or None
-    provider = AnthropicProvider(anthropic_client(base, key))
-    return Route(provider, name, _limit_key("anthropic", base, key))
+    client = anthropic_client(base, key)
+    return Route(
+        AnthropicProvider(client),
+        name,
+        _limit_key("anthropic", base, key),
+        None,
+        AnthropicBatches(client),
+    )
 
 
 def _compat(settings: Settings, name: str) -> Route:
@@ -120,8 +135,14 @@ def _compat(settings: Settings, name: str) -> Route:
 
 
 def _sim(base: str, name: str) -> Route:
-    provider = OpenAIChatProvider(openai_client(base, "sim"), name="simulator")
-    return Route(provider, name, _limit_key("sim", base, "sim"))
+    client = openai_client(base, "sim")
+    return Route(
+        OpenAIChatProvider(client, name="simulator"),
+        name,
+        _limit_key("sim", base, "sim"),
+        None,
+        OpenAIBatches(client, name="simulator"),
+    )
 
 
 _TOKEN_PARAMS: dict[str, tuple[TokenField, ...]] = {

@@ -63,47 +63,7 @@ class AnthropicProvider:
             )
             headers = {k.lower(): v for k, v in raw.headers.items()}
             body = raw.http_response.content
-        reply = read_reply(MessagesReply, body, self.name)
-
-        text_parts: list[str] = []
-        data = None
-        for part in reply.content:
-            if isinstance(part, ToolUseBlock) and part.name == TOOL:
-                data = part.input
-            elif isinstance(part, TextBlock):
-                text_parts.append(part.text)
-        stop = _STOPS.get(reply.stop_reason, "end")
-        text = "".join(text_parts) if data is None else _as_text(data)
-        if data is None and plan.structured == "output_format" and stop == "end":
-            try:
-                data = json.loads(text)
-            except ValueError:
-                data = None  # typed parsing says what is wrong, and a re-ask follows
-        if data is None and not text_parts and stop == "end":
-            raise ProviderError(f"{self.name} returned no content", retryable=True)
-        usage = reply.usage
-        read = usage.cache_read_input_tokens or 0
-        write = usage.cache_creation_input_tokens or 0
-        details = reply.stop_details
-        return RawAnswer(
-            text=text,
-            data=data,
-            usage=Usage(
-                # Anthropic's input_tokens excludes cache reads and writes; ours counts them all.
-                input_tokens=usage.input_tokens + read + write,
-                output_tokens=usage.output_tokens,
-                cached_tokens=read,
-                cache_write_tokens=write,
-            ),
-            headers=headers,
-            stop=stop,
-            refusal=_refusal(details.category, details.explanation) if details else None,
-            reasoning_tokens=(
-                usage.output_tokens_details.thinking_tokens or 0
-                if usage.output_tokens_details
-                else 0
-            ),
-        )
+        return read_answer(read_reply(MessagesReply, body, self.name), plan, headers, self.name)
 
     def count_tokens(self, request: LLMRequest, model: str, plan: CallPlan, timeout: float) -> int:
         """The request's input tokens as Anthropic counts them (``POST /v1/messages/count_tokens``,
@@ -115,6 +75,55 @@ class AnthropicProvider:
                 **arguments, messages=[], extra_body=bulk, timeout=timeout
             )
         return int(counted.input_tokens)
+
+
+def request_body(request: LLMRequest, model: str, plan: CallPlan) -> dict[str, Any]:
+    """The Messages request's JSON body (a batch request's ``params`` is exactly that)."""
+    arguments, bulk = _body(request, model, plan)
+    return {**arguments, "max_tokens": plan.output_limit, **bulk}
+
+
+def read_answer(
+    reply: MessagesReply, plan: CallPlan, headers: dict[str, str], name: str
+) -> RawAnswer:
+    """A message as a raw answer: a live call's, or one succeeded result of a batch."""
+    text_parts: list[str] = []
+    data = None
+    for part in reply.content:
+        if isinstance(part, ToolUseBlock) and part.name == TOOL:
+            data = part.input
+        elif isinstance(part, TextBlock):
+            text_parts.append(part.text)
+    stop = _STOPS.get(reply.stop_reason, "end")
+    text = "".join(text_parts) if data is None else _as_text(data)
+    if data is None and plan.structured == "output_format" and stop == "end":
+        try:
+            data = json.loads(text)
+        except ValueError:
+            data = None  # typed parsing says what is wrong, and a re-ask follows
+    if data is None and not text_parts and stop == "end":
+        raise ProviderError(f"{name} returned no content", retryable=True)
+    usage = reply.usage
+    read = usage.cache_read_input_tokens or 0
+    write = usage.cache_creation_input_tokens or 0
+    details = reply.stop_details
+    return RawAnswer(
+        text=text,
+        data=data,
+        usage=Usage(
+            # Anthropic's input_tokens excludes cache reads and writes; ours counts them all.
+            input_tokens=usage.input_tokens + read + write,
+            output_tokens=usage.output_tokens,
+            cached_tokens=read,
+            cache_write_tokens=write,
+        ),
+        headers=headers,
+        stop=stop,
+        refusal=_refusal(details.category, details.explanation) if details else None,
+        reasoning_tokens=(
+            usage.output_tokens_details.thinking_tokens or 0 if usage.output_tokens_details else 0
+        ),
+    )
 
 
 def _body(request: LLMRequest, model: str, plan: CallPlan) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -35,25 +35,7 @@ class OpenAIChatProvider:
         self.name = name
 
     def call(self, request: LLMRequest, model: str, plan: CallPlan, timeout: float) -> RawAnswer:
-        arguments: dict[str, Any] = {"model": model, "timeout": timeout}
-        bulk: dict[str, Any] = {
-            "messages": [{"role": m.role, "content": m.content} for m in request.messages]
-        }
-        for field in plan.token_fields:
-            bulk[field] = plan.output_limit
-        if plan.temperature is not None:
-            arguments["temperature"] = plan.temperature
-        if plan.effort is not None:
-            arguments["reasoning_effort"] = plan.effort
-        if plan.structured == "json_schema":
-            bulk["response_format"] = {
-                "type": "json_schema",
-                "json_schema": {
-                    "name": "answer",
-                    "schema": strict_schema(answer_schema(request.output)),
-                    "strict": True,
-                },
-            }
+        arguments, bulk = request_parts(request, model, plan)
         # The SDK walks `create`'s arguments against its typed-dict graph before sending: a
         # quarter of a worker's CPU per fill for messages and schemas we built as plain JSON
         # already (bench/backfill.py profile). Sent as extra_body they go out byte for byte
@@ -62,42 +44,79 @@ class OpenAIChatProvider:
         # the SDK marks deprecated.
         with sdk_errors(openai, self.name, timeout):
             raw = self.client.chat.completions.with_raw_response.create(
-                **arguments, messages=[], extra_body=bulk
+                **arguments, timeout=timeout, messages=[], extra_body=bulk
             )
             headers = {k.lower(): v for k, v in raw.headers.items()}
             body = raw.http_response.content
-        completion = read_reply(ChatReply, body, self.name)
+        return read_answer(read_reply(ChatReply, body, self.name), plan, headers, self.name)
 
-        if not completion.choices:
-            raise ProviderError(f"{self.name} returned no choices", retryable=True)
-        choice = completion.choices[0]
-        message = choice.message
-        usage, reasoning = _usage(completion.usage)
-        if message.refusal:
-            return RawAnswer(
-                text="",
-                data=None,
-                usage=usage,
-                headers=headers,
-                stop="refusal",
-                refusal=message.refusal,
-                reasoning_tokens=reasoning,
-            )
-        text = message.content or ""
-        data = None
-        if plan.structured is not None:
-            try:
-                data = json.loads(text)
-            except ValueError:
-                data = None  # typed parsing explains what is wrong, and a re-ask follows
+
+def request_parts(
+    request: LLMRequest, model: str, plan: CallPlan
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The SDK's typed arguments and the bulk sent as extra_body; together, the request's
+    JSON body (a batch line's ``body`` is exactly that)."""
+    arguments: dict[str, Any] = {"model": model}
+    bulk: dict[str, Any] = {
+        "messages": [{"role": m.role, "content": m.content} for m in request.messages]
+    }
+    for field in plan.token_fields:
+        bulk[field] = plan.output_limit
+    if plan.temperature is not None:
+        arguments["temperature"] = plan.temperature
+    if plan.effort is not None:
+        arguments["reasoning_effort"] = plan.effort
+    if plan.structured == "json_schema":
+        bulk["response_format"] = {
+            "type": "json_schema",
+            "json_schema": {
+                "name": "answer",
+                "schema": strict_schema(answer_schema(request.output)),
+                "strict": True,
+            },
+        }
+    return arguments, bulk
+
+
+def request_body(request: LLMRequest, model: str, plan: CallPlan) -> dict[str, Any]:
+    arguments, bulk = request_parts(request, model, plan)
+    return {**arguments, **bulk}
+
+
+def read_answer(
+    completion: ChatReply, plan: CallPlan, headers: dict[str, str], name: str
+) -> RawAnswer:
+    """A chat completion as a raw answer: a live call's, or one line of a batch's results."""
+    if not completion.choices:
+        raise ProviderError(f"{name} returned no choices", retryable=True)
+    choice = completion.choices[0]
+    message = choice.message
+    usage, reasoning = _usage(completion.usage)
+    if message.refusal:
         return RawAnswer(
-            text=text,
-            data=data,
+            text="",
+            data=None,
             usage=usage,
             headers=headers,
-            stop=_STOPS.get(choice.finish_reason, "end"),
+            stop="refusal",
+            refusal=message.refusal,
             reasoning_tokens=reasoning,
         )
+    text = message.content or ""
+    data = None
+    if plan.structured is not None:
+        try:
+            data = json.loads(text)
+        except ValueError:
+            data = None  # typed parsing explains what is wrong, and a re-ask follows
+    return RawAnswer(
+        text=text,
+        data=data,
+        usage=usage,
+        headers=headers,
+        stop=_STOPS.get(choice.finish_reason, "end"),
+        reasoning_tokens=reasoning,
+    )
 
 
 def _usage(usage: ChatUsage | None) -> tuple[Usage, int]:
