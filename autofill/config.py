@@ -179,6 +179,34 @@ class Settings(BaseSettings):
         default=30.0, gt=0, description="A started fill's lease beyond its timeout"
     )
 
+    # Economy fills (autofill.fills.economy): bulk runs through the providers' batch APIs.
+    batch_max_requests: int = Field(
+        default=5_000,
+        ge=1,
+        description="Requests per provider batch at most (also within the provider's own limit):"
+        " smaller batches end and are recorded sooner, larger ones are fewer to track",
+    )
+    batch_max_queued_tokens: int | None = Field(
+        default=None,
+        ge=1,
+        description="Prompt tokens of one model's batches at the provider at once (OpenAI's "
+        "per-model enqueued-token limit for your usage tier); unset: no cap",
+    )
+    batch_claim_chunk: int = Field(
+        default=200,
+        ge=1,
+        description="Cells claimed into a batch per transaction: each holds their rows' locks",
+    )
+    batch_check_first_s: float = Field(
+        default=15.0, gt=0, description="From a batch's submission to its first status check"
+    )
+    batch_check_max_s: float = Field(
+        default=300.0, gt=0, description="Longest wait between two status checks of a batch"
+    )
+    batch_interval_s: float = Field(
+        default=2.0, gt=0, description="How often the batcher looks for economy fills and checks"
+    )
+
     operator_workspaces: str = Field(
         default="",
         description="Comma-separated workspace ids whose members operate this server: only "

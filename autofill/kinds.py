@@ -101,6 +101,7 @@ class EntryState(StrEnum):
     DISPATCHED = "dispatched"  # sent to the queue, not yet started
     RUNNING = "running"  # a worker holds it until ``lease_until``
     PARKED = "parked"  # the workspace's budget is spent; raising it resumes the fill
+    BATCHED = "batched"  # an economy fill in a provider batch (``batch_id``) until its answer
 
 
 class Reason(StrEnum):
@@ -111,6 +112,29 @@ class Reason(StrEnum):
     CONFIG = "config"  # the column's prompt or model changed, or it was added
     REQUEST = "request"  # someone asked for this cell
     RUN = "run"  # a bulk fill
+
+
+class FillMode(StrEnum):
+    """How a bulk run's cells are filled: ``now`` through live calls, or ``economy`` through
+    the providers' batch interfaces, at their batch price, within their window."""
+
+    NOW = "now"
+    ECONOMY = "economy"
+
+
+class BatchState(StrEnum):
+    """One of our provider batches (autofill.fills.economy): its cells are claimed into it while
+    it is ``building``; ``prepared`` it waits to be sent; ``submitted`` the provider has it;
+    ``ended`` its results are being recorded; then ``done``. ``failed``: the provider refused
+    it (its cells went back to live fills); ``cancelled``: its run was cancelled first."""
+
+    BUILDING = "building"
+    PREPARED = "prepared"
+    SUBMITTED = "submitted"
+    ENDED = "ended"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
 
 
 class Lane(StrEnum):

@@ -7,6 +7,7 @@ from flask import Blueprint
 from api.endpoint import Ctx, Reply, endpoint
 from autofill.errors import InvalidInput
 from autofill.schemas import (
+    EconomyEstimateOut,
     FillEstimate,
     FillRequest,
     PreviewOut,
@@ -94,5 +95,15 @@ def fill(ctx: Ctx, property_id: str, body: FillRequest) -> RunOut | Reply:
     database = get_database(ctx.session, ctx.workspace_id, prop.database_id)
     if body.dry_run:
         estimate = runs.estimate(ctx.session, database, prop, body.scope)
-        return Reply(FillEstimate(property_id=prop.id, scope=body.scope, **estimate.__dict__), 200)
-    return run_out(ctx.session, runs.start(ctx.session, database, prop, body.scope))
+        fields = {**estimate.__dict__}
+        economy = fields.pop("economy")
+        return Reply(
+            FillEstimate(
+                property_id=prop.id,
+                scope=body.scope,
+                economy=EconomyEstimateOut(**economy.__dict__) if economy else None,
+                **fields,
+            ),
+            200,
+        )
+    return run_out(ctx.session, runs.start(ctx.session, database, prop, body.scope, body.mode))

@@ -6,6 +6,7 @@ from autofill.db.migrate import current_revision, head_revision, upgrade
 from autofill.db.models import (
     ApiToken,
     Base,
+    BatchItem,
     CallSpendColumns,
     Cell,
     CellEvent,
@@ -16,6 +17,7 @@ from autofill.db.models import (
     FillRun,
     OutboxEntry,
     Property,
+    ProviderBatch,
     Row,
     SettledColumns,
     Workspace,
@@ -27,6 +29,7 @@ from autofill.db.types import upsert, utcnow
 __all__ = [
     "ApiToken",
     "Base",
+    "BatchItem",
     "CallSpendColumns",
     "Cell",
     "CellEvent",
@@ -37,6 +40,7 @@ __all__ = [
     "FillRun",
     "OutboxEntry",
     "Property",
+    "ProviderBatch",
     "Row",
     "SettledColumns",
     "Store",

@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -197,6 +198,15 @@ class OutboxEntry(Base):
         String(12), default="interactive", server_default="interactive"
     )
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # Economy: filled through a provider's batch interface (autofill.fills.economy), not sent
+    # to the queue; ``batch_id`` is the batch holding it while ``batched``.
+    economy: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    batch_id: Mapped[str | None] = mapped_column(
+        ForeignKey("provider_batches.id", ondelete="SET NULL"), default=None
+    )
+    # A batch answer that was not a value of the column's type: {"answer", "error"}, re-asked
+    # live, once, by the next fill.
+    reask: Mapped[dict[str, Any] | None] = mapped_column(JSONType, default=None)
     dispatched_at: Mapped[datetime | None] = mapped_column(default=None)
     lease_until: Mapped[datetime | None] = mapped_column(default=None)
     # What a running fill may spend at most; held against the budget until it finishes.
@@ -243,11 +253,75 @@ class FillRun(SettledColumns, CallSpendColumns, Base):
         ForeignKey("properties.id", ondelete="CASCADE"), index=True
     )
     scope: Mapped[str] = mapped_column(String(16))
+    mode: Mapped[str] = mapped_column(String(12), default="now", server_default="now")
     # running, done, cancelled: changed only through autofill.fills.run_state
     state: Mapped[str] = mapped_column(String(16))
     total: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class ProviderBatch(Base):
+    """One batch at a provider's batch interface (an economy run's cells, one model, one run):
+    what we sent, where it is, and what the provider says of it. Its state changes only
+    through autofill.fills.economy; the provider's ids are saved before anything waits on
+    them, so a restart resumes polling."""
+
+    __tablename__ = "provider_batches"
+    __table_args__ = (Index("ix_provider_batches_state_check", "state", "next_check_at"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    workspace_id: Mapped[str] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
+    )
+    run_id: Mapped[str | None] = mapped_column(
+        ForeignKey("fill_runs.id", ondelete="SET NULL"), default=None, index=True
+    )
+    model: Mapped[str] = mapped_column(String(200))  # the model reference, e.g. openai:gpt-5
+    state: Mapped[str] = mapped_column(String(16))
+    provider_batch_id: Mapped[str | None] = mapped_column(String(200), default=None)
+    input_file_id: Mapped[str | None] = mapped_column(String(200), default=None)
+    provider_status: Mapped[str | None] = mapped_column(String(40), default=None)
+    requests: Mapped[int] = mapped_column(Integer, default=0)
+    bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    input_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
+    processing: Mapped[int] = mapped_column(Integer, default=0)  # the provider's queue
+    succeeded: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A step under way (submit, check, record) holds the batch until then: one process at once.
+    lease_until: Mapped[datetime | None] = mapped_column(default=None)
+    next_check_at: Mapped[datetime] = mapped_column(default=utcnow)
+    checks: Mapped[int] = mapped_column(Integer, default=0)
+    submit_started_at: Mapped[datetime | None] = mapped_column(default=None)
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column(default=None)
+    ended_at: Mapped[datetime | None] = mapped_column(default=None)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class BatchItem(Base):
+    """One cell's request in a provider batch: the outbox entry, generation and inputs' hash it
+    was made for (its ``custom_id`` says the same), and the line as sent, so the batch can be
+    sent again. Deleted in the transaction that records its answer: a result read twice (a
+    restart mid-way) is recorded once."""
+
+    __tablename__ = "batch_items"
+
+    batch_id: Mapped[str] = mapped_column(
+        ForeignKey("provider_batches.id", ondelete="CASCADE"), primary_key=True
+    )
+    custom_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    row_id: Mapped[str] = mapped_column(String(40))
+    property_id: Mapped[str] = mapped_column(String(40))
+    generation: Mapped[int] = mapped_column(Integer)
+    input_hash: Mapped[str] = mapped_column(String(64))
+    prompt_version: Mapped[str] = mapped_column(String(80))
+    truncated: Mapped[bool] = mapped_column(Boolean, default=False)
+    lane: Mapped[str] = mapped_column(String(12))
+    structured: Mapped[str | None] = mapped_column(String(16), default=None)  # CallPlan's
+    line: Mapped[str] = mapped_column(Text)
 
 
 class WorkspaceUsage(FillCountColumns, CallSpendColumns, Base):

@@ -35,10 +35,11 @@ from sqlalchemy.orm import Session
 
 from autofill.config import Settings
 from autofill.db import OutboxEntry, Property, Store, utcnow
-from autofill.fills import events, outbox, upkeep
+from autofill.fills import economy, events, outbox, upkeep
 from autofill.fills.blocking import upstream_ai
 from autofill.fills.wakeup import Waker
 from autofill.kinds import EntryState, Lane
+from autofill.llm import registry
 
 log = structlog.get_logger(__name__)
 
@@ -54,6 +55,7 @@ def _due(lane: Lane, now: datetime) -> Select[OutboxEntry]:
             OutboxEntry.state == EntryState.WAITING.value,
             OutboxEntry.lane == lane.value,
             OutboxEntry.due_at <= now,
+            OutboxEntry.economy.is_(False),  # the batcher's (autofill.fills.economy)
         )
         .order_by(OutboxEntry.due_at)
         .with_for_update(skip_locked=True)
@@ -107,6 +109,7 @@ def _any_due(session: Session, lane: Lane, now: datetime) -> bool:
             OutboxEntry.state == EntryState.WAITING.value,
             OutboxEntry.lane == lane.value,
             OutboxEntry.due_at <= now,
+            OutboxEntry.economy.is_(False),
         )
         .limit(1)
     )
@@ -151,6 +154,7 @@ def _fair_bulk(
                 OutboxEntry.state == EntryState.WAITING.value,
                 OutboxEntry.lane == Lane.BULK.value,
                 OutboxEntry.due_at <= now,
+                OutboxEntry.economy.is_(False),
             )
             .group_by(OutboxEntry.workspace_id, work)
         ).all()
@@ -250,6 +254,10 @@ class Dispatcher:
         # edits wait on, must not wait for it.
         sweeper = threading.Thread(target=self._sweep_forever, name="autofill-sweeper", daemon=True)
         sweeper.start()
+        # Economy fills (provider batches) on a thread of their own too: a batch's results
+        # take a while to record, and live fills must not wait for them.
+        batcher = threading.Thread(target=self._batch_forever, name="autofill-batcher", daemon=True)
+        batcher.start()
         failures = 0
         while not self.stopping.is_set():
             if self.heartbeat is not None:
@@ -274,6 +282,7 @@ class Dispatcher:
                     self.stopping.wait(self.settings.dispatch_interval_s)
         self.waker.close()
         sweeper.join(timeout=5)  # a daemon: a sweep stuck on the database does not hold the exit
+        batcher.join(timeout=5)
 
     def _sweep_forever(self) -> None:
         while not self.stopping.is_set():
@@ -283,13 +292,22 @@ class Dispatcher:
                 log.warning("sweep failed; retrying", error=str(exc))
             self.stopping.wait(self.settings.sweep_interval_s)
 
+    def _batch_forever(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                economy.pass_once(self.store, self.settings, registry.current())
+            except Exception as exc:  # the database or a provider is down: next pass
+                log.warning("batcher pass failed; retrying", error=str(exc))
+            self.stopping.wait(self.settings.batch_interval_s)
+
     def _until_next_due(self) -> float:
         interval = self.settings.dispatch_interval_s
         try:
             with self.store.transaction() as session:
                 soonest = session.scalar(
                     select(func.min(OutboxEntry.due_at)).where(
-                        OutboxEntry.state == EntryState.WAITING.value
+                        OutboxEntry.state == EntryState.WAITING.value,
+                        OutboxEntry.economy.is_(False),
                     )
                 )
         except Exception:  # the database is down: the next pass says so

@@ -114,6 +114,25 @@ def record_new_column(session: Session, prop: Property) -> None:
         wakeup.notify_events(session.connection(), [prop.database_id])
 
 
+def record_run_event(session: Session, database_id: str, data: dict[str, Any]) -> None:
+    """A bulk run's progress (an economy run's batches moving at the provider), in the same
+    feed as its cells', so a stream hears of it in order. ``data["event"]`` is ``run``."""
+    session.execute(
+        insert(CellEvent),
+        [
+            {
+                "database_id": database_id,
+                "row_id": data["run_id"],
+                "property_id": data["property_id"],
+                "status": "run",
+                "data": data,
+                "created_at": utcnow(),
+            }
+        ],
+    )
+    wakeup.notify_events(session.connection(), [database_id])
+
+
 # Any constant works; it names the one lock stampers take so they run one at a time.
 _STAMP_LOCK = 0x41F1_0005
 _STAMP_PG = text(

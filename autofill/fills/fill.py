@@ -15,6 +15,7 @@ generation check and the lease make the second one a no-op.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
@@ -30,7 +31,16 @@ from autofill.fills.blocking import any_chain, is_blocked, upstream_ai
 from autofill.kinds import CellStatus, EntryState, ErrorCode, Lane, Outcome, PropertyType, Reason
 from autofill.language import detect_language
 from autofill.language_names import describe
-from autofill.llm import ENCODINGS, Completer, Completion, FillFailed, encoding
+from autofill.llm import (
+    ENCODINGS,
+    Completer,
+    Completion,
+    FillFailed,
+    LLMRequest,
+    catalogue,
+    encoding,
+    reask_turns,
+)
 from autofill.prompts import CannotPrepare, Prepared, prepare_for_row
 from autofill.redaction import redact
 
@@ -43,7 +53,16 @@ class Claim:
     lane: str
     run_id: str | None
     input_hash: str
-    prepared: Prepared
+    prompt_version: str
+    truncated: bool
+    prepared: Prepared | None = None  # None when recording a batch answer (built at its claim)
+    economy: bool = False  # the fill's dependents are economy fills too
+    reask: dict[str, str] | None = None  # a batch answer to re-ask live, with its error
+
+
+# Starts a claimed entry: (session, entry, tokens, cost in USD) → None. A live fill takes a
+# lease; an economy fill is put in a batch (autofill.fills.economy).
+Start = Callable[[Session, OutboxEntry, int, float], None]
 
 
 def fill_cell(
@@ -60,9 +79,14 @@ def fill_cell(
     if isinstance(claimed, Outcome):
         _log(claimed, row_id, property_id, generation, claim_ms=_ms(started, claimed_at))
         return claimed
+    assert claimed.prepared is not None
     try:
         # The lane goes with the call: a backfill's calls leave room in the provider's limit.
         request = replace(claimed.prepared.request, lane=claimed.lane)
+        if claimed.reask is not None:
+            # A batch answer that did not fit the column's type: asked again live, once, with
+            # the answer and what was wrong with it, as a live fill's own re-ask is.
+            request, completer = reasked(request, claimed.reask, completer)
         completion: Completion | FillFailed = completer.complete(request)
     except FillFailed as exc:
         completion = exc
@@ -135,9 +159,34 @@ def _ms(start: float, end: float) -> float:
     return round(1000 * (end - start), 1)
 
 
+def reasked(
+    request: LLMRequest, reask: dict[str, str], completer: Completer
+) -> tuple[LLMRequest, Completer]:
+    info = catalogue().get(request.model)
+    turns = reask_turns(reask.get("answer", ""), reask.get("error", ""), info)
+    return replace(request, messages=[*request.messages, *turns]), replace(completer, max_reasks=0)
+
+
+def _start_live(settings: Settings) -> Start:
+    def start(_session: Session, entry: OutboxEntry, tokens: int, cost_usd: float) -> None:
+        lease_until = utcnow() + timedelta(seconds=settings.fill_lease_s)
+        outbox.start(entry, lease_until=lease_until, tokens=tokens, cost_usd=cost_usd)
+
+    return start
+
+
 def _claim(
-    session: Session, settings: Settings, row_id: str, property_id: str, generation: int
+    session: Session,
+    settings: Settings,
+    row_id: str,
+    property_id: str,
+    generation: int,
+    *,
+    start: Start | None = None,
+    price: float = 1.0,
 ) -> Claim | Outcome:
+    """Whether the fill should go ahead, and if so, started with ``start`` (a live fill's
+    lease by default) and its spend held against the budget at ``price`` times list price."""
     loaded = _load(session, row_id, property_id)
     entry = loaded.entry
     if entry is None or entry.generation != generation:
@@ -145,6 +194,8 @@ def _claim(
     now = utcnow()
     if entry.state == EntryState.RUNNING.value and entry.lease_until and entry.lease_until > now:
         return Outcome.DUPLICATE
+    if entry.state == EntryState.BATCHED.value:
+        return Outcome.DUPLICATE  # in a provider batch: its answer is recorded from there
     row, prop, cell = loaded.row, loaded.prop, loaded.cell
     if row is None or prop is None or prop.ai is None or cell is None:
         outbox.finish(session, entry)
@@ -176,10 +227,9 @@ def _claim(
         return Outcome.UNCHANGED
 
     tokens = prepared.fitted.input_tokens + prepared.reserved_output
+    cost = prepared.max_cost_usd * price
     workspace = session.get_one(Workspace, entry.workspace_id)
-    refusal = usage.budget_refusal(
-        session, workspace, tokens=tokens, cost_usd=prepared.max_cost_usd
-    )
+    refusal = usage.budget_refusal(session, workspace, tokens=tokens, cost_usd=cost)
     if refusal is not None:
         outbox.park(entry)
         cell_state.park(cell, refusal)
@@ -195,9 +245,18 @@ def _claim(
         )
         _fail(session, entry, cell, message, loaded.properties, code=ErrorCode.GAVE_UP)
         return Outcome.FAILED
-    lease_until = now + timedelta(seconds=settings.fill_lease_s)
-    outbox.start(entry, lease_until=lease_until, tokens=tokens, cost_usd=prepared.max_cost_usd)
-    return Claim(entry.workspace_id, entry.lane, entry.run_id, input_hash, prepared)
+    (start or _start_live(settings))(session, entry, tokens, cost)
+    return Claim(
+        entry.workspace_id,
+        entry.lane,
+        entry.run_id,
+        input_hash,
+        prepared.fitted.prompt_version,
+        prepared.fitted.truncated,
+        prepared,
+        economy=entry.economy,
+        reask=entry.reask,
+    )
 
 
 def warm_up() -> None:
@@ -288,17 +347,16 @@ def _record(
         return Outcome.FAILED
 
     before = cell.value
-    fitted = claim.prepared.fitted
     cell_state.succeed(
         cell,
         result.value,
-        prompt_version=fitted.prompt_version,
+        prompt_version=claim.prompt_version,
         model=prop.ai.model,
         input_hash=claim.input_hash,
         tokens_in=result.usage.input_tokens,
         tokens_out=result.usage.output_tokens,
         cost_usd=result.cost_usd,
-        truncated=fitted.truncated,
+        truncated=claim.truncated,
     )
     _finish(session, entry, Outcome.FILLED, loaded.properties)
     if before != cell.value:
@@ -312,6 +370,7 @@ def _record(
             delay_s=0.0,
             reason=Reason.UPSTREAM,
             lane=Lane(claim.lane),  # a backfill's dependents are backfill too
+            economy=claim.economy,  # and an economy fill's are economy
         )
     return Outcome.FILLED
 

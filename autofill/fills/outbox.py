@@ -13,7 +13,12 @@ An entry's life (any other move is refused, EntryStateError)::
                   │              blocked ── unblock (a fill of the row ended; the sweeper) ─┤
                   ├─ retry (inputs moved under a running fill; lease or message lost) ◀─────┘
                   ├─ defer (running: the provider asked for a long wait; due after it)
-                  └─ hand back (dispatched or running: the worker stopped or lost the database)
+                  ├─ hand back (dispatched or running: the worker stopped or lost the database)
+                  └─ go live (batched: the batch could not answer it; a live fill instead)
+
+Economy entries (``economy``) are not dispatched: the batcher (autofill.fills.economy) claims
+them into a provider batch, ``waiting ─batch─▶ batched``, and records their answers from there
+(finish, retry, or go live).
 
 A fill may also start from waiting, blocked or parked (a message delivered again after the
 sweeper put its entry back), and a running entry whose lease has passed may start again.
@@ -33,6 +38,7 @@ from autofill.fills import wakeup
 from autofill.kinds import EntryState, Lane, Reason
 
 WAITING, DISPATCHED, RUNNING = EntryState.WAITING, EntryState.DISPATCHED, EntryState.RUNNING
+BATCHED = EntryState.BATCHED
 # A column change on at most this many rows is a person's, waited for; more is a backfill.
 INTERACTIVE_MAX_CELLS = 20
 BLOCKED, PARKED = EntryState.BLOCKED, EntryState.PARKED
@@ -77,10 +83,34 @@ def park(entry: OutboxEntry) -> None:
     _move(entry, PARKED, (WAITING, DISPATCHED, BLOCKED, PARKED, RUNNING))
 
 
+def batch(entry: OutboxEntry, batch_id: str, *, tokens: int, cost_usd: float) -> None:
+    """Claimed into a provider batch: its most possible spend, at the batch price, is held
+    against the budget until its answer is recorded."""
+    _move(entry, BATCHED, (WAITING,))
+    entry.batch_id = batch_id
+    entry.attempts += 1
+    entry.reserved_tokens, entry.reserved_usd = tokens, cost_usd
+
+
+def go_live(session: Session, entry: OutboxEntry, *, reask: dict[str, str] | None = None) -> None:
+    """The batch could not fill it (expired, failed for a passing reason, cut off, cancelled
+    by the provider, or answered with a value that needs a re-ask): a live fill, due now, in
+    the entry's lane. ``reask`` (the answer and what was wrong with it) is asked live, once."""
+    _move(entry, WAITING, (BATCHED, WAITING))
+    entry.economy = False
+    entry.batch_id = None
+    entry.reask = reask
+    entry.due_at = utcnow()
+    entry.reserved_tokens, entry.reserved_usd = 0, 0.0
+    wakeup.notify_due(session)
+
+
 def retry(entry: OutboxEntry, now: datetime) -> None:
     """Run again now: the inputs moved under a running fill without a new generation. (Waiting
-    already: the fill outlived its lease on a busy machine and the sweeper put it back.)"""
-    _move(entry, WAITING, (RUNNING, WAITING))
+    already: the fill outlived its lease on a busy machine and the sweeper put it back.
+    Batched: the same, found when a batch answer was recorded.)"""
+    _move(entry, WAITING, (RUNNING, WAITING, BATCHED))
+    entry.batch_id = None
     entry.due_at = now
     entry.reserved_tokens, entry.reserved_usd = 0, 0.0
 
@@ -229,6 +259,20 @@ def _upsert(session: Session) -> Any:
             "run_id": func.coalesce(excluded.run_id, OutboxEntry.run_id),
             "reason": excluded.reason,
             "attempts": 0,  # a new generation is a new fill: its own attempts
+            # A person's change is filled live; a batch answer for the old inputs, when it
+            # comes, is found stale and thrown away.
+            "economy": case(
+                (
+                    or_(
+                        OutboxEntry.lane == Lane.INTERACTIVE.value,
+                        excluded.lane == Lane.INTERACTIVE.value,
+                    ),
+                    False,
+                ),
+                else_=excluded.economy,
+            ),
+            "batch_id": None,
+            "reask": None,
             # A person's edit to a cell a backfill has queued makes it theirs: interactive.
             "lane": case(
                 (
@@ -263,9 +307,11 @@ def schedule(
     force: bool = False,
     run_id: str | None = None,
     lane: Lane | None = None,
+    economy: bool = False,
 ) -> int:
     """Make each (row id, property id) due in ``delay_s`` seconds; returns how many. The lane
-    is ``lane``, else what ``reason`` and the number of cells say (``lane_for``)."""
+    is ``lane``, else what ``reason`` and the number of cells say (``lane_for``). ``economy``:
+    filled through a provider's batch interface (bulk only: a person's edit is never)."""
     now = utcnow()
     due_at = now + timedelta(seconds=delay_s)
     keys = list(dict.fromkeys(keys))
@@ -282,6 +328,7 @@ def schedule(
             "run_id": run_id,
             "reason": reason.value,
             "lane": chosen,
+            "economy": economy and chosen == Lane.BULK.value,
             "attempts": 0,
             "reserved_tokens": 0,
             "reserved_usd": 0.0,
@@ -309,6 +356,7 @@ def schedule_cells(
     delay_s: float,
     reason: Reason,
     lane: Lane | None = None,
+    economy: bool = False,
 ) -> int:
     return schedule(
         session,
@@ -317,6 +365,7 @@ def schedule_cells(
         delay_s=delay_s,
         reason=reason,
         lane=lane,
+        economy=economy,
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -12,9 +12,13 @@ from autofill.db import Cell, Database, FillRun, Property, Row, utcnow
 from autofill.errors import InvalidInput
 from autofill.fills import cell_state, ledger, outbox, run_state
 from autofill.fills.spend import Settled, Spend
-from autofill.kinds import CellStatus, Outcome, Reason, RunState, Scope
-from autofill.llm import ModelRefused, TokenSource, catalogue, source_of
-from autofill.prompts import CannotPrepare, prepare_for_row
+from autofill.kinds import CellStatus, FillMode, Outcome, Reason, RunState, Scope
+from autofill.llm import ModelRefused, TokenSource, catalogue, prompt_tokens, source_of
+from autofill.prompts import CannotPrepare, Prepared, prepare_for_row
+
+# Where a model's minimum cacheable prompt is not published: the most common figure (OpenAI's
+# 1,024 tokens; Anthropic's Sonnet and Opus models).
+DEFAULT_MIN_CACHEABLE = 1024
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,23 @@ class Estimate:
     max_cost_usd: float
     unfillable: int  # rows whose prompt cannot be built (too large, bad model)
     overridden: int  # rows a person wrote, never included
+    economy: EconomyEstimate | None = None  # None: this model has no batch interface
+    economy_unavailable: str | None = None  # why, when it has none
+
+
+@dataclass(frozen=True)
+class EconomyEstimate:
+    """The same run through the provider's batch interface."""
+
+    cost_usd: float  # at the batch price, with the cached share read from the prompt cache
+    max_cost_usd: float
+    cost_without_cache_usd: float  # should no request read the cache (hits are best effort)
+    discount: float  # off the list price
+    cached_share: float  # of the prompt tokens: the static prefix repeated after the first row
+    window_hours: float  # every batch ends by then (expired past it)
+    typical_hours: float  # what the provider says most batches take
+    expected_by: datetime
+    latest_by: datetime
 
 
 def _selected(session: Session, prop: Property, scope: Scope) -> list[Cell]:
@@ -62,8 +83,10 @@ def estimate(session: Session, database: Database, prop: Property, scope: Scope)
         row.id: row
         for row in session.scalars(select(Row).where(Row.id.in_([c.row_id for c in selected])))
     }
-    total_in = total_out = total_max_out = unfillable = 0
-    cost = max_cost = 0.0
+    total_in = total_out = total_max_out = unfillable = cached = 0
+    cost = max_cost = cached_cost = cached_max = 0.0
+    memo: dict[str, int] = {}
+    counted = 0  # prompts built so far: the first one writes the cache, the rest read it
     for cell in selected:
         row = rows[cell.row_id]
         ai_values = {c.property_id: c.value for c in row.cells}
@@ -77,10 +100,38 @@ def estimate(session: Session, database: Database, prop: Property, scope: Scope)
         total_max_out += prepared.reserved_output
         cost += prepared.estimated_cost_usd
         max_cost += prepared.max_cost_usd
+        # The static prefix (instructions, examples) is read from the prompt cache after the
+        # first request, when it is long enough for the provider to cache it.
+        info = prepared.model_info
+        prefix = _cacheable_prefix(prepared, memo) if counted else 0
+        counted += 1
+        inputs = prepared.fitted.input_tokens
+        cached += prefix
+        cached_cost += info.cost(inputs, prepared.expected_output, prefix)
+        cached_max += info.cost(inputs, prepared.reserved_output, prefix)
     try:
         source = source_of(catalogue().get(ai.model))
     except ModelRefused:
         source = "estimate"
+    refusal = economy_refusal(ai.model)
+    economy = None
+    if refusal is None:
+        info = catalogue().get(ai.model)
+        limits = catalogue().batch_limits(info.provider)
+        assert limits is not None and info.batch_discount is not None
+        price = 1.0 - info.batch_discount
+        now = utcnow()
+        economy = EconomyEstimate(
+            cost_usd=round(cached_cost * price, 6),
+            max_cost_usd=round(cached_max * price, 6),
+            cost_without_cache_usd=round(cost * price, 6),
+            discount=info.batch_discount,
+            cached_share=round(cached / total_in, 4) if total_in else 0.0,
+            window_hours=limits.window_hours,
+            typical_hours=limits.typical_hours,
+            expected_by=now + timedelta(hours=limits.typical_hours),
+            latest_by=now + timedelta(hours=limits.window_hours),
+        )
     return Estimate(
         rows=len(selected),
         input_tokens=total_in,
@@ -91,14 +142,38 @@ def estimate(session: Session, database: Database, prop: Property, scope: Scope)
         max_cost_usd=round(max_cost, 6),
         unfillable=unfillable,
         overridden=_overridden(session, prop),
+        economy=economy,
+        economy_unavailable=refusal,
     )
 
 
-def start(session: Session, database: Database, prop: Property, scope: Scope) -> FillRun:
+def _cacheable_prefix(prepared: Prepared, memo: dict[str, int]) -> int:
+    """Prompt tokens up to the end of the static prefix, if the model caches that many."""
+    messages = prepared.request.messages
+    ends = [i for i, message in enumerate(messages) if message.cache_boundary]
+    if not ends:
+        return 0
+    info = prepared.model_info
+    tokens = prompt_tokens(messages[: ends[-1] + 1], info, prepared.request.output, memo)
+    return tokens if tokens >= (info.min_cacheable_tokens or DEFAULT_MIN_CACHEABLE) else 0
+
+
+def start(
+    session: Session,
+    database: Database,
+    prop: Property,
+    scope: Scope,
+    mode: FillMode = FillMode.NOW,
+) -> FillRun:
     if prop.ai is None:
         raise InvalidInput.field("property_id", "only AI columns can be filled")
+    if mode == FillMode.ECONOMY:
+        refusal = economy_refusal(prop.ai.model)
+        if refusal is not None:
+            raise InvalidInput.field("mode", refusal)
     selected = _selected(session, prop, scope)
     run = run_state.new_run(database.workspace_id, prop.id, scope, len(selected), utcnow())
+    run.mode = mode.value
     session.add(run)
     session.flush()
     # Entries before cells: every transaction takes outbox locks before the events feed's.
@@ -110,11 +185,27 @@ def start(session: Session, database: Database, prop: Property, scope: Scope) ->
         reason=Reason.RUN,
         force=scope == Scope.ALL,
         run_id=run.id,
+        economy=mode == FillMode.ECONOMY,
     )
     for cell in selected:
         cell_state.request_fill(cell)
     session.flush()
     return run
+
+
+def economy_refusal(model: str) -> str | None:
+    """Why a run of this model cannot be an economy run (None: it can): its provider has no
+    batch interface (a self-hosted server), or the catalogue gives it no batch price."""
+    try:
+        info = catalogue().get(model)
+    except ModelRefused as exc:
+        return exc.message
+    if catalogue().batch_limits(info.provider) is None or not info.batch_discount:
+        return (
+            f"{model} has no batch interface (economy fills use OpenAI's Batch API or "
+            "Anthropic's Message Batches); fill it with mode 'now'"
+        )
+    return None
 
 
 def cancel(session: Session, run: FillRun) -> FillRun:

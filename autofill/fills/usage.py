@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from autofill.db import Cell, OutboxEntry, Workspace, WorkspaceUsage, upsert, utcnow
@@ -67,8 +67,15 @@ def budget_refusal(
             func.coalesce(func.sum(OutboxEntry.reserved_usd), 0.0),
         ).where(
             OutboxEntry.workspace_id == workspace.id,
-            OutboxEntry.state == EntryState.RUNNING.value,
-            OutboxEntry.lease_until > now,
+            or_(
+                and_(
+                    OutboxEntry.state == EntryState.RUNNING.value,
+                    OutboxEntry.lease_until > now,
+                ),
+                # Economy fills hold their spend, at the batch price, from their batch's
+                # claim until their answer is recorded.
+                OutboxEntry.state == EntryState.BATCHED.value,
+            ),
         )
     ).one()
     if workspace.budget_tokens is not None:

@@ -8,7 +8,7 @@ from autofill.llm.catalogue import ModelInfo, ModelRefused, RetiredModel, catalo
 from autofill.llm.complete import Completer
 from autofill.llm.counting import TokenSource, provider_count, source_of
 from autofill.llm.errors import FillFailed, ProviderError
-from autofill.llm.plan import CallPlan, expected_reasoning, output_limit
+from autofill.llm.plan import CallPlan, expected_reasoning, output_limit, plan_call
 from autofill.llm.registry import Providers, Route
 from autofill.llm.schema_limits import strict_schema
 from autofill.llm.tokenizer import ENCODINGS, count_tokens, encoding
@@ -19,6 +19,7 @@ from autofill.llm.window import (
     margin,
     prompt_tokens,
     reask_room,
+    reask_turns,
     room_for_output,
     scaled,
 )
@@ -50,9 +51,11 @@ __all__ = [
     "is_structured",
     "margin",
     "output_limit",
+    "plan_call",
     "prompt_tokens",
     "provider_count",
     "reask_room",
+    "reask_turns",
     "room_for_output",
     "scaled",
     "source_of",

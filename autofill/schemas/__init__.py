@@ -9,7 +9,13 @@ from autofill.schemas.common import Limit, Name, StrictModel
 from autofill.schemas.databases import DatabaseCreate, DatabaseUpdate
 from autofill.schemas.events import MAX_POSITION, EventsQuery
 from autofill.schemas.feedback import FeedbackIn, FeedbackOut
-from autofill.schemas.fills import FillEstimate, FillRequest, RunOut
+from autofill.schemas.fills import (
+    BatchProgressOut,
+    EconomyEstimateOut,
+    FillEstimate,
+    FillRequest,
+    RunOut,
+)
 from autofill.schemas.preview import PreviewMessage, PreviewOut, PreviewRequest
 from autofill.schemas.properties import AIConfigIn, AIConfigPatch, PropertyCreate, PropertyUpdate
 from autofill.schemas.rows import (
@@ -41,6 +47,7 @@ __all__ = [
     "AIConfigIn",
     "AIConfigOut",
     "AIConfigPatch",
+    "BatchProgressOut",
     "CellOut",
     "CellOverride",
     "CellStatus",
@@ -48,6 +55,7 @@ __all__ = [
     "DatabaseOut",
     "DatabasePage",
     "DatabaseUpdate",
+    "EconomyEstimateOut",
     "EventsQuery",
     "FeedbackIn",
     "FeedbackOut",

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from autofill.kinds import RunState, Scope
+from autofill.kinds import FillMode, RunState, Scope
 from autofill.schemas.common import StrictModel
 
 
@@ -20,6 +20,29 @@ class FillRequest(StrictModel):
         ),
     )
     dry_run: bool = Field(default=False, description="Estimate tokens and cost; fill nothing")
+    mode: FillMode = Field(
+        default=FillMode.NOW,
+        description=(
+            "`now`: live calls, cells fill within minutes; `economy`: through the provider's "
+            "batch interface (OpenAI Batch API, Anthropic Message Batches) at its batch price "
+            "(half, for both), done within the provider's window (24 hours at most; most "
+            "Anthropic batches within an hour). A row edited meanwhile is filled live."
+        ),
+    )
+
+
+class EconomyEstimateOut(BaseModel):
+    cost_usd: float = Field(description="Expected cost at the batch price, with the cached share")
+    max_cost_usd: float
+    cost_without_cache_usd: float = Field(
+        description="Should no request read the prompt cache (batch cache hits are best effort)"
+    )
+    discount: float = Field(description="Off the list price, e.g. 0.5")
+    cached_share: float = Field(description="Share of prompt tokens read from the prompt cache")
+    window_hours: float = Field(description="Every batch ends by then (expired past it)")
+    typical_hours: float = Field(description="What the provider says most batches take")
+    expected_by: datetime
+    latest_by: datetime
 
 
 class FillEstimate(BaseModel):
@@ -38,12 +61,29 @@ class FillEstimate(BaseModel):
     max_cost_usd: float = Field(description="Cost if every answer used its whole allowance")
     unfillable: int = Field(description="Rows whose prompt cannot be built (too large)")
     overridden: int = Field(description="Cells a person wrote: left out")
+    economy: EconomyEstimateOut | None = Field(
+        default=None, description="The same run in economy mode (null: the model has no batch API)"
+    )
+    economy_unavailable: str | None = Field(
+        default=None, description="Why economy mode cannot be used for this column's model"
+    )
+
+
+class BatchProgressOut(BaseModel):
+    batches: int
+    preparing: int = Field(description="Cells in batches not yet sent")
+    submitted: int = Field(description="Cells sent to the provider")
+    in_provider_queue: int = Field(description="Of those, not answered by the provider yet")
+    provider_succeeded: int
+    provider_failed: int = Field(description="Errored, expired or cancelled at the provider")
+    failed_batches: int = Field(description="Batches the provider refused (cells went live)")
 
 
 class RunOut(BaseModel):
     id: str
     property_id: str
     scope: Scope
+    mode: FillMode
     state: RunState
     total: int
     done: int
@@ -56,3 +96,6 @@ class RunOut(BaseModel):
     cost_usd: float
     created_at: datetime
     finished_at: datetime | None
+    batch: BatchProgressOut | None = Field(
+        default=None, description="Economy runs: their provider batches' progress"
+    )

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from autofill.db import Database, FillRun, Property
-from autofill.fills import Estimate, runs
-from autofill.kinds import Scope
+from autofill.fills import Estimate, economy, runs
+from autofill.kinds import FillMode, Scope
 
 __all__ = ["Estimate", "cancel", "estimate", "start"]
 
@@ -16,9 +16,19 @@ def estimate(session: Session, database: Database, prop: Property, scope: Scope)
     return runs.estimate(session, database, prop, scope)
 
 
-def start(session: Session, database: Database, prop: Property, scope: Scope) -> FillRun:
-    return runs.start(session, database, prop, scope)
+def start(
+    session: Session,
+    database: Database,
+    prop: Property,
+    scope: Scope,
+    mode: FillMode = FillMode.NOW,
+) -> FillRun:
+    return runs.start(session, database, prop, scope, mode)
 
 
 def cancel(session: Session, run: FillRun) -> FillRun:
-    return runs.cancel(session, run)
+    """Cells not started are dropped; an economy run's batches not yet sent are dropped and
+    the provider is asked to cancel the others (by the batcher, right after)."""
+    cancelled = runs.cancel(session, run)
+    economy.cancel_run_batches(session, run.id)
+    return cancelled

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from sqlalchemy.orm import Session
 
 from autofill.db import Cell, Database, FillRun, Property, Row
-from autofill.fills import runs
-from autofill.kinds import CONTENT_INPUT, CellStatus, PropertyType, Scope
+from autofill.fills import economy, runs
+from autofill.kinds import CONTENT_INPUT, CellStatus, FillMode, PropertyType, Scope
 from autofill.schemas import (
     AIConfigOut,
+    BatchProgressOut,
     CellOut,
     DatabaseOut,
     PropertyOut,
@@ -126,6 +129,7 @@ def run_out(session: Session, run: FillRun) -> RunOut:
         id=run.id,
         property_id=run.property_id,
         scope=Scope(run.scope),
+        mode=FillMode(run.mode),
         state=seen.state,
         total=run.total,
         done=settled.done,
@@ -138,4 +142,9 @@ def run_out(session: Session, run: FillRun) -> RunOut:
         cost_usd=round(seen.spend.cost_usd, 8),
         created_at=run.created_at,
         finished_at=seen.finished_at,
+        batch=(
+            BatchProgressOut(**asdict(economy.of_run(session, run.id)))
+            if run.mode == FillMode.ECONOMY.value
+            else None
+        ),
     )

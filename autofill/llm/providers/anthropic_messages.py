@@ -63,7 +63,9 @@ class AnthropicProvider:
             )
             headers = {k.lower(): v for k, v in raw.headers.items()}
             body = raw.http_response.content
-        return read_answer(read_reply(MessagesReply, body, self.name), plan, headers, self.name)
+        return read_answer(
+            read_reply(MessagesReply, body, self.name), plan.structured, headers, self.name
+        )
 
     def count_tokens(self, request: LLMRequest, model: str, plan: CallPlan, timeout: float) -> int:
         """The request's input tokens as Anthropic counts them (``POST /v1/messages/count_tokens``,
@@ -84,7 +86,7 @@ def request_body(request: LLMRequest, model: str, plan: CallPlan) -> dict[str, A
 
 
 def read_answer(
-    reply: MessagesReply, plan: CallPlan, headers: dict[str, str], name: str
+    reply: MessagesReply, structured: str | None, headers: dict[str, str], name: str
 ) -> RawAnswer:
     """A message as a raw answer: a live call's, or one succeeded result of a batch."""
     text_parts: list[str] = []
@@ -96,7 +98,7 @@ def read_answer(
             text_parts.append(part.text)
     stop = _STOPS.get(reply.stop_reason, "end")
     text = "".join(text_parts) if data is None else _as_text(data)
-    if data is None and plan.structured == "output_format" and stop == "end":
+    if data is None and structured == "output_format" and stop == "end":
         try:
             data = json.loads(text)
         except ValueError:

@@ -86,7 +86,7 @@ class BatchAPI(Protocol):
 
     def cancel(self, batch_id: str) -> None: ...
 
-    def answer(self, reply: ChatReply | MessagesReply, plan: CallPlan) -> RawAnswer: ...
+    def answer(self, reply: ChatReply | MessagesReply, structured: str | None) -> RawAnswer: ...
 
     def forget(self, file_ids: list[str]) -> None:
         """Delete what the batch left at the provider (OpenAI's files); best effort."""
@@ -233,9 +233,9 @@ class OpenAIBatches:
         ):
             self.client.batches.cancel(batch_id)
 
-    def answer(self, reply: ChatReply | MessagesReply, plan: CallPlan) -> RawAnswer:
+    def answer(self, reply: ChatReply | MessagesReply, structured: str | None) -> RawAnswer:
         assert isinstance(reply, ChatReply)
-        return openai_chat.read_answer(reply, plan, {}, self.name)
+        return openai_chat.read_answer(reply, structured, {}, self.name)
 
     def forget(self, file_ids: list[str]) -> None:
         for file_id in file_ids:
@@ -330,9 +330,9 @@ class AnthropicBatches:
         with sdk_errors(anthropic, self.name, SDK_TIMEOUT_S):
             self.client.messages.batches.cancel(batch_id)
 
-    def answer(self, reply: ChatReply | MessagesReply, plan: CallPlan) -> RawAnswer:
+    def answer(self, reply: ChatReply | MessagesReply, structured: str | None) -> RawAnswer:
         assert isinstance(reply, MessagesReply)
-        return anthropic_messages.read_answer(reply, plan, {}, self.name)
+        return anthropic_messages.read_answer(reply, structured, {}, self.name)
 
     def forget(self, file_ids: list[str]) -> None:
         return None  # nothing uploaded: results are deleted by the provider after 29 days

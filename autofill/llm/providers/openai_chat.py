@@ -48,7 +48,9 @@ class OpenAIChatProvider:
             )
             headers = {k.lower(): v for k, v in raw.headers.items()}
             body = raw.http_response.content
-        return read_answer(read_reply(ChatReply, body, self.name), plan, headers, self.name)
+        return read_answer(
+            read_reply(ChatReply, body, self.name), plan.structured, headers, self.name
+        )
 
 
 def request_parts(
@@ -84,7 +86,7 @@ def request_body(request: LLMRequest, model: str, plan: CallPlan) -> dict[str, A
 
 
 def read_answer(
-    completion: ChatReply, plan: CallPlan, headers: dict[str, str], name: str
+    completion: ChatReply, structured: str | None, headers: dict[str, str], name: str
 ) -> RawAnswer:
     """A chat completion as a raw answer: a live call's, or one line of a batch's results."""
     if not completion.choices:
@@ -104,7 +106,7 @@ def read_answer(
         )
     text = message.content or ""
     data = None
-    if plan.structured is not None:
+    if structured is not None:
         try:
             data = json.loads(text)
         except ValueError:

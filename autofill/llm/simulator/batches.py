@@ -112,7 +112,6 @@ class SimBatch:
     protocol: str  # openai | anthropic
     requests: list[dict[str, Any]]  # openai: the input lines; anthropic: {custom_id, params}
     created: float
-    ends_at: float
     endpoint: str = ""
     input_file_id: str = ""
     metadata: dict[str, str] | None = None
@@ -224,7 +223,6 @@ def openai_create(
         protocol="openai",
         requests=lines,
         created=now,
-        ends_at=now + config.batch_delay_s,
         endpoint=str(endpoint),
         input_file_id=source.id,
         metadata=metadata,
@@ -295,14 +293,14 @@ def openai_status(batch: SimBatch, now: float) -> str:
     return "validating" if now - batch.created < 0.2 else "in_progress"
 
 
-def openai_object(batch: SimBatch, now: float) -> dict[str, Any]:
+def openai_object(batch: SimBatch, now: float, delay_s: float) -> dict[str, Any]:
     status = openai_status(batch, now)
     total = len(batch.requests)
     if batch.ended is not None:
         failed = sum(1 for r in batch.results if r.get("error") or _status(r) != 200)
         completed = len(batch.results) - failed
     else:
-        span = max(batch.ends_at - batch.created, 1e-9)
+        span = max(delay_s, 1e-9)
         completed = min(int(total * (now - batch.created) / span), total)
         failed = 0
     stamp = int(batch.created)
@@ -380,7 +378,6 @@ def anthropic_create(
         protocol="anthropic",
         requests=requests,
         created=now,
-        ends_at=now + config.batch_delay_s,
     )
     book.add(batch)
     return batch, None
@@ -418,7 +415,8 @@ def _iso(stamp: float) -> str:
 
 
 class BatchRunner:
-    """Ends batches when their time comes: each request answered as a live call would be
+    """Ends batches when their time comes (``batch_delay_s`` after their creation, as the
+    setting is when they are looked at): each request answered as a live call would be
     (the same rules and answers), or given the fault the settings draw for it."""
 
     def __init__(self, book: BatchBook, cache: PrefixCache, record: Any) -> None:
@@ -432,7 +430,7 @@ class BatchRunner:
                 continue
             if batch.cancel_at is not None and now >= batch.cancel_at + config.batch_cancel_s:
                 self._end(batch, config, now, cancelled=True)
-            elif batch.cancel_at is None and now >= batch.ends_at:
+            elif batch.cancel_at is None and now >= batch.created + config.batch_delay_s:
                 self._end(batch, config, now, cancelled=False)
 
     def _end(self, batch: SimBatch, config: SimConfig, now: float, *, cancelled: bool) -> None:

@@ -228,14 +228,14 @@ def _batch_routes(app: web.Application, state: SimState) -> None:
         made, error = batches.openai_create(state.book, body, state.config, now)
         if error is not None or made is None:
             return refused("openai", error or errors.invalid("refused"))
-        return web.json_response(batches.openai_object(made, now))
+        return web.json_response(batches.openai_object(made, now, state.config.batch_delay_s))
 
     async def openai_get(request: web.Request) -> web.Response:
         now = await advance()
         found = state.book.get(request.match_info["batch_id"])
         if found is None or found.protocol != "openai":
             return missing("openai", "batch")
-        return web.json_response(batches.openai_object(found, now))
+        return web.json_response(batches.openai_object(found, now, state.config.batch_delay_s))
 
     async def openai_cancel(request: web.Request) -> web.Response:
         now = await advance()
@@ -252,7 +252,7 @@ def _batch_routes(app: web.Application, state: SimState) -> None:
             )
         if found.cancel_at is None:
             found.cancel_at = now
-        return web.json_response(batches.openai_object(found, now))
+        return web.json_response(batches.openai_object(found, now, state.config.batch_delay_s))
 
     async def openai_list(request: web.Request) -> web.Response:
         now = await advance()
@@ -266,7 +266,7 @@ def _batch_routes(app: web.Application, state: SimState) -> None:
         return web.json_response(
             {
                 "object": "list",
-                "data": [batches.openai_object(b, now) for b in page],
+                "data": [batches.openai_object(b, now, state.config.batch_delay_s) for b in page],
                 "first_id": page[0].id if page else None,
                 "last_id": page[-1].id if page else None,
                 "has_more": len(listed) > limit,

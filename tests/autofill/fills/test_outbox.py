@@ -45,6 +45,9 @@ def test_the_usual_life_of_an_entry() -> None:
         (EntryState.BLOCKED, lambda e: outbox.dispatch(e, NOW)),  # blocked until unblocked
         (EntryState.DISPATCHED, lambda e: outbox.retry(e, NOW)),  # only a started fill retries
         (EntryState.PARKED, lambda e: outbox.retry(e, NOW)),
+        # In a provider batch: its answer comes from there, never from a live start.
+        (EntryState.BATCHED, lambda e: outbox.start(e, lease_until=NOW, tokens=1, cost_usd=0.0)),
+        (EntryState.RUNNING, lambda e: outbox.batch(e, "bat_1", tokens=1, cost_usd=0.0)),
     ],
 )
 def test_a_move_from_a_state_it_may_not_leave_is_refused(state: EntryState, move: object) -> None:
@@ -54,7 +57,9 @@ def test_a_move_from_a_state_it_may_not_leave_is_refused(state: EntryState, move
     assert entry.state == state.value
 
 
-@pytest.mark.parametrize("state", [s for s in EntryState if s != EntryState.RUNNING])
+@pytest.mark.parametrize(
+    "state", [s for s in EntryState if s not in (EntryState.RUNNING, EntryState.BATCHED)]
+)
 def test_a_fill_may_start_from_any_state_its_message_can_find(state: EntryState) -> None:
     """A message delivered again after the sweeper put its entry back finds it waiting,
     blocked or parked: the claim decides, and the start is allowed."""
