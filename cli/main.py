@@ -9,6 +9,7 @@ from autofill.logs import configure_logging
 from cli.db import db
 from cli.demo import demo
 from cli.evals import evals
+from cli.fill import fill
 from cli.llm_sim import llm_sim
 from cli.models import models
 from cli.prompts import prompts
@@ -37,6 +38,7 @@ for command in (
     worker,
     dispatcher,
     watch,
+    fill,
     demo,
     llm_sim,
     models,

@@ -15,6 +15,8 @@ from rich.console import Console
 from rich.markup import escape
 
 from autofill.kinds import CellStatus
+from cli import http
+from cli.http import server_options
 
 _STYLE: dict[str, str] = {
     CellStatus.EMPTY: "dim",
@@ -28,14 +30,7 @@ _STYLE: dict[str, str] = {
 
 @click.command()
 @click.argument("database")
-@click.option(
-    "--url",
-    envvar="AUTOFILL_URL",
-    default="http://127.0.0.1:8000",
-    show_default=True,
-    help="The API's address (AUTOFILL_URL)",
-)
-@click.option("--token", envvar="AUTOFILL_TOKEN", required=True, help="API token (AUTOFILL_TOKEN)")
+@server_options
 @click.option(
     "--after", type=click.IntRange(min=0), default=None, help="Replay events after this id."
 )
@@ -45,10 +40,9 @@ _STYLE: dict[str, str] = {
 def watch(database: str, url: str, token: str, after: int | None, timeout: float | None) -> None:
     """Print DATABASE's cell changes as they happen (Ctrl-C to stop)."""
     console = Console()
-    headers = {"Authorization": f"Bearer {token}"}
     ends = time.monotonic() + timeout if timeout is not None else None
-    with httpx2.Client(base_url=url.rstrip("/"), headers=headers, timeout=30.0) as client:
-        info = _get(client, f"/v1/databases/{database}")
+    with http.client(url, token) as client:
+        info = http.call(client, "GET", f"/v1/databases/{database}")
         names = {prop["id"]: prop["name"] for prop in info["properties"]}
         console.print(f"Watching [bold]{escape(info['name'])}[/] ({database})")
         last, failures = after, 0
@@ -67,38 +61,20 @@ def watch(database: str, url: str, token: str, after: int | None, timeout: float
                     headers=stream_headers,
                     timeout=httpx2.Timeout(30.0, read=None),
                 ) as response:
-                    _check(response)
+                    http.check(response)
                     for event in httpx2.EventSource(response):
-                        if event.event != "cell" or not event.data:
+                        if event.event not in ("cell", "run") or not event.data:
                             continue
                         data = event.json()
                         assert isinstance(data, dict)
-                        console.print(_line(data, names))
+                        show = _run_line if event.event == "run" else _line
+                        console.print(show(data, names))
                         last = int(data["id"])
                         failures = 0
             except (httpx2.TransportError, httpx2.SSEError) as exc:
                 failures += 1
                 console.print(f"[dim]connection lost ({exc}); reconnecting…[/]")
                 time.sleep(min(0.5 * 2**failures, 10.0))
-
-
-def _get(client: httpx2.Client, path: str) -> Any:
-    try:
-        response = client.get(path)
-    except httpx2.TransportError as exc:
-        raise click.ClickException(f"cannot reach {client.base_url}: {exc}") from None
-    _check(response)
-    return response.json()
-
-
-def _check(response: httpx2.Response) -> None:
-    if response.status_code >= 400:
-        response.read()
-        try:
-            message = response.json()["error"]["message"]
-        except (ValueError, KeyError, TypeError):
-            message = response.text[:200]
-        raise click.ClickException(f"HTTP {response.status_code}: {message}")
 
 
 def _line(data: dict[str, Any], names: dict[str, str]) -> str:
@@ -114,3 +90,19 @@ def _line(data: dict[str, Any], names: dict[str, str]) -> str:
         f"[dim]#{data['id']}[/] {data.get('row_id')} [bold]{escape(prop)}[/] "
         f"[{_STYLE.get(status, 'white')}]{status}[/] {escape(shown)}"
     )
+
+
+def _run_line(data: dict[str, Any], names: dict[str, str]) -> str:
+    prop = names.get(str(data.get("property_id")), str(data.get("property_id")))
+    line = (
+        f"[dim]#{data['id']}[/] run {data.get('run_id')} [bold]{escape(prop)}[/] "
+        f"{data.get('mode')} {data.get('state')}: {data.get('done')} filled, "
+        f"{data.get('failed')} failed of {data.get('total')}"
+    )
+    batch = data.get("batch")
+    if isinstance(batch, dict):
+        line += (
+            f" · at the provider: {batch.get('submitted')} submitted, "
+            f"{batch.get('in_provider_queue')} in its queue"
+        )
+    return line

@@ -82,7 +82,10 @@ def _events(
             for position, data in batch:
                 after = position
                 payload = json.dumps({"id": position, **data}, ensure_ascii=False)
-                yield f"id: {position}\nevent: cell\ndata: {payload}\n\n"
+                # ``cell``: an AI cell changed; ``run``: a bulk run moved (an economy run's
+                # batches at the provider), with the same counts as GET /v1/runs/{id}.
+                kind = "run" if data.get("event") == "run" else "cell"
+                yield f"id: {position}\nevent: {kind}\ndata: {payload}\n\n"
             if batch:
                 quiet_since = time.monotonic()
                 continue

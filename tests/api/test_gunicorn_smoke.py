@@ -57,6 +57,10 @@ def server(
         "AUTOFILL_DATA_DIR": str(tmp_path),
         "AUTOFILL_SIM_URL": simulator_server.openai_base_url,
         "AUTOFILL_DEBOUNCE_S": "0",
+        # Economy fills: a batch is looked at half a second after it is sent.
+        "AUTOFILL_BATCH_INTERVAL_S": "0.3",
+        "AUTOFILL_BATCH_CHECK_FIRST_S": "0.5",
+        "AUTOFILL_BATCH_CHECK_MAX_S": "1",
     }
     env.pop("AUTOFILL_REDIS_URL", None)
     process = subprocess.Popen(

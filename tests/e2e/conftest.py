@@ -89,6 +89,10 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             "AUTOFILL_OPERATOR_WORKSPACES": operator,
             "AUTOFILL_DEBOUNCE_S": "0.3",
             "AUTOFILL_DISPATCH_INTERVAL_S": "0.05",
+            # Economy fills: the simulator ends a batch in 2 s; look at it soon after.
+            "AUTOFILL_BATCH_INTERVAL_S": "0.5",
+            "AUTOFILL_BATCH_CHECK_FIRST_S": "1",
+            "AUTOFILL_BATCH_CHECK_MAX_S": "2",
         }
         processes = [
             subprocess.Popen(

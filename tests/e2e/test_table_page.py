@@ -196,6 +196,40 @@ def test_fill_column_estimates_runs_to_completion_and_cancels(site: Site, watche
     assert watched.problems == []
 
 
+def test_an_economy_fill_goes_through_the_batch_api_from_the_dialog(
+    site: Site, watched: Watched
+) -> None:
+    page = watched.page
+    rows = [
+        {"properties": {"Name": f"Ticket {n:02}"}, "content": f"Ticket {n}: the export fails."}
+        for n in range(6)
+    ]
+    database = _database(site, "Tickets", rows)
+    manual = {"task": "summary", "auto_update": False, "model": "sim:sim-1"}
+    site.call(
+        "POST",
+        f"/v1/databases/{database['id']}/properties",
+        json={"name": "Digest", "type": "ai", "ai": manual},
+    )
+    sign_in(page, site)
+    _open(page, "Tickets")
+    digest = _column_id(page, "Digest")
+    page.get_by_role("button", name="Fill the column Digest").click()
+    fill = page.locator("#fill-dialog")
+    expect(fill.locator("#fill-economy-cost")).to_contain_text("50 % off")
+    fill.locator('input[name="fill-mode"][value="economy"]').check()
+    expect(fill.locator("#fill-estimate")).to_contain_text("6 cells")
+    fill.get_by_role("button", name="Start fill").click()
+    expect(fill.locator("#fill-progress-text")).to_contain_text("at the provider")
+    screenshot(page, "fill-column-economy")
+    expect(fill.locator("#fill-progress-text")).to_contain_text("Done: 6 filled", timeout=60_000)
+    fill.get_by_role("button", name="Close").click()
+    filled = page.locator(f'td[data-property="{digest}"][data-status="filled"]')
+    expect(filled).to_have_count(6)
+    assert [r for r in site.sim.requests if r.get("batch_id")], "no batch request was made"
+    assert watched.problems == []
+
+
 def test_the_table_works_at_phone_width_and_by_keyboard(site: Site, watched: Watched) -> None:
     page = watched.page
     rows = [
