@@ -48,7 +48,9 @@ def test_fill_estimates_both_modes_then_runs_an_economy_fill_to_its_end(
     _, database = call(server, "POST", "/v1/databases", token, MANUAL)
     prop_id = database["properties"][1]["id"]
     for n in range(8):
-        call(server, "POST", f"/v1/databases/{database['id']}/rows", token, {"content": f"Page {n}"})
+        call(
+            server, "POST", f"/v1/databases/{database['id']}/rows", token, {"content": f"Page {n}"}
+        )
     where = ("--url", server, "--token", token)
 
     dry = _fill(prop_id, "--dry-run", *where, tmp_path=tmp_path)

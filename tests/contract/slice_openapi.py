@@ -1,5 +1,5 @@
-"""Cut the schemas a chat completion request and its answer need out of OpenAI's OpenAPI
-document, for tests/contract (run by hand when the document moves on):
+"""Cut the schemas a chat completion request and its answer (and a batch of them) need out of
+OpenAI's OpenAPI document, for tests/contract (run by hand when the document moves on):
 
     python -m tests.contract.slice_openapi /path/to/openai-openapi/openapi.json [COMMIT]
 
@@ -15,7 +15,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-ROOTS = ["CreateChatCompletionRequest", "CreateChatCompletionResponse", "ErrorResponse"]
+ROOTS = [
+    "CreateChatCompletionRequest",
+    "CreateChatCompletionResponse",
+    "ErrorResponse",
+    "CreateBatchRequest",
+    "Batch",
+    "OpenAIFile",
+    "ListBatchesResponse",
+]
 OUT = Path(__file__).with_name("data") / "openai-chat-completions.json"
 
 

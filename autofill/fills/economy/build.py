@@ -25,7 +25,17 @@ from autofill.fills.economy import batch_state
 from autofill.fills.fill import Claim, _claim
 from autofill.ids import new_id
 from autofill.kinds import BatchState, EntryState
-from autofill.llm import ModelRefused, ProviderError, catalogue, is_structured, output_limit
+from autofill.llm import (
+    CallPlan,
+    LLMRequest,
+    ModelInfo,
+    ModelRefused,
+    ProviderError,
+    Route,
+    catalogue,
+    is_structured,
+    output_limit,
+)
 from autofill.llm import plan_call as make_plan
 from autofill.llm.registry import Providers
 
@@ -197,16 +207,8 @@ def _claim_one(
         return 0  # settled, blocked or parked by the claim, as a live fill's would be
     assert claim.prepared is not None
     request = claim.prepared.request
-    plan = make_plan(
-        info,
-        request.max_output_tokens,
-        request.temperature,
-        typed=is_structured(request.output),
-        limit=output_limit(info, request.max_output_tokens),
-        token_fields=route.token_fields,
-    )
     custom_id = f"{batch.requests}-g{generation}-{claim.input_hash[:16]}"
-    line = route.batches.line(custom_id, request, route.model, plan)
+    line, plan = batch_line(route, info, custom_id, request)
     if batch.requests and batch.bytes + len(line) + 1 > limits.max_bytes:
         # Over the provider's byte limit: this cell starts the next batch.
         batch_state.close(batch)
@@ -216,7 +218,7 @@ def _claim_one(
         entry = session.get_one(OutboxEntry, (row_id, property_id))
         entry.batch_id = batch.id
         custom_id = f"{batch.requests}-g{generation}-{claim.input_hash[:16]}"
-        line = route.batches.line(custom_id, request, route.model, plan)
+        line, plan = batch_line(route, info, custom_id, request)
     session.add(
         BatchItem(
             batch_id=batch.id,
@@ -237,6 +239,22 @@ def _claim_one(
     batch.input_tokens += claim.prepared.fitted.input_tokens
     batch.lease_until = utcnow() + timedelta(seconds=batch_state.LEASE_S)
     return 1
+
+
+def batch_line(
+    route: Route, info: ModelInfo, custom_id: str, request: LLMRequest
+) -> tuple[bytes, CallPlan]:
+    """The cell's request as a batch line, planned as the live call's first ask is."""
+    assert route.batches is not None
+    plan = make_plan(
+        info,
+        request.max_output_tokens,
+        request.temperature,
+        typed=is_structured(request.output),
+        limit=output_limit(info, request.max_output_tokens),
+        token_fields=route.token_fields,
+    )
+    return route.batches.line(custom_id, request, route.model, plan), plan
 
 
 def _open(session: Session, opened: dict[Group, _Open], group: Group) -> _Open:

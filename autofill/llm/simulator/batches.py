@@ -101,8 +101,9 @@ class SimFile:
             "filename": self.filename,
             "purpose": self.purpose,
             "status": "processed",
-            "expires_at": None,
-            "status_details": None,
+            # "By default, files with purpose=batch expire after 30 days" (openai-python
+            # 3.51.0 resources/files.py, expires_after); OpenAPI OpenAIFile: an integer.
+            "expires_at": self.created_at + 30 * 86_400,
         }
 
 
@@ -305,7 +306,10 @@ def openai_object(batch: SimBatch, now: float, delay_s: float) -> dict[str, Any]
         failed = 0
     stamp = int(batch.created)
     ended = int(batch.ended) if batch.ended is not None else None
-    return {
+    # Fields with no value yet are left out: OpenAPI 2.3.0 ``Batch`` types them without null
+    # and requires only id, object, endpoint, input_file_id, completion_window, status and
+    # created_at (the SDK's ``Batch`` makes the rest Optional).
+    shown = {
         "id": batch.id,
         "object": "batch",
         "endpoint": batch.endpoint,
@@ -334,6 +338,7 @@ def openai_object(batch: SimBatch, now: float, delay_s: float) -> dict[str, Any]
         },
         "metadata": batch.metadata,
     }
+    return {key: value for key, value in shown.items() if value is not None}
 
 
 def _status(result: dict[str, Any]) -> int:
