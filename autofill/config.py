@@ -203,6 +203,12 @@ class Settings(BaseSettings):
     batch_check_max_s: float = Field(
         default=300.0, gt=0, description="Longest wait between two status checks of a batch"
     )
+    batch_lease_s: float = Field(
+        default=120.0,
+        gt=0,
+        description="A batch step's hold on its batch (send, look, record): another process "
+        "takes the step over after this long if the one holding it died",
+    )
     batch_interval_s: float = Field(
         default=2.0, gt=0, description="How often the batcher looks for economy fills and checks"
     )

@@ -295,9 +295,12 @@ class Dispatcher:
     def _batch_forever(self) -> None:
         while not self.stopping.is_set():
             try:
-                economy.pass_once(self.store, self.settings, registry.current())
+                done = economy.pass_once(self.store, self.settings, registry.current())
             except Exception as exc:  # the database or a provider is down: next pass
                 log.warning("batcher pass failed; retrying", error=str(exc))
+            else:
+                if done.claimed >= self.settings.batch_max_requests:
+                    continue  # more of a large run is due: claim on at once
             self.stopping.wait(self.settings.batch_interval_s)
 
     def _until_next_due(self) -> float:

@@ -252,15 +252,7 @@ def render(
     system = f"{prompt.instruction.strip()}\n\nRules:\n{rules}\n\n{DATA_NOTE}"
     messages = [ChatMessage("system", system, cache_boundary=not examples)]
     for position, example in enumerate(examples):
-        turn, _ = user_turn(
-            task,
-            example.request,
-            example.target_language,
-            example_output(example),
-            RowData(example.properties, example.content),
-            example_language(example),
-        )
-        messages.append(ChatMessage("user", turn))
+        messages.append(ChatMessage("user", _example_turn(loaded, example)))
         messages.append(
             ChatMessage(
                 "assistant",
@@ -273,6 +265,29 @@ def render(
     ids = [example.id for example in examples]
     digest = hashlib.sha256((loaded.file_hash + "|" + ",".join(ids)).encode()).hexdigest()
     return Rendered(messages, ids, f"{task}:{digest[:12]}", doc.cut_properties)
+
+
+# An example's turn is the same for every row (its file unchanged): rendered once per process.
+# Keyed by the file's hash, so an edited prompt file is rendered anew; bounded by the examples
+# the prompt files hold.
+_EXAMPLE_TURNS: dict[tuple[str, str, str], str] = {}
+
+
+def _example_turn(loaded: LoadedPrompt, example: Example) -> str:
+    task = loaded.prompt.task
+    key = (loaded.file_hash, task.value, example.id)
+    turn = _EXAMPLE_TURNS.get(key)
+    if turn is None:
+        turn, _ = user_turn(
+            task,
+            example.request,
+            example.target_language,
+            example_output(example),
+            RowData(example.properties, example.content),
+            example_language(example),
+        )
+        _EXAMPLE_TURNS[key] = turn
+    return turn
 
 
 def order_examples(examples: list[Example], page: PageLanguage) -> list[Example]:

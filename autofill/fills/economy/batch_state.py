@@ -28,7 +28,6 @@ ENDED, DONE, FAILED, CANCELLED = (
     BatchState.FAILED,
     BatchState.CANCELLED,
 )
-LEASE_S = 300.0  # a step's hold on a batch: longer than any one step takes
 
 
 class BatchStateError(RuntimeError):
@@ -87,7 +86,13 @@ def cancel(batch: ProviderBatch) -> None:
     batch.processing = 0
 
 
-def take(session: Session, batch_id: str, states: tuple[BatchState, ...], now: datetime) -> bool:
+def take(
+    session: Session,
+    batch_id: str,
+    states: tuple[BatchState, ...],
+    now: datetime,
+    lease_s: float,
+) -> bool:
     """Hold the batch for one step, if it is in one of ``states`` and no live lease holds it.
     Committed by the caller before the step's slow part (a provider call) begins."""
     taken = session.execute(
@@ -97,7 +102,7 @@ def take(session: Session, batch_id: str, states: tuple[BatchState, ...], now: d
             ProviderBatch.state.in_([s.value for s in states]),
             or_(ProviderBatch.lease_until.is_(None), ProviderBatch.lease_until < now),
         )
-        .values(lease_until=now + timedelta(seconds=LEASE_S))
+        .values(lease_until=now + timedelta(seconds=lease_s))
     )
     return bool(getattr(taken, "rowcount", 0))
 

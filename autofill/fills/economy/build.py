@@ -60,7 +60,9 @@ def build(store: Store, settings: Settings, providers: Providers) -> int:
     opened: dict[Group, _Open] = {}
     claimed = 0
     try:
-        while True:
+        # At most a batch's worth per pass: the first batch goes out while the rest of a
+        # large run is still being claimed (the pass sends what it closed before claiming on).
+        while claimed < settings.batch_max_requests:
             added, more = store.run(
                 lambda session: _claim_chunk(session, settings, providers, opened)
             )
@@ -189,7 +191,7 @@ def _claim_one(
         if held is not None and batch is not None and batch.state == BatchState.BUILDING.value:
             batch_state.close(batch)  # full: ready to send
             held.closed = True
-        held = _open(session, opened, group)
+        held = _open(session, opened, group, settings.batch_lease_s)
         batch = session.get_one(ProviderBatch, held.batch_id)
     if settings.batch_max_queued_tokens is not None:
         queued = _queued_tokens(session, model)
@@ -213,7 +215,7 @@ def _claim_one(
         # Over the provider's byte limit: this cell starts the next batch.
         batch_state.close(batch)
         held.closed = True
-        held = _open(session, opened, group)
+        held = _open(session, opened, group, settings.batch_lease_s)
         batch = session.get_one(ProviderBatch, held.batch_id)
         entry = session.get_one(OutboxEntry, (row_id, property_id))
         entry.batch_id = batch.id
@@ -237,7 +239,7 @@ def _claim_one(
     batch.requests += 1
     batch.bytes += len(line) + 1
     batch.input_tokens += claim.prepared.fitted.input_tokens
-    batch.lease_until = utcnow() + timedelta(seconds=batch_state.LEASE_S)
+    batch.lease_until = utcnow() + timedelta(seconds=settings.batch_lease_s)
     return 1
 
 
@@ -257,7 +259,7 @@ def batch_line(
     return route.batches.line(custom_id, request, route.model, plan), plan
 
 
-def _open(session: Session, opened: dict[Group, _Open], group: Group) -> _Open:
+def _open(session: Session, opened: dict[Group, _Open], group: Group, lease_s: float) -> _Open:
     workspace_id, model, run_id = group
     now = utcnow()
     batch = ProviderBatch(
@@ -275,7 +277,7 @@ def _open(session: Session, opened: dict[Group, _Open], group: Group) -> _Open:
         cancel_requested=False,
         checks=0,
         next_check_at=now,
-        lease_until=now + timedelta(seconds=batch_state.LEASE_S),
+        lease_until=now + timedelta(seconds=lease_s),
     )
     session.add(batch)
     session.flush()

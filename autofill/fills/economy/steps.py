@@ -58,7 +58,9 @@ def _api(providers: Providers, model: str) -> BatchAPI:
 def submit(store: Store, settings: Settings, providers: Providers, batch_id: str) -> bool:
     """Send a prepared batch. True if it is at the provider now."""
     with store.transaction() as session:
-        if not batch_state.take(session, batch_id, (BatchState.PREPARED,), utcnow()):
+        if not batch_state.take(
+            session, batch_id, (BatchState.PREPARED,), utcnow(), settings.batch_lease_s
+        ):
             return False
         batch = session.get_one(ProviderBatch, batch_id)
         model, retried = batch.model, batch.submit_started_at is not None
@@ -118,7 +120,11 @@ def check(store: Store, settings: Settings, providers: Providers, batch_id: str)
     record it once it has ended. True if it ended."""
     with store.transaction() as session:
         if not batch_state.take(
-            session, batch_id, (BatchState.SUBMITTED, BatchState.ENDED), utcnow()
+            session,
+            batch_id,
+            (BatchState.SUBMITTED, BatchState.ENDED),
+            utcnow(),
+            settings.batch_lease_s,
         ):
             return False
         batch = session.get_one(ProviderBatch, batch_id)
@@ -216,7 +222,7 @@ def _record_chunk(
         batch = session.get_one(ProviderBatch, batch_id)
         for result in chunk:
             record_result(session, settings, batch, result, api, info)
-        batch.lease_until = utcnow() + timedelta(seconds=batch_state.LEASE_S)
+        batch.lease_until = utcnow() + timedelta(seconds=settings.batch_lease_s)
 
     store.run(work)
 
