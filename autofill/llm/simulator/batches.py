@@ -424,10 +424,11 @@ class BatchRunner:
     setting is when they are looked at): each request answered as a live call would be
     (the same rules and answers), or given the fault the settings draw for it."""
 
-    def __init__(self, book: BatchBook, cache: PrefixCache, record: Any) -> None:
+    def __init__(self, book: BatchBook, cache: PrefixCache, record: Any, count_cached: Any) -> None:
         self.book = book
         self.cache = cache
         self.record = record  # SimState.record: batch requests are logged like live ones
+        self.count_cached = count_cached  # and their cache reads counted like live ones
 
     def advance(self, config: SimConfig, now: float) -> None:
         for batch in list(self.book.batches.values()):
@@ -548,6 +549,7 @@ class BatchRunner:
         cache = self.cache if config.batch_cache else PrefixCache()
         build = openai_answer if protocol == "openai" else anthropic_answer
         payload = build(body, who, cache, fault, config)
+        self.count_cached(protocol, payload)
         if protocol == "openai":
             payload["id"] = _id("chatcmpl-")
             payload["created"] = int(time.time())

@@ -55,10 +55,20 @@ class SimState:
             self.cache = PrefixCache()
             self.sequence = 0
             self.counted = 0  # count_tokens calls (not model calls: not in records)
+            self.cached_tokens = 0  # prompt tokens answers reported read from the cache
             self.latency_total = 0.0  # seconds slept, over the requests that slept
             self.latency_count = 0
             self.book = batches.BatchBook()
-            self.runner = batches.BatchRunner(self.book, self.cache, self.record)
+            self.runner = batches.BatchRunner(self.book, self.cache, self.record, self.count_cached)
+
+    def count_cached(self, protocol: str, payload: dict[str, Any]) -> None:
+        usage = payload.get("usage") or {}
+        if protocol == "openai":
+            cached = (usage.get("prompt_tokens_details") or {}).get("cached_tokens") or 0
+        else:
+            cached = usage.get("cache_read_input_tokens") or 0
+        with self.lock:
+            self.cached_tokens += int(cached)
 
     def advance_batches(self, now: float) -> None:
         with self.batch_lock:
@@ -128,6 +138,7 @@ def build_app(state: SimState) -> web.Application:
                 {
                     "requests": len(state.records),
                     "count_tokens": state.counted,
+                    "cached_tokens": state.cached_tokens,
                     "statuses": dict(state.statuses),
                     "mean_latency_s": (
                         state.latency_total / state.latency_count if state.latency_count else 0.0
@@ -420,6 +431,7 @@ async def _handle(request: web.Request, state: SimState, protocol: str) -> web.S
 
     build = openai_answer if protocol == "openai" else anthropic_answer
     payload = build(body, who, state.cache, fault, config)
+    state.count_cached(protocol, payload)
     payload["id"] = f"chatcmpl-sim{seq}" if protocol == "openai" else f"msg_sim{seq}"
     if protocol == "openai":
         payload["created"] = int(received)
