@@ -5,8 +5,8 @@ provider said in a transaction after it: the provider's batch id is in the datab
 anything waits on it, so a restart (of the dispatcher that runs the batcher, or of everything)
 resumes where it stopped. A batch whose submission was cut short is looked for at the provider
 by its tag before it is sent again (OpenAI keeps our id in the batch's metadata; Anthropic's
-batches carry none, so there it is sent again and the duplicate's answers, found stale, are
-thrown away and counted).
+batches carry none, so there it is sent again and the first copy, never read, is paid twice:
+RELIABILITY.md, "Known limits").
 """
 
 from __future__ import annotations

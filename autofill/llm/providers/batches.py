@@ -190,11 +190,14 @@ class OpenAIBatches:
         for file_id in (state.output_file_id, state.error_file_id):
             if not file_id:
                 continue
-            with sdk_errors(openai, self.name, SDK_TIMEOUT_S):
-                content = self.client.files.content(file_id).content
-            for raw in content.splitlines():
-                if raw.strip():
-                    yield self._item(raw)
+            # Streamed line by line: an output file may hold 50,000 answers.
+            with (
+                sdk_errors(openai, self.name, SDK_TIMEOUT_S),
+                self.client.files.with_streaming_response.content(file_id) as response,
+            ):
+                for raw in response.iter_lines():
+                    if raw.strip():
+                        yield self._item(raw.encode())
 
     def _item(self, raw: bytes) -> ItemResult:
         try:

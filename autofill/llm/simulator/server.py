@@ -96,7 +96,9 @@ class SimState:
 
 
 def build_app(state: SimState) -> web.Application:
-    app = web.Application(client_max_size=64 * 1024 * 1024)
+    # Room for the largest body a provider takes: a Message Batch of 256 MB (batches.py checks
+    # the providers' own limits and answers as they do past them).
+    app = web.Application(client_max_size=batches.ANTHROPIC_MAX_BYTES + 16 * 1024 * 1024)
 
     async def openai(request: web.Request) -> web.StreamResponse:
         return await _handle(request, state, "openai")

@@ -356,3 +356,32 @@ def test_batch_spend_is_held_against_the_budget_at_the_batch_price(
         assert batch.state == BatchState.SUBMITTED.value
         line = json.loads(session.scalars(select(BatchItem.line)).first() or "{}")
     assert line["url"] == "/v1/chat/completions" and line["method"] == "POST"
+
+
+def test_the_events_stream_carries_the_runs_batch_progress(
+    fill_api: Caller, economy_settings: Pipeline, providers: Simulator
+) -> None:
+    pipeline = economy_settings
+    database = _database(fill_api, MODELS["sim"])
+    _rows(fill_api, database["id"], 4)
+    run = fill_api.post(
+        f"/v1/properties/{_column(database)}/fill", json={"scope": "all", "mode": "economy"}
+    ).get_json()
+    _passes(pipeline)
+    response = fill_api.get(f"/v1/databases/{database['id']}/events?after=0&timeout=0.3")
+    runs, cells = [], []
+    for block in response.get_data(as_text=True).split("\n\n"):
+        fields = dict(
+            line.split(": ", 1) for line in block.splitlines() if line and not line.startswith(":")
+        )
+        if fields.get("event") == "run":
+            runs.append(json.loads(fields["data"]))
+        elif fields.get("event") == "cell":
+            cells.append(json.loads(fields["data"]))
+    assert runs and all(r["run_id"] == run["id"] and r["mode"] == "economy" for r in runs)
+    assert runs[0]["batch"]["submitted"] == 4 and runs[0]["batch"]["in_provider_queue"] == 4
+    assert runs[-1]["batch"]["in_provider_queue"] == 0 and runs[-1]["state"] == "done"
+    assert [c["status"] for c in cells].count("filled") == 4
+    # The same counts as the run's own view.
+    view = fill_api.get(f"/v1/runs/{run['id']}").get_json()
+    assert runs[-1]["batch"] == view["batch"] and runs[-1]["done"] == view["done"]
