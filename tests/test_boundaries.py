@@ -16,7 +16,8 @@ imported to check them).
 And one seam for configuration: no module of autofill but autofill.config reads the environment
 (everything asks the current settings, which the CLI and tests install). One owner per state:
 a cell's status is written only in autofill.fills.cell_state, an outbox entry's state only in
-autofill.fills.outbox, a run's state only in autofill.fills.run_state. And each package shows one
+autofill.fills.outbox, a run's state only in autofill.fills.run_state, a provider batch's
+only in autofill.fills.economy.batch_state. And each package shows one
 face: another package imports from its ``__init__``, and only the names in its ``__all__``.
 
 The README's "Architecture" section draws the same picture.
@@ -184,6 +185,7 @@ OWNERS = {
     ("status", "Cell"): "autofill.fills.cell_state",
     ("state", "OutboxEntry"): "autofill.fills.outbox",
     ("state", "FillRun"): "autofill.fills.run_state",
+    ("state", "ProviderBatch"): "autofill.fills.economy.batch_state",
 }
 _STATE_NAMES = {name for name, _ in OWNERS}
 _MODELS = {model for _, model in OWNERS}

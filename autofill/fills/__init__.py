@@ -3,9 +3,9 @@ fill itself, bulk runs, budgets and the feed of cell changes. No Flask, no Celer
 task and the services call into this package with ids.
 
 What other packages use comes from here: the functions below, and the modules the services
-compose (cell_state, changes, events, outbox, runs, usage)."""
+compose (cell_state, changes, economy, events, outbox, runs, usage)."""
 
-from autofill.fills import cell_state, changes, events, outbox, runs, usage
+from autofill.fills import cell_state, changes, economy, events, outbox, runs, usage
 from autofill.fills.dispatch import Dispatcher
 from autofill.fills.event_hub import EventHub
 from autofill.fills.events import record_cell_events
@@ -19,6 +19,7 @@ __all__ = [
     "EventHub",
     "cell_state",
     "changes",
+    "economy",
     "events",
     "fill_cell",
     "outbox",

@@ -39,7 +39,7 @@ from autofill.fills import economy, events, outbox, upkeep
 from autofill.fills.blocking import upstream_ai
 from autofill.fills.wakeup import Waker
 from autofill.kinds import EntryState, Lane
-from autofill.llm import registry
+from autofill.llm import current_providers
 
 log = structlog.get_logger(__name__)
 
@@ -295,7 +295,7 @@ class Dispatcher:
     def _batch_forever(self) -> None:
         while not self.stopping.is_set():
             try:
-                done = economy.pass_once(self.store, self.settings, registry.current())
+                done = economy.pass_once(self.store, self.settings, current_providers())
             except Exception as exc:  # the database or a provider is down: next pass
                 log.warning("batcher pass failed; retrying", error=str(exc))
             else:

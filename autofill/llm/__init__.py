@@ -7,12 +7,15 @@ faces); the modules behind it are this package's own."""
 from autofill.llm.catalogue import ModelInfo, ModelRefused, RetiredModel, catalogue
 from autofill.llm.complete import Completer
 from autofill.llm.counting import TokenSource, provider_count, source_of
-from autofill.llm.errors import FillFailed, ProviderError
+from autofill.llm.errors import FillFailed, InvalidAnswer, ProviderError
 from autofill.llm.plan import CallPlan, expected_reasoning, output_limit, plan_call
+from autofill.llm.providers.batches import BatchAPI, ItemResult
+from autofill.llm.providers.batches import BatchState as BatchView
 from autofill.llm.registry import Providers, Route
+from autofill.llm.registry import current as current_providers
 from autofill.llm.schema_limits import strict_schema
 from autofill.llm.tokenizer import ENCODINGS, count_tokens, encoding
-from autofill.llm.typed import answer_schema, is_structured
+from autofill.llm.typed import answer_schema, is_structured, parse_answer
 from autofill.llm.types import ChatMessage, Completion, LLMRequest, RawAnswer, Stop, Usage
 from autofill.llm.window import (
     encoding_name,
@@ -26,11 +29,15 @@ from autofill.llm.window import (
 
 __all__ = [
     "ENCODINGS",
+    "BatchAPI",
+    "BatchView",
     "CallPlan",
     "ChatMessage",
     "Completer",
     "Completion",
     "FillFailed",
+    "InvalidAnswer",
+    "ItemResult",
     "LLMRequest",
     "ModelInfo",
     "ModelRefused",
@@ -45,12 +52,14 @@ __all__ = [
     "answer_schema",
     "catalogue",
     "count_tokens",
+    "current_providers",
     "encoding",
     "encoding_name",
     "expected_reasoning",
     "is_structured",
     "margin",
     "output_limit",
+    "parse_answer",
     "plan_call",
     "prompt_tokens",
     "provider_count",

@@ -100,4 +100,8 @@ def update_workspace(session: Session, workspace: Workspace, body: WorkspaceUpda
 
 def usage_this_month(session: Session, workspace_id: str) -> UsageOut:
     spent = usage.this_month(session, workspace_id)
-    return UsageOut(period=usage.period_of(utcnow()), **spent.__dict__)
+    # Dollars are summed over the month's rows and unfolded ledger entries, in whatever order
+    # the database adds them: rounded to the 8 decimals each call's cost has, so folding the
+    # ledger never changes the last float digit a reader sees.
+    fields = {**spent.__dict__, "cost_usd": round(spent.cost_usd, 8)}
+    return UsageOut(period=usage.period_of(utcnow()), **fields)

@@ -19,6 +19,7 @@ from sqlalchemy import or_, update
 from sqlalchemy.orm import Session
 
 from autofill.db import ProviderBatch, utcnow
+from autofill.ids import new_id
 from autofill.kinds import BatchState
 
 BUILDING, PREPARED, SUBMITTED = BatchState.BUILDING, BatchState.PREPARED, BatchState.SUBMITTED
@@ -38,6 +39,29 @@ def move(batch: ProviderBatch, to: BatchState, may_leave: tuple[BatchState, ...]
     if BatchState(batch.state) not in may_leave:
         raise BatchStateError(f"batch {batch.id} is {batch.state}: it cannot become {to.value}")
     batch.state = to.value
+
+
+def new_batch(
+    workspace_id: str, run_id: str | None, model: str, now: datetime, lease_s: float
+) -> ProviderBatch:
+    """An empty batch, building, held by the pass that fills it."""
+    return ProviderBatch(
+        id=new_id("bat"),
+        workspace_id=workspace_id,
+        run_id=run_id,
+        model=model,
+        state=BUILDING.value,
+        requests=0,
+        bytes=0,
+        input_tokens=0,
+        processing=0,
+        succeeded=0,
+        failed=0,
+        cancel_requested=False,
+        checks=0,
+        next_check_at=now,
+        lease_until=now + timedelta(seconds=lease_s),
+    )
 
 
 def close(batch: ProviderBatch) -> None:

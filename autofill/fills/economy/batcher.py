@@ -13,7 +13,7 @@ from autofill.config import Settings
 from autofill.db import Store
 from autofill.fills.economy import build, steps
 from autofill.kinds import BatchState
-from autofill.llm.registry import Providers
+from autofill.llm import Providers
 
 log = structlog.get_logger(__name__)
 

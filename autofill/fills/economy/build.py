@@ -23,7 +23,6 @@ from autofill.db import BatchItem, OutboxEntry, Property, ProviderBatch, Row, St
 from autofill.fills import outbox
 from autofill.fills.economy import batch_state
 from autofill.fills.fill import Claim, _claim
-from autofill.ids import new_id
 from autofill.kinds import BatchState, EntryState
 from autofill.llm import (
     CallPlan,
@@ -31,13 +30,13 @@ from autofill.llm import (
     ModelInfo,
     ModelRefused,
     ProviderError,
+    Providers,
     Route,
     catalogue,
     is_structured,
     output_limit,
 )
 from autofill.llm import plan_call as make_plan
-from autofill.llm.registry import Providers
 
 log = structlog.get_logger(__name__)
 Group = tuple[str, str, str | None]  # workspace id, model reference, run id
@@ -262,23 +261,7 @@ def batch_line(
 def _open(session: Session, opened: dict[Group, _Open], group: Group, lease_s: float) -> _Open:
     workspace_id, model, run_id = group
     now = utcnow()
-    batch = ProviderBatch(
-        id=new_id("bat"),
-        workspace_id=workspace_id,
-        run_id=run_id,
-        model=model,
-        state=BatchState.BUILDING.value,
-        requests=0,
-        bytes=0,
-        input_tokens=0,
-        processing=0,
-        succeeded=0,
-        failed=0,
-        cancel_requested=False,
-        checks=0,
-        next_check_at=now,
-        lease_until=now + timedelta(seconds=lease_s),
-    )
+    batch = batch_state.new_batch(workspace_id, run_id, model, now, lease_s)
     session.add(batch)
     session.flush()
     held = _Open(batch.id)

@@ -31,11 +31,18 @@ from autofill.fills import outbox, usage
 from autofill.fills.fill import Claim, _record
 from autofill.fills.spend import Spend
 from autofill.kinds import EntryState, ErrorCode, Outcome
-from autofill.llm import Completion, FillFailed, ModelInfo, Usage
-from autofill.llm.errors import InvalidAnswer, ProviderError
-from autofill.llm.providers.batches import BatchAPI, ItemResult
-from autofill.llm.typed import parse_answer
-from autofill.llm.types import RawAnswer
+from autofill.llm import (
+    BatchAPI,
+    Completion,
+    FillFailed,
+    InvalidAnswer,
+    ItemResult,
+    ModelInfo,
+    ProviderError,
+    RawAnswer,
+    Usage,
+    parse_answer,
+)
 
 log = structlog.get_logger(__name__)
 

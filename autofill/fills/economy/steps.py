@@ -22,10 +22,16 @@ from autofill.db import BatchItem, ProviderBatch, Store, utcnow
 from autofill.fills.economy import batch_state, progress
 from autofill.fills.economy.record import go_live_unanswered, record_result
 from autofill.kinds import BatchState
-from autofill.llm import ModelInfo, ModelRefused, ProviderError, catalogue
-from autofill.llm.providers.batches import BatchAPI, ItemResult
-from autofill.llm.providers.batches import BatchState as ProviderView
-from autofill.llm.registry import Providers
+from autofill.llm import (
+    BatchAPI,
+    BatchView,
+    ItemResult,
+    ModelInfo,
+    ModelRefused,
+    ProviderError,
+    Providers,
+    catalogue,
+)
 
 log = structlog.get_logger(__name__)
 RECORD_CHUNK = 100  # results recorded per transaction
@@ -173,7 +179,7 @@ def _look_again_later(store: Store, settings: Settings, batch_id: str, error: st
 
 
 def _record_ended(
-    store: Store, settings: Settings, api: BatchAPI, batch_id: str, seen: ProviderView
+    store: Store, settings: Settings, api: BatchAPI, batch_id: str, seen: BatchView
 ) -> None:
     with store.transaction() as session:
         batch = session.get_one(ProviderBatch, batch_id)

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from autofill.db.types import JSONType, UTCDateTime
+import autofill.db.types
 
 revision: str = "0008"
 down_revision: str | None = "0007"
@@ -38,15 +38,15 @@ def upgrade() -> None:
         sa.Column("succeeded", sa.Integer(), nullable=False),
         sa.Column("failed", sa.Integer(), nullable=False),
         sa.Column("cancel_requested", sa.Boolean(), nullable=False),
-        sa.Column("lease_until", UTCDateTime(), nullable=True),
-        sa.Column("next_check_at", UTCDateTime(), nullable=False),
+        sa.Column("lease_until", autofill.db.types.UTCDateTime(), nullable=True),
+        sa.Column("next_check_at", autofill.db.types.UTCDateTime(), nullable=False),
         sa.Column("checks", sa.Integer(), nullable=False),
-        sa.Column("submit_started_at", UTCDateTime(), nullable=True),
+        sa.Column("submit_started_at", autofill.db.types.UTCDateTime(), nullable=True),
         sa.Column("error", sa.Text(), nullable=True),
-        sa.Column("created_at", UTCDateTime(), nullable=False),
-        sa.Column("submitted_at", UTCDateTime(), nullable=True),
-        sa.Column("ended_at", UTCDateTime(), nullable=True),
-        sa.Column("updated_at", UTCDateTime(), nullable=False),
+        sa.Column("created_at", autofill.db.types.UTCDateTime(), nullable=False),
+        sa.Column("submitted_at", autofill.db.types.UTCDateTime(), nullable=True),
+        sa.Column("ended_at", autofill.db.types.UTCDateTime(), nullable=True),
+        sa.Column("updated_at", autofill.db.types.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(["workspace_id"], ["workspaces.id"], ondelete="CASCADE"),
         sa.ForeignKeyConstraint(["run_id"], ["fill_runs.id"], ondelete="SET NULL"),
         sa.PrimaryKeyConstraint("id"),
@@ -82,7 +82,7 @@ def upgrade() -> None:
             sa.Column("economy", sa.Boolean(), nullable=False, server_default=sa.false())
         )
         batch.add_column(sa.Column("batch_id", sa.String(length=40), nullable=True))
-        batch.add_column(sa.Column("reask", JSONType, nullable=True))
+        batch.add_column(sa.Column("reask", autofill.db.types.JSONType, nullable=True))
         batch.create_foreign_key(
             "fk_outbox_batch_id", "provider_batches", ["batch_id"], ["id"], ondelete="SET NULL"
         )

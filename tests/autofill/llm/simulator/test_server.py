@@ -170,6 +170,7 @@ def test_control_endpoints(sim: Simulator) -> None:
     assert stats == {
         "requests": 1,
         "count_tokens": 0,
+        "cached_tokens": 0,
         "statuses": {"500": 1},
         "mean_latency_s": 0.0,
     }
