@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-from pathlib import Path
-
 from autofill.db.session import Store
 from autofill.llm.simulator.server import Simulator
 from autofill.services.workspaces import create_workspace
-from tests.api.test_gunicorn_smoke import AUTOFILL, call, server  # noqa: F401 (fixture)
+from tests.api.test_gunicorn_smoke import call, server  # noqa: F401 (fixture)
+from tests.cli.conftest import Run
 
 MANUAL = {
     "name": "Backlog",
@@ -24,23 +21,11 @@ MANUAL = {
 }
 
 
-def _fill(*args: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOFILL_")}
-    return subprocess.run(
-        [AUTOFILL, "fill", *args],
-        cwd=tmp_path,
-        env={**env, "COLUMNS": "200"},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
 def test_fill_estimates_both_modes_then_runs_an_economy_fill_to_its_end(
     server: str,  # noqa: F811
     store: Store,
     simulator_server: Simulator,
-    tmp_path: Path,
+    run: Run,
 ) -> None:
     simulator_server.configure(batch_delay_s=0.2, batch_schedule=[], batch_error_rates={})
     with store.transaction() as session:
@@ -53,18 +38,18 @@ def test_fill_estimates_both_modes_then_runs_an_economy_fill_to_its_end(
         )
     where = ("--url", server, "--token", token)
 
-    dry = _fill(prop_id, "--dry-run", *where, tmp_path=tmp_path)
+    dry = run("fill", prop_id, "--dry-run", *where)
     assert dry.returncode == 0, dry.stderr
     assert "8 cells" in dry.stdout and "economy (50 % off" in dry.stdout and "now" in dry.stdout
 
     batches_before = len(simulator_server.state.book.listed("openai"))
-    done = _fill(prop_id, "--mode", "economy", "--wait", *where, tmp_path=tmp_path)
+    done = run("fill", prop_id, "--mode", "economy", "--wait", *where)
     assert done.returncode == 0, done.stderr
     assert "(economy): 8 cells" in done.stdout
     assert "Done: 8 filled, 0 failed" in done.stdout, done.stdout
     assert len(simulator_server.state.book.listed("openai")) == batches_before + 1
 
-    again = _fill(prop_id, "--mode", "cheap", *where, tmp_path=tmp_path)
+    again = run("fill", prop_id, "--mode", "cheap", *where)
     assert again.returncode == 2 and "'cheap' is not one of" in again.stderr
-    missing = _fill("prop_missing", *where, tmp_path=tmp_path)
+    missing = run("fill", "prop_missing", *where)
     assert missing.returncode == 1 and "HTTP 404" in missing.stderr
