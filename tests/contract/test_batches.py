@@ -177,7 +177,10 @@ def test_the_simulator_refuses_what_the_providers_refuse(sim: Simulator) -> None
     batch_id, _ = OpenAIBatches(client).submit(mixed, "bat_bad")
     failed = _get(f"{sim.openai_base_url}/batches/{batch_id}").json()
     assert failed["status"] == "failed"
-    assert failed["errors"]["data"][0]["code"] == "mismatched_endpoint"
+    assert failed["errors"]["data"][0]["code"] == "url_mismatch"
+    assert failed["errors"]["data"][0]["line"] == 2
+    with pytest.raises(openai.BadRequestError, match="Must be .jsonl"):
+        client.files.create(file=("requests.json", b"{}"), purpose="batch")
     with pytest.raises(openai.BadRequestError, match="completion_window"):
         client.batches.create(
             input_file_id="file-x",

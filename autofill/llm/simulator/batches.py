@@ -6,25 +6,35 @@ OpenAI (openai/openai-openapi openapi.json 2.3.0: ``createFile``, ``CreateFileRe
 ``CreateBatchRequest``, ``Batch``, ``BatchRequestCounts``, ``BatchError``; openai-python 3.51.0
 ``types/batch.py``, ``types/batch_create_params.py``, ``types/file_object.py``):
 - a batch's input is a JSONL file uploaded with ``purpose=batch``; the Batch API takes ``.jsonl``
-  files of up to 200 MB and up to 50,000 requests (``createFile`` summary; ``input_file_id``);
+  files of up to 200 MB (``createFile`` summary: refused at upload, as OpenAI answers "Invalid
+  file format for Batch API. Must be .jsonl", quoted in BerriAI/litellm#37527) and up to
+  50,000 requests (``CreateBatchRequest.input_file_id``);
 - ``completion_window`` is ``24h`` only; each line names ``custom_id`` (unique in the file),
-  ``method`` ``POST``, ``url`` equal to the batch's ``endpoint`` and a ``body`` for that
-  endpoint; one model per file (platform.openai.com/docs/guides/batch, "Preparing your batch
-  file"). A file that breaks these fails the batch in ``validating`` (status ``failed``,
-  ``errors.data`` with ``code``, ``line``, ``message``);
+  ``url`` equal to the batch's ``endpoint`` and a ``body`` for that endpoint; one model per
+  file (platform.openai.com/docs/guides/batch, "Preparing your batch file"). A file that breaks
+  these fails the batch in ``validating`` (status ``failed``, ``errors.data`` of ``BatchError``:
+  ``code``, ``line``, ``message``, ``param``). The codes are the ones OpenAI reports —
+  ``invalid_json_line``, ``duplicate_custom_id``, ``url_mismatch``, ``model_mismatch``,
+  ``empty_file``, ``too_many_tasks``, ``missing_required_parameter`` with its ``param`` — as
+  quoted from real responses (community.openai.com/t/batch-api-is-now-available/718416;
+  stdapi-ai/stdapi.ai#240): the API reference documents only BatchError's fields;
 - statuses ``validating`` → ``in_progress`` → ``finalizing`` → ``completed``; ``expired`` when
   the window ends first; ``cancelling`` → ``cancelled``;
 - results: ``output_file_id`` (requests that succeeded) and ``error_file_id`` (the rest), one
   ``BatchRequestOutput`` per line: ``{"id", "custom_id", "response": {"status_code",
   "request_id", "body"} | null, "error": {"code", "message"} | null}`` (OpenAPI 2.3.0
   ``BatchRequestOutput``); a request the window left undone has the error code
-  ``batch_expired`` (platform.openai.com/docs/guides/batch, "Batch expiration").
+  ``batch_expired`` and the message below (platform.openai.com/docs/guides/batch, "Batch
+  expiration", whose example line this copies).
 
 Anthropic (anthropic 2.10.0 ``resources/messages/batches.py``, ``types/messages/*.py``;
 platform.claude.com/docs/en/build-with-claude/batch-processing):
 - ``POST /v1/messages/batches`` with ``requests: [{custom_id, params}]``: at most 100,000
-  requests or 256 MB, whichever comes first; ``custom_id`` unique in the batch, matching
-  ``^[a-zA-Z0-9_-]{1,64}$`` (the API reference's ``custom_id`` pattern);
+  requests or 256 MB, whichever comes first (past the bytes: 413 ``request_too_large``,
+  platform.claude.com/docs/en/api/errors); ``custom_id`` unique in the batch, matching
+  ``^[a-zA-Z0-9_-]{1,64}$`` (platform.claude.com/docs/en/api/csharp/messages/batches:
+  ``requests`` minItems 1, maxItems 100000; ``custom_id`` minLength 1, maxLength 64, that
+  pattern);
 - ``processing_status`` ``in_progress`` → ``ended`` (``canceling`` between a cancel and the
   end); ``request_counts`` stay ``processing`` until the whole batch ends ("Requests start as
   processing and move to one of the other statuses only once processing of the entire batch
@@ -239,13 +249,9 @@ def _openai_lines(
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], str | None]:
     problems: list[dict[str, Any]] = []
 
-    def problem(code: str, line: int | None, message: str) -> None:
-        problems.append({"code": code, "line": line, "message": message, "param": None})
+    def problem(code: str, line: int | None, message: str, param: str | None = None) -> None:
+        problems.append({"code": code, "line": line, "message": message, "param": param})
 
-    if not source.filename.endswith(".jsonl"):
-        problem("invalid_file_format", None, "The Batch API only takes .jsonl files.")
-    if len(source.content) > OPENAI_MAX_FILE_BYTES:
-        problem("file_too_large", None, "The input file is larger than 200 MB.")
     lines: list[dict[str, Any]] = []
     seen: set[str] = set()
     models: set[str] = set()
@@ -258,25 +264,33 @@ def _openai_lines(
             problem("invalid_json_line", number, "This line is not parseable as valid JSON.")
             continue
         if not isinstance(line, dict) or not isinstance(line.get("custom_id"), str):
-            problem("missing_required_parameter", number, "custom_id is required.")
+            problem(
+                "missing_required_parameter",
+                number,
+                "Missing required parameter: 'custom_id'.",
+                param="custom_id",
+            )
             continue
         if line["custom_id"] in seen:
             problem("duplicate_custom_id", number, "The custom_id for this request is a duplicate.")
         seen.add(line["custom_id"])
-        if line.get("method") != "POST":
-            problem("invalid_method", number, "Only POST is supported.")
         if line.get("url") != endpoint:
-            problem("mismatched_endpoint", number, f"The url must be the batch's {endpoint}.")
+            problem("url_mismatch", number, f"The url must be the batch's endpoint {endpoint}.")
         body = line.get("body")
         if not isinstance(body, dict):
-            problem("missing_required_parameter", number, "body is required.")
+            problem(
+                "missing_required_parameter",
+                number,
+                "Missing required parameter: 'body'.",
+                param="body",
+            )
             continue
         models.add(str(body.get("model", "")))
         lines.append(line)
     if len(lines) > OPENAI_MAX_REQUESTS:
-        problem("too_many_requests", None, "A batch holds at most 50,000 requests.")
+        problem("too_many_tasks", None, "A batch holds at most 50,000 requests.")
     if len(models) > 1:
-        problem("mismatched_model", None, "Every request in a batch must use the same model.")
+        problem("model_mismatch", None, "Every request in a batch must use the same model.")
     if not lines and not problems:
         problem("empty_file", None, "The input file has no requests.")
     return lines, problems, next(iter(models), None)

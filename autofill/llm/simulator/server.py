@@ -213,7 +213,16 @@ def _batch_routes(app: web.Application, state: SimState) -> None:
             )
         if not isinstance(upload, web.FileField):
             return refused("openai", errors.invalid("file: a file is required", param="file"))
-        made = state.book.add_file(upload.filename or "upload", purpose, upload.file.read())
+        if purpose == "batch" and not (upload.filename or "").endswith(".jsonl"):
+            # batches.py: OpenAI's own words for it, at upload.
+            refusal = errors.invalid("Invalid file format for Batch API. Must be .jsonl")
+            return refused("openai", refusal)
+        content = upload.file.read()
+        if purpose == "batch" and len(content) > batches.OPENAI_MAX_FILE_BYTES:
+            # createFile: "The Batch API only supports .jsonl files up to 200 MB in size."
+            refusal = errors.invalid("The Batch API only supports .jsonl files up to 200 MB.")
+            return refused("openai", refusal)
+        made = state.book.add_file(upload.filename or "upload", purpose, content)
         return web.json_response(made.object())
 
     async def file_info(request: web.Request) -> web.Response:
@@ -255,15 +264,8 @@ def _batch_routes(app: web.Application, state: SimState) -> None:
         found = state.book.get(request.match_info["batch_id"])
         if found is None or found.protocol != "openai":
             return missing("openai", "batch")
-        if found.ended is not None or found.failed_errors:
-            status = batches.openai_status(found, now)
-            return refused(
-                "openai",
-                SimError(
-                    409, "invalid_request_error", f"Cannot cancel a batch with status '{status}'."
-                ),
-            )
-        if found.cancel_at is None:
+        # A batch that has ended is left as it is (what OpenAI answers then is not documented).
+        if found.ended is None and not found.failed_errors and found.cancel_at is None:
             found.cancel_at = now
         return web.json_response(batches.openai_object(found, now, state.config.batch_delay_s))
 
