@@ -4,7 +4,7 @@ rate limits, and a wire-level simulator for places with no provider (tests, demo
 What other packages use comes from here (the simulator and the providers show their own
 faces); the modules behind it are this package's own."""
 
-from autofill.llm.catalogue import ModelInfo, ModelRefused, RetiredModel, catalogue
+from autofill.llm.catalogue import BatchLimits, ModelInfo, ModelRefused, RetiredModel, catalogue
 from autofill.llm.complete import Completer
 from autofill.llm.counting import TokenSource, provider_count, source_of
 from autofill.llm.errors import FillFailed, InvalidAnswer, ProviderError
@@ -30,6 +30,7 @@ from autofill.llm.window import (
 __all__ = [
     "ENCODINGS",
     "BatchAPI",
+    "BatchLimits",
     "BatchView",
     "CallPlan",
     "ChatMessage",

@@ -179,7 +179,7 @@ def test_the_simulator_refuses_what_the_providers_refuse(sim: Simulator) -> None
     assert failed["status"] == "failed"
     assert failed["errors"]["data"][0]["code"] == "url_mismatch"
     assert failed["errors"]["data"][0]["line"] == 2
-    with pytest.raises(openai.BadRequestError, match="Must be .jsonl"):
+    with pytest.raises(openai.BadRequestError, match=r"Must be \.jsonl"):
         client.files.create(file=("requests.json", b"{}"), purpose="batch")
     with pytest.raises(openai.BadRequestError, match="completion_window"):
         client.batches.create(

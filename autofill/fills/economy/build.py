@@ -25,6 +25,7 @@ from autofill.fills.economy import batch_state
 from autofill.fills.fill import Claim, _claim
 from autofill.kinds import BatchState, EntryState
 from autofill.llm import (
+    BatchLimits,
     CallPlan,
     LLMRequest,
     ModelInfo,
@@ -134,14 +135,20 @@ def _claim_chunk(
     }
     claimed = 0
     capped = False
+    targets: dict[str, _Target | None] = {}
     for row_id, property_id, generation, workspace_id, run_id in due:
         prop = props.get(property_id)
         if prop is None or prop.ai is None:
             continue  # gone: the claim below would finish it, a live fill does as well
         group = (workspace_id, prop.ai.model, run_id)
+        target = _target(session, providers, targets, prop.ai.model)
+        if target is None:
+            # A live fill instead, which reports whatever is wrong in the cell.
+            _go_live(session, row_id, property_id, generation)
+            continue
         try:
             placed = _claim_one(
-                session, settings, providers, opened, group, row_id, property_id, generation
+                session, settings, target, opened, group, row_id, property_id, generation
             )
         except _QueueFull:
             capped = True
@@ -151,6 +158,38 @@ def _claim_chunk(
     return claimed, len(due) == settings.batch_claim_chunk and not capped
 
 
+@dataclass
+class _Target:
+    """What a model's cells need, looked up once per chunk rather than once per cell."""
+
+    info: ModelInfo
+    route: Route
+    limits: BatchLimits
+    queued: int | None = None  # prompt tokens of its batches at the provider, counted once
+
+
+def _target(
+    session: Session,
+    providers: Providers,
+    targets: dict[str, _Target | None],
+    model: str,
+) -> _Target | None:
+    """The model's batch interface, or None where it has none (a self-hosted server, a model
+    the catalogue no longer knows)."""
+    if model not in targets:
+        found = None
+        try:
+            info = catalogue().get(model)
+            route = providers.route(model)
+        except (ModelRefused, ProviderError):
+            info = None
+        if info is not None and route.batches is not None and info.batch_discount:
+            limits = catalogue().batch_limits(info.provider)
+            found = _Target(info, route, limits) if limits is not None else None
+        targets[model] = found
+    return targets[model]
+
+
 class _QueueFull(Exception):
     """The model's batches hold as many prompt tokens as the provider queues: wait."""
 
@@ -158,25 +197,19 @@ class _QueueFull(Exception):
 def _claim_one(
     session: Session,
     settings: Settings,
-    providers: Providers,
+    target: _Target,
     opened: dict[Group, _Open],
     group: Group,
     row_id: str,
     property_id: str,
     generation: int,
 ) -> int:
-    model = group[1]
-    try:
-        info = catalogue().get(model)
-        route = providers.route(model)
-    except (ModelRefused, ProviderError):
-        route = None
-    limits = catalogue().batch_limits(info.provider) if route is not None else None
-    if route is None or route.batches is None or limits is None or not info.batch_discount:
-        # No batch interface for this model (a self-hosted server, a model now unknown): a
-        # live fill, which reports whatever is wrong in the cell.
-        _go_live(session, row_id, property_id, generation)
-        return 0
+    info, route, limits = target.info, target.route, target.limits
+    if settings.batch_max_queued_tokens is not None:
+        if target.queued is None:
+            target.queued = _queued_tokens(session, group[1])
+        if target.queued >= settings.batch_max_queued_tokens:
+            raise _QueueFull
     held = opened.get(group)
     batch = session.get(ProviderBatch, held.batch_id) if held is not None else None
     max_requests = min(limits.max_requests, settings.batch_max_requests)
@@ -192,12 +225,9 @@ def _claim_one(
             held.closed = True
         held = _open(session, opened, group, settings.batch_lease_s)
         batch = session.get_one(ProviderBatch, held.batch_id)
-    if settings.batch_max_queued_tokens is not None:
-        queued = _queued_tokens(session, model)
-        if queued >= settings.batch_max_queued_tokens:
-            raise _QueueFull
 
     batch_id = held.batch_id
+    assert info.batch_discount is not None
     price = 1.0 - info.batch_discount
 
     def start(session: Session, entry: OutboxEntry, tokens: int, cost_usd: float) -> None:
@@ -238,6 +268,8 @@ def _claim_one(
     batch.requests += 1
     batch.bytes += len(line) + 1
     batch.input_tokens += claim.prepared.fitted.input_tokens
+    if target.queued is not None:
+        target.queued += claim.prepared.fitted.input_tokens
     batch.lease_until = utcnow() + timedelta(seconds=settings.batch_lease_s)
     return 1
 

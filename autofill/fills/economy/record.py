@@ -73,21 +73,11 @@ def record_result(
     spent = _spend(answer, info, discount) if isinstance(answer, RawAnswer) else None
     verdict = _judge(answer, prop, spent) if prop is not None and prop.ai else None
     session.delete(item)
-
-    # The row's lock first, then the entry's, as every transaction takes them.
-    session.get(Row, item.row_id, with_for_update=True)
-    entry = session.get(OutboxEntry, (item.row_id, item.property_id), with_for_update=True)
-    current = (
-        entry is not None
-        and entry.generation == item.generation
-        and entry.state == EntryState.BATCHED.value
-        and entry.batch_id == batch.id
-    )
-    if not current or verdict is None:
+    entry = _entry_awaiting(session, item)
+    if entry is None or verdict is None:
         if spent is not None:  # paid for, found stale: counted, not written
             usage.record(session, batch.workspace_id, spent.spend(), run_id=batch.run_id)
         return Outcome.SUPERSEDED
-    assert entry is not None
     if isinstance(verdict, _GoLive):
         if spent is not None:
             usage.record(session, batch.workspace_id, spent.spend(), run_id=entry.run_id)
@@ -119,18 +109,28 @@ def go_live_unanswered(session: Session, batch: ProviderBatch) -> int:
     left = session.scalars(select(BatchItem).where(BatchItem.batch_id == batch.id)).all()
     moved = 0
     for item in left:
-        session.get(Row, item.row_id, with_for_update=True)
-        entry = session.get(OutboxEntry, (item.row_id, item.property_id), with_for_update=True)
-        if (
-            entry is not None
-            and entry.generation == item.generation
-            and entry.state == EntryState.BATCHED.value
-            and entry.batch_id == batch.id
-        ):
+        entry = _entry_awaiting(session, item)
+        if entry is not None:
             outbox.go_live(session, entry)
             moved += 1
         session.delete(item)
     return moved
+
+
+def _entry_awaiting(session: Session, item: BatchItem) -> OutboxEntry | None:
+    """The item's outbox entry, locked, if it still waits for this item's answer: the same
+    generation, in this batch. (The row's lock first, then the entry's, as every transaction
+    takes them.)"""
+    session.get(Row, item.row_id, with_for_update=True)
+    entry = session.get(OutboxEntry, (item.row_id, item.property_id), with_for_update=True)
+    if (
+        entry is None
+        or entry.generation != item.generation
+        or entry.state != EntryState.BATCHED.value
+        or entry.batch_id != item.batch_id
+    ):
+        return None
+    return entry
 
 
 @dataclass(frozen=True)

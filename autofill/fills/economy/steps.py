@@ -75,11 +75,10 @@ def submit(store: Store, settings: Settings, providers: Providers, batch_id: str
             go_live_unanswered(session, batch)  # their entries were dropped: nothing moves
             return False
         batch.submit_started_at = batch.submit_started_at or utcnow()
-        lines = [
-            item.line.encode()
-            for item in session.scalars(select(BatchItem).where(BatchItem.batch_id == batch_id))
-        ]
-    lines.sort(key=_line_number)
+        items = session.scalars(select(BatchItem).where(BatchItem.batch_id == batch_id)).all()
+        # In the order they were claimed: a custom_id starts with its line's number.
+        items = sorted(items, key=lambda item: int(item.custom_id.split("-", 1)[0]))
+        lines = [item.line.encode() for item in items]
     try:
         api = _api(providers, model)
         found = api.find(batch_id) if retried else None
@@ -92,13 +91,6 @@ def submit(store: Store, settings: Settings, providers: Providers, batch_id: str
         progress.publish(session, batch.run_id)
     log.info("batch submitted", batch=batch_id, provider_batch=provider_id, requests=len(lines))
     return True
-
-
-def _line_number(line: bytes) -> int:
-    # Lines go out in the order they were claimed: the number before the first "-".
-    start = line.find(b'"custom_id": "') + len(b'"custom_id": "')
-    number = line[start : line.find(b"-", start)]
-    return int(number) if number.isdigit() else 0
 
 
 def _submit_failed(store: Store, batch_id: str, error: ProviderError | ModelRefused) -> bool:
@@ -164,7 +156,7 @@ def check(store: Store, settings: Settings, providers: Providers, batch_id: str)
             progress.publish(session, batch.run_id)
             return False
         batch_state.ended(batch)
-    _record_ended(store, settings, api, batch_id, seen)
+    _record_ended(store, settings, api, batch_id, provider_id, catalogue().get(model), seen)
     return True
 
 
@@ -179,15 +171,17 @@ def _look_again_later(store: Store, settings: Settings, batch_id: str, error: st
 
 
 def _record_ended(
-    store: Store, settings: Settings, api: BatchAPI, batch_id: str, seen: BatchView
+    store: Store,
+    settings: Settings,
+    api: BatchAPI,
+    batch_id: str,
+    provider_id: str,
+    info: ModelInfo,
+    seen: BatchView,
 ) -> None:
-    with store.transaction() as session:
-        batch = session.get_one(ProviderBatch, batch_id)
-        model, run_id = batch.model, batch.run_id
-    info = catalogue().get(model)
     if seen.failure is None:
         chunk = []
-        for result in api.results(batch_id=_provider_id(store, batch_id), state=seen):
+        for result in api.results(batch_id=provider_id, state=seen):
             chunk.append(result)
             if len(chunk) >= RECORD_CHUNK:
                 _record_chunk(store, settings, api, batch_id, chunk, info)
@@ -202,18 +196,11 @@ def _record_ended(
         else:
             batch_state.done(batch)
         files = [f for f in (batch.input_file_id, seen.output_file_id, seen.error_file_id) if f]
-        progress.publish(session, run_id)
+        progress.publish(session, batch.run_id)
     if left:
         log.warning("batch left cells unanswered; filling them live", batch=batch_id, cells=left)
     api.forget(files)
     log.info("batch recorded", batch=batch_id, status=seen.status)
-
-
-def _provider_id(store: Store, batch_id: str) -> str:
-    with store.transaction() as session:
-        provider_id = session.get_one(ProviderBatch, batch_id).provider_batch_id
-    assert provider_id is not None
-    return provider_id
 
 
 def _record_chunk(

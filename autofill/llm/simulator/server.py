@@ -185,6 +185,10 @@ def _batch_routes(app: web.Application, state: SimState) -> None:
         )
         return refused(protocol, error)
 
+    def lookup(request: web.Request, protocol: str) -> batches.SimBatch | None:
+        found = state.book.get(request.match_info["batch_id"])
+        return found if found is not None and found.protocol == protocol else None
+
     async def advance() -> float:
         # Batches end when their time comes; answering thousands of requests is CPU work, so
         # it runs beside the event loop, one advance at a time.
@@ -254,15 +258,15 @@ def _batch_routes(app: web.Application, state: SimState) -> None:
 
     async def openai_get(request: web.Request) -> web.Response:
         now = await advance()
-        found = state.book.get(request.match_info["batch_id"])
-        if found is None or found.protocol != "openai":
+        found = lookup(request, "openai")
+        if found is None:
             return missing("openai", "batch")
         return web.json_response(batches.openai_object(found, now, state.config.batch_delay_s))
 
     async def openai_cancel(request: web.Request) -> web.Response:
         now = await advance()
-        found = state.book.get(request.match_info["batch_id"])
-        if found is None or found.protocol != "openai":
+        found = lookup(request, "openai")
+        if found is None:
             return missing("openai", "batch")
         # A batch that has ended is left as it is (what OpenAI answers then is not documented).
         if found.ended is None and not found.failed_errors and found.cancel_at is None:
@@ -302,15 +306,15 @@ def _batch_routes(app: web.Application, state: SimState) -> None:
 
     async def anthropic_get(request: web.Request) -> web.Response:
         now = await advance()
-        found = state.book.get(request.match_info["batch_id"])
-        if found is None or found.protocol != "anthropic":
+        found = lookup(request, "anthropic")
+        if found is None:
             return missing("anthropic", "message batch")
         return web.json_response(batches.anthropic_object(found, now, _origin(request)))
 
     async def anthropic_cancel(request: web.Request) -> web.Response:
         now = await advance()
-        found = state.book.get(request.match_info["batch_id"])
-        if found is None or found.protocol != "anthropic":
+        found = lookup(request, "anthropic")
+        if found is None:
             return missing("anthropic", "message batch")
         if found.ended is None and found.cancel_at is None:
             found.cancel_at = now
@@ -318,10 +322,10 @@ def _batch_routes(app: web.Application, state: SimState) -> None:
 
     async def anthropic_results(request: web.Request) -> web.Response:
         await advance()
-        found = state.book.get(request.match_info["batch_id"])
-        if found is None or found.protocol != "anthropic":
+        found = lookup(request, "anthropic")
+        if found is None:
             return missing("anthropic", "message batch")
-        if found.ended is None:
+        if found.ended is None:  # results_url is set once it has ended (the SDK's results())
             return refused(
                 "anthropic",
                 errors.invalid("The message batch has not ended; its results are not ready."),

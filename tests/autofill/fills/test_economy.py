@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from autofill.db import BatchItem, OutboxEntry, ProviderBatch
 from autofill.fills import economy
-from autofill.fills.economy import steps
+from autofill.fills.economy import build
 from autofill.kinds import BatchState, Outcome
 from autofill.llm import registry
 from autofill.llm.simulator.server import Simulator
@@ -283,8 +283,6 @@ def test_a_submission_cut_short_is_found_at_the_provider_not_sent_twice(
     fill_api.post(
         f"/v1/properties/{_column(database)}/fill", json={"scope": "all", "mode": "economy"}
     )
-    from autofill.fills.economy import build
-
     build.build(pipeline.store, pipeline.settings, registry.current())
     with pipeline.store.transaction() as session:
         batch = session.scalars(select(ProviderBatch)).one()
@@ -293,7 +291,7 @@ def test_a_submission_cut_short_is_found_at_the_provider_not_sent_twice(
         batch_id, model = batch.id, batch.model
     api = registry.current().route(model).batches
     assert api is not None
-    api.submit(sorted(lines, key=steps._line_number), batch_id)  # …and the provider took it
+    api.submit(lines, batch_id)  # …and the provider took it
     _passes(pipeline)
     assert len(providers.state.book.listed("openai")) == 1
     assert all(c["status"] == "filled" for c in _cells(fill_api, rows, _column(database)))
@@ -344,14 +342,19 @@ def test_batch_spend_is_held_against_the_budget_at_the_batch_price(
     providers.configure(batch_delay_s=3600.0)
     database = _database(fill_api, MODELS["openai"])
     _rows(fill_api, database["id"], 2)
-    fill_api.post(
-        f"/v1/properties/{_column(database)}/fill", json={"scope": "all", "mode": "economy"}
-    )
+    column = _column(database)
+    # The most the two cells may cost at the list price (no cache read counted).
+    most = fill_api.post(
+        f"/v1/properties/{column}/fill", json={"scope": "all", "dry_run": True}
+    ).get_json()["max_cost_usd"]
+    fill_api.post(f"/v1/properties/{column}/fill", json={"scope": "all", "mode": "economy"})
     economy.pass_once(pipeline.store, pipeline.settings, registry.current())
     with pipeline.store.transaction() as session:
         held = session.scalars(select(OutboxEntry)).all()
         assert [e.state for e in held] == ["batched", "batched"]
-        assert all(e.reserved_usd > 0 and e.reserved_tokens > 0 for e in held)
+        assert all(e.reserved_tokens > 0 for e in held)
+        # Held at half the list price: the batch discount.
+        assert sum(e.reserved_usd for e in held) == pytest.approx(most / 2, rel=1e-3)
         batch = session.scalars(select(ProviderBatch)).one()
         assert batch.state == BatchState.SUBMITTED.value
         line = json.loads(session.scalars(select(BatchItem.line)).first() or "{}")
