@@ -3,7 +3,7 @@ imported to check them).
 
     leaf modules     config, errors, ids, text, values, references, kinds, validation,
                      outputs, columns, redaction, logs, language, language_names, segments,
-                     clock: import only each other
+                     clock, faces: import only each other
     llm              the model layer: leaf modules only (no schemas, prompts, storage or fills)
     db               storage: leaf modules only (it knows nothing of fills)
     schemas          request and response shapes: leaf modules and llm (model references)
@@ -48,6 +48,7 @@ LEAF = {
     "language_names",
     "segments",
     "clock",
+    "faces",
 }
 # What each part of autofill may import of autofill, besides itself and the leaf modules.
 ALLOWED = {

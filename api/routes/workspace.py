@@ -6,7 +6,7 @@ from flask import Blueprint
 
 from api.endpoint import Ctx, endpoint
 from autofill.schemas import WorkspaceOut, WorkspaceUpdate
-from autofill.services import workspaces
+from autofill.services import workspace_settings
 
 bp = Blueprint("workspace", __name__, url_prefix="/v1/workspace")
 TAG = "workspace"
@@ -28,7 +28,7 @@ def show(ctx: Ctx) -> WorkspaceOut:
 )
 def update(ctx: Ctx, body: WorkspaceUpdate) -> WorkspaceOut:
     assert ctx.workspace is not None
-    workspaces.update_workspace(ctx.session, ctx.workspace, body)
+    workspace_settings.update_workspace(ctx.session, ctx.workspace, body)
     return _out(ctx)
 
 
@@ -41,6 +41,6 @@ def _out(ctx: Ctx) -> WorkspaceOut:
         effective_default_model=ctx.default_model,
         budget_tokens=ctx.workspace.budget_tokens,
         budget_usd=ctx.workspace.budget_usd,
-        usage=workspaces.usage_this_month(ctx.session, ctx.workspace.id),
+        usage=workspace_settings.usage_this_month(ctx.session, ctx.workspace.id),
         created_at=ctx.workspace.created_at,
     )

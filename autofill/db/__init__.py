@@ -2,29 +2,36 @@
 
 What other packages use comes from here; the modules behind it are this package's own."""
 
-from autofill.db.migrate import current_revision, head_revision, upgrade
-from autofill.db.models import (
-    ApiToken,
-    Base,
-    BatchItem,
-    CallSpendColumns,
-    Cell,
-    CellEvent,
-    CellFeedback,
-    Database,
-    FillCountColumns,
-    FillLedger,
-    FillRun,
-    OutboxEntry,
-    Property,
-    ProviderBatch,
-    Row,
-    SettledColumns,
-    Workspace,
-    WorkspaceUsage,
-)
-from autofill.db.session import Store
-from autofill.db.types import upsert, utcnow
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from autofill.faces import lazy_face
+
+if TYPE_CHECKING:
+    from autofill.db.migrate import current_revision, head_revision, upgrade
+    from autofill.db.models import (
+        ApiToken,
+        Base,
+        BatchItem,
+        CallSpendColumns,
+        Cell,
+        CellEvent,
+        CellFeedback,
+        Database,
+        FillCountColumns,
+        FillLedger,
+        FillRun,
+        OutboxEntry,
+        Property,
+        ProviderBatch,
+        Row,
+        SettledColumns,
+        Workspace,
+        WorkspaceUsage,
+    )
+    from autofill.db.session import Store
+    from autofill.db.types import upsert, utcnow
 
 __all__ = [
     "ApiToken",
@@ -52,3 +59,5 @@ __all__ = [
     "upsert",
     "utcnow",
 ]
+
+__getattr__ = lazy_face(__name__, __file__)

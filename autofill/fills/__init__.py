@@ -5,13 +5,20 @@ task and the services call into this package with ids.
 What other packages use comes from here: the functions below, and the modules the services
 compose (cell_state, changes, economy, events, outbox, runs, usage)."""
 
-from autofill.fills import cell_state, changes, economy, events, outbox, runs, usage
-from autofill.fills.dispatch import Dispatcher
-from autofill.fills.event_hub import EventHub
-from autofill.fills.events import record_cell_events
-from autofill.fills.fill import fill_cell, warm_up
-from autofill.fills.handed import run_handed_fill
-from autofill.fills.runs import Estimate
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from autofill.faces import lazy_face
+
+if TYPE_CHECKING:
+    from autofill.fills import cell_state, changes, economy, events, outbox, runs, usage
+    from autofill.fills.dispatch import Dispatcher
+    from autofill.fills.event_hub import EventHub
+    from autofill.fills.events import record_cell_events
+    from autofill.fills.fill import fill_cell, warm_up
+    from autofill.fills.handed import run_handed_fill
+    from autofill.fills.runs import Estimate
 
 __all__ = [
     "Dispatcher",
@@ -29,3 +36,5 @@ __all__ = [
     "usage",
     "warm_up",
 ]
+
+__getattr__ = lazy_face(__name__, __file__)

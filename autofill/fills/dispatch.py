@@ -37,7 +37,7 @@ from autofill.config import Settings
 from autofill.db import OutboxEntry, Property, Store, utcnow
 from autofill.fills import economy, events, outbox, upkeep
 from autofill.fills.blocking import upstream_ai
-from autofill.fills.wakeup import Waker
+from autofill.fills.waker import Waker
 from autofill.kinds import EntryState, Lane
 from autofill.llm import current_providers
 

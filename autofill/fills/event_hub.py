@@ -21,7 +21,8 @@ import structlog
 
 from autofill.db import Store
 from autofill.fills import events
-from autofill.fills.wakeup import EVENTS_CHANNEL, Waker
+from autofill.fills.waker import Waker
+from autofill.fills.wakeup import EVENTS_CHANNEL
 
 log = structlog.get_logger(__name__)
 

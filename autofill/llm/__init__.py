@@ -4,28 +4,35 @@ rate limits, and a wire-level simulator for places with no provider (tests, demo
 What other packages use comes from here (the simulator and the providers show their own
 faces); the modules behind it are this package's own."""
 
-from autofill.llm.catalogue import BatchLimits, ModelInfo, ModelRefused, RetiredModel, catalogue
-from autofill.llm.complete import Completer
-from autofill.llm.counting import TokenSource, provider_count, source_of
-from autofill.llm.errors import FillFailed, InvalidAnswer, ProviderError
-from autofill.llm.plan import CallPlan, expected_reasoning, output_limit, plan_call
-from autofill.llm.providers.batches import BatchAPI, ItemResult
-from autofill.llm.providers.batches import BatchState as BatchView
-from autofill.llm.registry import Providers, Route
-from autofill.llm.registry import current as current_providers
-from autofill.llm.schema_limits import strict_schema
-from autofill.llm.tokenizer import ENCODINGS, count_tokens, encoding
-from autofill.llm.typed import answer_schema, is_structured, parse_answer
-from autofill.llm.types import ChatMessage, Completion, LLMRequest, RawAnswer, Stop, Usage
-from autofill.llm.window import (
-    encoding_name,
-    margin,
-    prompt_tokens,
-    reask_room,
-    reask_turns,
-    room_for_output,
-    scaled,
-)
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from autofill.faces import lazy_face
+
+if TYPE_CHECKING:
+    from autofill.llm.catalogue import BatchLimits, ModelInfo, ModelRefused, RetiredModel, catalogue
+    from autofill.llm.complete import Completer
+    from autofill.llm.counting import TokenSource, provider_count, source_of
+    from autofill.llm.errors import FillFailed, InvalidAnswer, ProviderError
+    from autofill.llm.plan import CallPlan, expected_reasoning, output_limit, plan_call
+    from autofill.llm.providers.batches import BatchAPI, ItemResult
+    from autofill.llm.providers.batches import BatchState as BatchView
+    from autofill.llm.registry import Providers, Route
+    from autofill.llm.registry import current as current_providers
+    from autofill.llm.schema_limits import strict_schema
+    from autofill.llm.tokenizer import ENCODINGS, count_tokens, encoding
+    from autofill.llm.typed import answer_schema, is_structured, parse_answer
+    from autofill.llm.types import ChatMessage, Completion, LLMRequest, RawAnswer, Stop, Usage
+    from autofill.llm.window import (
+        encoding_name,
+        margin,
+        prompt_tokens,
+        reask_room,
+        reask_turns,
+        room_for_output,
+        scaled,
+    )
 
 __all__ = [
     "ENCODINGS",
@@ -71,3 +78,5 @@ __all__ = [
     "source_of",
     "strict_schema",
 ]
+
+__getattr__ = lazy_face(__name__, __file__)

@@ -29,17 +29,21 @@ import hashlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from pydantic import SecretStr
 
 from autofill.config import Settings, compat_name, get_settings
 from autofill.llm.errors import ProviderError
 from autofill.llm.plan import TokenField
-from autofill.llm.providers.anthropic_messages import AnthropicProvider
-from autofill.llm.providers.base import Provider
-from autofill.llm.providers.batches import AnthropicBatches, BatchAPI, OpenAIBatches
-from autofill.llm.providers.clients import anthropic_client, openai_client
-from autofill.llm.providers.openai_chat import OpenAIChatProvider
+
+if TYPE_CHECKING:
+    from autofill.llm.providers.base import Provider
+    from autofill.llm.providers.batches import BatchAPI
+
+# The adapters are imported by the route factories, when a route to their provider is first
+# built: each imports its SDK (1-2 s and tens of megabytes), which a process that never calls
+# that provider, or a command that calls none, should not load.
 
 DEFAULT_SIM_URL = "http://127.0.0.1:8089/v1"
 
@@ -98,6 +102,10 @@ class Providers:
 
 
 def _openai(settings: Settings, name: str) -> Route:
+    from autofill.llm.providers.batches import OpenAIBatches
+    from autofill.llm.providers.clients import openai_client
+    from autofill.llm.providers.openai_chat import OpenAIChatProvider
+
     key = _required(settings.openai_api_key, "OPENAI_API_KEY", f"openai:{name}")
     base = settings.openai_base_url or None
     client = openai_client(base, key)
@@ -111,6 +119,10 @@ def _openai(settings: Settings, name: str) -> Route:
 
 
 def _anthropic(settings: Settings, name: str) -> Route:
+    from autofill.llm.providers.anthropic_messages import AnthropicProvider
+    from autofill.llm.providers.batches import AnthropicBatches
+    from autofill.llm.providers.clients import anthropic_client
+
     key = _required(settings.anthropic_api_key, "ANTHROPIC_API_KEY", f"anthropic:{name}")
     base = settings.anthropic_base_url or None
     client = anthropic_client(base, key)
@@ -124,6 +136,9 @@ def _anthropic(settings: Settings, name: str) -> Route:
 
 
 def _compat(settings: Settings, name: str) -> Route:
+    from autofill.llm.providers.clients import openai_client
+    from autofill.llm.providers.openai_chat import OpenAIChatProvider
+
     prefix = f"AUTOFILL_COMPAT_{compat_name(name)}"
     server = settings.compat.get(compat_name(name))
     if server is None or not server.base_url:
@@ -135,6 +150,10 @@ def _compat(settings: Settings, name: str) -> Route:
 
 
 def _sim(base: str, name: str) -> Route:
+    from autofill.llm.providers.batches import OpenAIBatches
+    from autofill.llm.providers.clients import openai_client
+    from autofill.llm.providers.openai_chat import OpenAIChatProvider
+
     client = openai_client(base, "sim")
     return Route(
         OpenAIChatProvider(client, name="simulator"),

@@ -10,19 +10,20 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import importlib.util
 import os
 import tempfile
 import threading
 from functools import lru_cache
 from pathlib import Path
-
-import bpe_openai
-import tiktoken
+from typing import TYPE_CHECKING
 
 from autofill.config import get_settings
 
+if TYPE_CHECKING:
+    import tiktoken
+
 _SOURCE = "https://openaipublic.blob.core.windows.net/encodings/{name}.tiktoken"
-_SHIPPED = Path(bpe_openai.__file__).parent / "data"
 ENCODINGS = ("o200k_base", "cl100k_base")
 _lock = threading.Lock()
 
@@ -34,13 +35,22 @@ def _cache_dir() -> Path:
     return path
 
 
+def _shipped() -> Path:
+    """bpe-openai's data folder, found without importing the package: its ``__init__`` loads
+    its own tokenizers (0.7 s), and we only read its files."""
+    spec = importlib.util.find_spec("bpe_openai")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the bpe-openai package (tiktoken's encodings, offline) is missing")
+    return Path(next(iter(spec.submodule_search_locations))) / "data"
+
+
 def _install(name: str) -> None:
     cache = _cache_dir()
     target = cache / hashlib.sha1(_SOURCE.format(name=name).encode()).hexdigest()
     if target.exists():
         return
     cache.mkdir(parents=True, exist_ok=True)
-    data = gzip.decompress((_SHIPPED / f"{name}.tiktoken.gz").read_bytes())
+    data = gzip.decompress((_shipped() / f"{name}.tiktoken.gz").read_bytes())
     # Write then rename: a concurrent process never sees half a file.
     with tempfile.NamedTemporaryFile(dir=cache, delete=False) as handle:
         handle.write(data)
@@ -49,6 +59,10 @@ def _install(name: str) -> None:
 
 @lru_cache(maxsize=len(ENCODINGS))
 def encoding(name: str) -> tiktoken.Encoding:
+    """The encoding ``name``, loaded on first use: a process holds only the ones it counts
+    with (each is tens of megabytes), and importing this module costs nothing."""
+    import tiktoken
+
     if name not in ENCODINGS:
         raise ValueError(f"unknown encoding {name!r}; known: {', '.join(ENCODINGS)}")
     with _lock:

@@ -4,15 +4,22 @@ few-shot examples as earlier turns, and fitted to the model's window.
 What other packages use comes from here: one function prepares a column's request for a row
 (``prepare_for_row``), used by the fill, the previews, run estimates and the evals."""
 
-from autofill.prompts.defuse import defuse
-from autofill.prompts.library import PromptLoadError, load_prompt, prompts_dir
-from autofill.prompts.prepare import (
-    CannotPrepare,
-    Prepared,
-    prepare_for_row,
-    render_request,
-    row_data,
-)
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from autofill.faces import lazy_face
+
+if TYPE_CHECKING:
+    from autofill.prompts.defuse import defuse
+    from autofill.prompts.library import PromptLoadError, load_prompt, prompts_dir
+    from autofill.prompts.prepare import (
+        CannotPrepare,
+        Prepared,
+        prepare_for_row,
+        render_request,
+        row_data,
+    )
 
 __all__ = [
     "CannotPrepare",
@@ -25,3 +32,5 @@ __all__ = [
     "render_request",
     "row_data",
 ]
+
+__getattr__ = lazy_face(__name__, __file__)

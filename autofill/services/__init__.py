@@ -3,29 +3,37 @@
 What the adapters (the API's views, the CLI, the worker) use comes from here: one module per
 resource for its use cases, and the few functions every adapter needs."""
 
-from autofill.services import (
-    cells,
-    databases,
-    events,
-    feedback,
-    lookup,
-    models,
-    properties,
-    rows,
-    runs,
-    serialize,
-    store,
-    workspaces,
-)
-from autofill.services.errors import from_validation_error
-from autofill.services.events import EventHub
-from autofill.services.feedback import record_feedback
-from autofill.services.lookup import get_cell, get_database, get_property, get_row
-from autofill.services.models import model_choices, model_status
-from autofill.services.preview import preview, preview_draft
-from autofill.services.serialize import cell_out, database_out, property_out, row_out, run_out
-from autofill.services.store import open_store
-from autofill.services.workspaces import authenticate, create_workspace, hash_token
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from autofill.faces import lazy_face
+
+if TYPE_CHECKING:
+    from autofill.services import (
+        cells,
+        databases,
+        events,
+        feedback,
+        lookup,
+        models,
+        properties,
+        rows,
+        runs,
+        serialize,
+        store,
+        workspace_settings,
+        workspaces,
+    )
+    from autofill.services.errors import from_validation_error
+    from autofill.services.events import EventHub
+    from autofill.services.feedback import record_feedback
+    from autofill.services.lookup import get_cell, get_database, get_property, get_row
+    from autofill.services.models import model_choices, model_status
+    from autofill.services.preview import preview, preview_draft
+    from autofill.services.serialize import cell_out, database_out, property_out, row_out, run_out
+    from autofill.services.store import open_store
+    from autofill.services.workspaces import authenticate, create_workspace, hash_token
 
 __all__ = [
     "EventHub",
@@ -59,5 +67,8 @@ __all__ = [
     "runs",
     "serialize",
     "store",
+    "workspace_settings",
     "workspaces",
 ]
+
+__getattr__ = lazy_face(__name__, __file__)

@@ -80,3 +80,15 @@ def test_every_setting_is_documented_in_the_readme() -> None:
             variables = ["AUTOFILL_COMPAT_<NAME>_BASE_URL", "AUTOFILL_COMPAT_<NAME>_TOKEN_PARAM"]
         undocumented += [v for v in variables if f"`{v}`" not in readme]
     assert undocumented == []
+
+
+def test_the_default_api_rate_limit_parses(monkeypatch: pytest.MonkeyPatch) -> None:
+    # It is not validated when read (validate_default=False keeps `limits` out of every
+    # process's imports), so it is checked here; a value set in the environment is checked.
+    from limits import parse
+
+    default = Settings.model_fields["api_rate_limit"].default
+    assert parse(default).amount == 1200
+    monkeypatch.setenv("AUTOFILL_API_RATE_LIMIT", "many per fortnight")
+    with pytest.raises(SettingsError, match="AUTOFILL_API_RATE_LIMIT"):
+        read_settings()

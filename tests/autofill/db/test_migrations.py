@@ -11,7 +11,13 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import select, text
 
-from autofill.db.migrate import current_revision, head_revision, upgrade
+from autofill.db.migrate import (
+    current_revision,
+    head_revision,
+    shipped_head,
+    stored_revision,
+    upgrade,
+)
 from autofill.db.models import Base, Database, OutboxEntry, Property, Row, Workspace
 from autofill.db.session import Store
 from tests.conftest import fresh_postgres
@@ -34,8 +40,16 @@ def test_upgrade_is_idempotent(store: Store) -> None:
 def test_fresh_sqlite_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
     fresh = Store(f"sqlite:///{tmp_path / 'new.db'}")
     assert current_revision(fresh) is None
+    assert stored_revision(fresh) is None
     upgrade(fresh)
     assert current_revision(fresh) == head_revision(fresh)
+
+
+def test_the_head_read_without_alembic_is_alembics(store: Store) -> None:
+    # upgrade() skips Alembic when the stored revision is the shipped head: both readings must
+    # agree with Alembic's own, or a new migration would never run.
+    assert shipped_head() == head_revision(store)
+    assert stored_revision(store) == current_revision(store)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
