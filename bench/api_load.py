@@ -1,14 +1,20 @@
 """REST API throughput and tail latency under gunicorn on PostgreSQL, loaded with wrk.
 
-    .venv/bin/python -m bench.api_load            # about 2 minutes; needs wrk (apt-get install wrk)
+    .venv/bin/python -m bench.api_load            # about 3 minutes; needs wrk (apt-get install wrk)
 
-`autofill serve` (2 gunicorn workers × 16 threads, the defaults) on a database of its own with
-1,000 rows and an AI column (auto-update off, so no fill competes for the CPU), Redis for
-readiness. wrk runs on the same 2 cores (loopback), 4 threads and 32 connections, for 20 s per
-endpoint, 3 times; the median run is reported:
+The API as `autofill serve` runs it (2 gunicorn workers × 16 threads, the defaults; bench.api_bare
+adds one route) on a database of its own with 1,000 rows and an AI column (auto-update off, so
+no fill competes for the CPU), Redis for the request limiter. wrk runs on the same 2 cores
+(loopback), 4 threads and 32 connections, for 20 s per endpoint, 3 times each, the endpoints
+taking turns; the median run is reported:
 - ``GET /v1/rows/{id}`` over 1,000 different rows;
 - ``PATCH /v1/rows/{id}`` changing a property no AI column reads (a real write: validation,
-  version bump, outbox check, commit).
+  version bump, outbox check, commit);
+- ``GET /bench/bare/{id}``: the floor, an endpoint through the same decorator (token, limiter,
+  transaction) answering the same row JSON without loading anything (bench.api_bare).
+Each endpoint's rate ÷ the floor's, run by run (``api_get_row_vs_bare``,
+``api_patch_row_vs_bare``; target >= 0.5), and the API processes' resident memory after the
+load (``api_rss``: the largest gunicorn worker; target <= 200 MiB).
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import re
 import shutil
 import statistics
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -26,7 +33,7 @@ import httpx2
 
 from bench.results import record
 from bench.services import free_port, wait_until_ready
-from bench.topology import topology
+from bench.topology import children_of, rss_mib, topology
 
 LUA = """
 local ids = {}
@@ -39,6 +46,7 @@ request = function()
 end
 """
 GET = 'return wrk.format("GET", "/v1/rows/" .. id)'
+BARE = 'return wrk.format("GET", "/bench/bare/" .. id)'
 PATCH = (
     'return wrk.format("PATCH", "/v1/rows/" .. id, nil, '
     '\'{"properties": {"Stage": "s\' .. (n % 7) .. \'"}}\')'
@@ -76,42 +84,13 @@ def main(seconds: int, runs: int) -> None:
     # One token drives all the load: its request limit is set out of reach, so the limiter's
     # work (a Redis round trip per request) is measured but never refuses.
     env = {"AUTOFILL_API_RATE_LIMIT": "100000000/minute"}
-    with topology(sim_args=[], env=env) as topo, tempfile.TemporaryDirectory() as scratch:
-        port = free_port()
-        topo.spawn("serve", "serve", "--port", str(port))
-        url = f"http://127.0.0.1:{port}"
-        wait_until_ready(url, [topo.processes["serve"]])
-        api = httpx2.Client(base_url=url, headers={"Authorization": f"Bearer {topo.token}"})
-        summary = {"task": "summary", "model": "sim:sim-1", "auto_update": False}
-        database = api.post(
-            "/v1/databases",
-            json={
-                "name": "Load",
-                "properties": [
-                    {"name": "Name", "type": "title"},
-                    {"name": "Stage", "type": "text"},
-                    {"name": "Summary", "type": "ai", "ai": summary},
-                ],
-            },
-        ).json()
-        ids = [
-            api.post(
-                f"/v1/databases/{database['id']}/rows",
-                json={"properties": {"Name": f"Row {n}"}, "content": f"Row {n}. " * 40},
-            ).json()["id"]
-            for n in range(1000)
-        ]
-        id_file = Path(scratch) / "ids.txt"
-        id_file.write_text("\n".join(ids) + "\n")
-        figures: dict[str, Any] = {}
-        for name, body in (("get_row", GET), ("patch_row", PATCH)):
-            script = Path(scratch) / f"{name}.lua"
-            script.write_text(LUA % {"ids": id_file, "body": body})
-            results = [_wrk(url, topo.token, script, seconds) for _ in range(runs)]
-            rates = [r["requests_per_s"] for r in results]
-            median = results[rates.index(statistics.median_low(rates))]
-            figures[name] = {**median, "runs": rates}
-            click.echo(f"{name}: {median}")
+    with tempfile.TemporaryDirectory() as scratch:
+        row_json = Path(scratch) / "row.json"
+        env["BENCH_BARE_JSON"] = str(row_json)
+        with topology(sim_args=[], env=env) as topo:
+            figures, rss = _load(topo, Path(scratch), row_json, seconds, runs)
+    command = f"python -m bench.api_load --seconds {seconds} --runs {runs}"
+    setup = {"connections": 32, "wrk_threads": 4, "gunicorn": "2 × 16", "runs": runs}
     for name, figure in figures.items():
         record(
             f"api_{name}",
@@ -119,9 +98,90 @@ def main(seconds: int, runs: int) -> None:
             "requests/s",
             target=None,
             met=None,
-            command=f"python -m bench.api_load --seconds {seconds} --runs {runs}",
-            details={**figure, "connections": 32, "wrk_threads": 4, "gunicorn": "2 × 16"},
+            command=command,
+            details={**{k: v for k, v in figure.items() if k != "all"}, **setup},
         )
+    bare = figures["bare_row"]["all"]
+    for name in ("get_row", "patch_row"):
+        # Paired by run: the endpoints took turns, so a busy moment weighs on both alike.
+        ratios = [
+            r["requests_per_s"] / b["requests_per_s"]
+            for r, b in zip(figures[name]["all"], bare, strict=True)
+        ]
+        ratio = statistics.median(ratios)
+        record(
+            f"api_{name}_vs_bare",
+            round(ratio, 3),
+            "ratio",
+            target=">= 0.5",
+            met=ratio >= 0.5,
+            command=command,
+            details={
+                "ratios": [round(r, 3) for r in ratios],
+                "requests_per_s": figures[name]["runs"],
+                "bare_requests_per_s": figures["bare_row"]["runs"],
+                "p99_ms": figures[name]["p99_ms"],
+                "bare_p99_ms": figures["bare_row"]["p99_ms"],
+                **setup,
+            },
+        )
+    record(
+        "api_rss",
+        round(max(rss), 1),
+        "MiB",
+        target="<= 200 MiB per API process",
+        met=max(rss) <= 200,
+        command=command,
+        details={"gunicorn_workers_mib": [round(r, 1) for r in rss], **setup},
+    )
+
+
+def _load(
+    topo: Any, scratch: Path, row_json: Path, seconds: int, runs: int
+) -> tuple[dict[str, Any], list[float]]:
+    port = free_port()
+    topo.spawn("serve", "-m", "bench.api_bare", "--port", str(port), command=[sys.executable])
+    url = f"http://127.0.0.1:{port}"
+    wait_until_ready(url, [topo.processes["serve"]])
+    api = httpx2.Client(base_url=url, headers={"Authorization": f"Bearer {topo.token}"})
+    summary = {"task": "summary", "model": "sim:sim-1", "auto_update": False}
+    database = api.post(
+        "/v1/databases",
+        json={
+            "name": "Load",
+            "properties": [
+                {"name": "Name", "type": "title"},
+                {"name": "Stage", "type": "text"},
+                {"name": "Summary", "type": "ai", "ai": summary},
+            ],
+        },
+    ).json()
+    ids = [
+        api.post(
+            f"/v1/databases/{database['id']}/rows",
+            json={"properties": {"Name": f"Row {n}"}, "content": f"Row {n}. " * 40},
+        ).json()["id"]
+        for n in range(1000)
+    ]
+    row_json.write_bytes(api.get(f"/v1/rows/{ids[500]}").content)
+    id_file = scratch / "ids.txt"
+    id_file.write_text("\n".join(ids) + "\n")
+    scripts = {}
+    for name, body in (("get_row", GET), ("patch_row", PATCH), ("bare_row", BARE)):
+        scripts[name] = scratch / f"{name}.lua"
+        scripts[name].write_text(LUA % {"ids": id_file, "body": body})
+    results: dict[str, list[dict[str, float]]] = {name: [] for name in scripts}
+    for _ in range(runs):
+        for name, script in scripts.items():
+            results[name].append(_wrk(url, topo.token, script, seconds))
+    rss = [rss_mib(pid) for pid in children_of(topo.processes["serve"].pid)]
+    figures: dict[str, Any] = {}
+    for name, found in results.items():
+        rates = [r["requests_per_s"] for r in found]
+        median = found[rates.index(statistics.median_low(rates))]
+        figures[name] = {**median, "runs": rates, "all": found}
+        click.echo(f"{name}: {median}")
+    return figures, rss
 
 
 if __name__ == "__main__":

@@ -120,21 +120,31 @@ def wait_ready(topo: Topology, names: list[str]) -> None:
     raise RuntimeError(f"workers not ready: see {topo.logs}")
 
 
-def profile(pid: int, seconds: int, out: Path) -> list[tuple[str, float]]:
-    """py-spy samples of one worker: the share of samples whose innermost frame (self time)
-    is in each function, top 15."""
+def profile(pid: int, seconds: int, out: Path) -> dict[str, list[tuple[str, float]]]:
+    """py-spy samples of one worker's threads while they hold the GIL (its CPU, not its
+    waits): the share of samples whose innermost frame is in each function ("self") and the
+    share each of our functions is on the stack of ("ours_inclusive"), top 20 each."""
     spy = str(Path(sys.executable).with_name("py-spy"))
-    options = ["--duration", str(seconds), "--format", "raw", "--output", str(out), "--nonblocking"]
+    options = ["--duration", str(seconds), "--format", "raw", "--output", str(out), "--gil"]
     subprocess.run([spy, "record", "--pid", str(pid), *options], check=True, capture_output=True)
     selfs: Counter[str] = Counter()
+    inclusive: Counter[str] = Counter()
     total = 0
     for line in out.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
         frames = stack.split(";")
-        leaf = frames[-1] if frames else "?"
-        selfs[leaf] += int(count)
+        selfs[frames[-1] if frames else "?"] += int(count)
+        # "name (path:line)": ours by path, a function counted once per sample however deep.
+        functions = {frame.rsplit(":", 1)[0] + ")" for frame in frames}
+        for function in functions:
+            if function.split(" (", 1)[-1].startswith(("autofill/", "worker/", "api/")):
+                inclusive[function] += int(count)
         total += int(count)
-    return [(frame, round(100 * n / total, 1)) for frame, n in selfs.most_common(15)]
+    return {
+        "self": [(f, round(100 * n / total, 1)) for f, n in selfs.most_common(20)],
+        "ours_inclusive": [(f, round(100 * n / total, 1)) for f, n in inclusive.most_common(20)],
+        "samples": [("total", float(total))],
+    }
 
 
 def one_run(
@@ -169,7 +179,7 @@ def one_run(
         property_ids = add_columns(topo, database_id, columns)
         marks: dict[str, float] = {}
         rss_early: list[float] = []
-        profiled: list[tuple[str, float]] = []
+        profiled: dict[str, list[tuple[str, float]]] = {}
         while True:
             counts = statuses(topo, property_ids)
             settled = counts["filled"] + counts["error"]
@@ -217,7 +227,7 @@ def one_run(
             "cpu_ms_per_fill_simulator": round(1000 * sim_cpu / total, 2),
             "worker_rss_mib_at_10pct": [round(r, 1) for r in rss_early],
             "worker_rss_mib_at_end": [round(r, 1) for r in rss_end],
-            "profile_self_pct": profiled,
+            "profile": profiled,
         }
 
 
@@ -299,7 +309,7 @@ def main(
             "machine_wide": median["cpu_ms_per_fill_machine"],
             "simulator": median["cpu_ms_per_fill_simulator"],
             "by_process": median["cpu_ms_per_fill_by_process"],
-            "profile_self_pct": median["profile_self_pct"],
+            "profile": median["profile"],
         },
     )
     early, end = median["worker_rss_mib_at_10pct"], median["worker_rss_mib_at_end"]

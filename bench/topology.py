@@ -86,9 +86,12 @@ class Topology:
     token: str
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
-    def spawn(self, name: str, *args: str) -> subprocess.Popen[bytes]:
+    def spawn(
+        self, name: str, *args: str, command: list[str] | None = None
+    ) -> subprocess.Popen[bytes]:
+        """Start ``autofill ARGS`` (or ``command`` then ARGS) with the topology's settings."""
         process = subprocess.Popen(
-            [AUTOFILL, *args],
+            [*(command or [AUTOFILL]), *args],
             env=self.env,
             stdout=(self.logs / f"{name}.log").open("ab"),
             stderr=subprocess.STDOUT,

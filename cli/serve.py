@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -11,10 +12,20 @@ from autofill.config import get_settings
 from cli.common import open_store
 
 
-class _Gunicorn(BaseApplication):  # type: ignore[misc]
-    def __init__(self, options: dict[str, Any], *, fill_here: bool) -> None:
+class Gunicorn(BaseApplication):  # type: ignore[misc]
+    """gunicorn serving the app ``load_app`` builds (the API's own by default; a benchmark adds
+    a route to it) in each worker process, after the fork."""
+
+    def __init__(
+        self,
+        options: dict[str, Any],
+        *,
+        fill_here: bool,
+        load_app: Callable[[], Any] | None = None,
+    ) -> None:
         self.options = options
         self.fill_here = fill_here
+        self.load_app = load_app or _api_app
         super().__init__()
 
     def load_config(self) -> None:
@@ -22,13 +33,30 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
             self.cfg.set(key, value)
 
     def load(self) -> Any:
-        from api import create_app
-
-        # Migrations ran once in the master, before the workers forked.
-        app = create_app({"MIGRATE": False})
+        app = self.load_app()
         if self.fill_here:
             _fill_in_process(app)
         return app
+
+
+def _api_app() -> Any:
+    from api import create_app
+
+    # Migrations ran once in the master, before the workers forked.
+    return create_app({"MIGRATE": False})
+
+
+def gunicorn_options(host: str, port: int, workers: int, threads: int) -> dict[str, Any]:
+    """How `autofill serve` runs gunicorn: threads in each worker process, the request timeout
+    from the settings, embedded fills stopped softly when a worker exits."""
+    return {
+        "bind": f"{host}:{port}",
+        "workers": workers,
+        "threads": threads,
+        "worker_class": "gthread",
+        "timeout": get_settings().http_timeout,
+        "worker_exit": _stop_filling,
+    }
 
 
 def _fill_in_process(app: Any) -> None:
@@ -81,12 +109,4 @@ def serve(host: str, port: int, workers: int, threads: int, dev: bool, fill: boo
         # The reloader would start a second process, and a second pipeline, in the parent.
         app.run(host=host, port=port, debug=True, use_reloader=not fill_here)
         return
-    options = {
-        "bind": f"{host}:{port}",
-        "workers": workers,
-        "threads": threads,
-        "worker_class": "gthread",
-        "timeout": settings.http_timeout,
-        "worker_exit": _stop_filling,
-    }
-    _Gunicorn(options, fill_here=fill_here).run()
+    Gunicorn(gunicorn_options(host, port, workers, threads), fill_here=fill_here).run()

@@ -25,7 +25,6 @@ from autofill.llm import registry
 from autofill.llm.catalogue import ModelInfo, catalogue
 from autofill.llm.errors import ProviderError
 from autofill.llm.plan import plan_call
-from autofill.llm.providers.anthropic_messages import AnthropicProvider
 from autofill.llm.registry import NotConfigured
 from autofill.llm.typed import is_structured
 from autofill.llm.types import LLMRequest
@@ -61,6 +60,10 @@ def provider_count(request: LLMRequest) -> int | None:
         if key in _memo:
             _memo.move_to_end(key)
             return _memo[key]
+    # Imported here: the adapter imports the anthropic SDK, which only a process that counts
+    # an Anthropic prompt needs.
+    from autofill.llm.providers.anthropic_messages import AnthropicProvider
+
     try:
         if not isinstance(target.provider, AnthropicProvider):
             return None

@@ -102,8 +102,8 @@ class Providers:
 
 
 def _openai(settings: Settings, name: str) -> Route:
-    from autofill.llm.providers.batches import OpenAIBatches
     from autofill.llm.providers.clients import openai_client
+    from autofill.llm.providers.openai_batches import OpenAIBatches
     from autofill.llm.providers.openai_chat import OpenAIChatProvider
 
     key = _required(settings.openai_api_key, "OPENAI_API_KEY", f"openai:{name}")
@@ -119,8 +119,8 @@ def _openai(settings: Settings, name: str) -> Route:
 
 
 def _anthropic(settings: Settings, name: str) -> Route:
+    from autofill.llm.providers.anthropic_batches import AnthropicBatches
     from autofill.llm.providers.anthropic_messages import AnthropicProvider
-    from autofill.llm.providers.batches import AnthropicBatches
     from autofill.llm.providers.clients import anthropic_client
 
     key = _required(settings.anthropic_api_key, "ANTHROPIC_API_KEY", f"anthropic:{name}")
@@ -150,8 +150,8 @@ def _compat(settings: Settings, name: str) -> Route:
 
 
 def _sim(base: str, name: str) -> Route:
-    from autofill.llm.providers.batches import OpenAIBatches
     from autofill.llm.providers.clients import openai_client
+    from autofill.llm.providers.openai_batches import OpenAIBatches
     from autofill.llm.providers.openai_chat import OpenAIChatProvider
 
     client = openai_client(base, "sim")

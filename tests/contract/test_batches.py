@@ -21,7 +21,8 @@ from openai.types.chat import ChatCompletion
 
 from autofill.fills.economy.build import batch_line
 from autofill.llm import catalogue, registry
-from autofill.llm.providers.batches import ENDPOINT, OpenAIBatches
+from autofill.llm.providers.batches import ENDPOINT
+from autofill.llm.providers.openai_batches import OpenAIBatches
 from autofill.llm.simulator import Simulator
 from tests.contract import openapi
 from tests.contract.test_requests import ANTHROPIC_FAMILIES, OPENAI_FAMILIES, OUTPUTS
