@@ -31,9 +31,9 @@ from typing import Any
 import click
 import httpx2
 
-from bench.results import record
+from bench.results import busy_share, record
 from bench.services import free_port, wait_until_ready
-from bench.topology import children_of, rss_mib, topology
+from bench.topology import Topology, children_of, rss_mib, topology
 
 LUA = """
 local ids = {}
@@ -84,6 +84,7 @@ def main(seconds: int, runs: int) -> None:
     # One token drives all the load: its request limit is set out of reach, so the limiter's
     # work (a Redis round trip per request) is measured but never refuses.
     env = {"AUTOFILL_API_RATE_LIMIT": "100000000/minute"}
+    busy = busy_share()
     with tempfile.TemporaryDirectory() as scratch:
         row_json = Path(scratch) / "row.json"
         env["BENCH_BARE_JSON"] = str(row_json)
@@ -100,6 +101,7 @@ def main(seconds: int, runs: int) -> None:
             met=None,
             command=command,
             details={**{k: v for k, v in figure.items() if k != "all"}, **setup},
+            busy=busy,
         )
     bare = figures["bare_row"]["all"]
     for name in ("get_row", "patch_row"):
@@ -124,6 +126,7 @@ def main(seconds: int, runs: int) -> None:
                 "bare_p99_ms": figures["bare_row"]["p99_ms"],
                 **setup,
             },
+            busy=busy,
         )
     record(
         "api_rss",
@@ -133,11 +136,12 @@ def main(seconds: int, runs: int) -> None:
         met=max(rss) <= 200,
         command=command,
         details={"gunicorn_workers_mib": [round(r, 1) for r in rss], **setup},
+        busy=busy,
     )
 
 
 def _load(
-    topo: Any, scratch: Path, row_json: Path, seconds: int, runs: int
+    topo: Topology, scratch: Path, row_json: Path, seconds: int, runs: int
 ) -> tuple[dict[str, Any], list[float]]:
     port = free_port()
     topo.spawn("serve", "-m", "bench.api_bare", "--port", str(port), command=[sys.executable])

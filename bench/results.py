@@ -5,11 +5,30 @@ from __future__ import annotations
 import json
 import os
 import platform
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 RESULTS = Path(__file__).with_name("results.json")
+
+
+def busy_share(seconds: float = 2.0) -> float:
+    """The share of the machine's CPU in use over ``seconds`` before a run (0 quiet, 1 full):
+    a figure measured on a busy machine says so."""
+
+    def sample() -> tuple[int, int]:
+        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        idle = fields[3] + fields[4]  # idle + iowait
+        return sum(fields[:8]) - idle, sum(fields[:8])
+
+    busy_before, total_before = sample()
+    time.sleep(seconds)
+    busy_after, total_after = sample()
+    return round((busy_after - busy_before) / max(total_after - total_before, 1), 3)
+
+
+BUSY = 0.1  # over a tenth of the CPU in use before a run: the machine was busy
 
 
 def record(
@@ -21,7 +40,9 @@ def record(
     met: bool | None,
     command: str,
     details: dict[str, Any] | None = None,
+    busy: float | None = None,
 ) -> None:
+    """``busy``: ``busy_share()`` before the run, when the benchmark took it."""
     data = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     data[name] = {
         "value": value,
@@ -30,7 +51,13 @@ def record(
         "met": met,
         "command": command,
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}",
+        f"Python {platform.python_version()}"
+        + (
+            ""
+            if busy is None
+            else f", {'BUSY' if busy > BUSY else 'quiet'} before the run "
+            f"({100 * busy:.0f} % CPU in use)"
+        ),
         "measured_at": datetime.now(UTC).strftime("%Y-%m-%d"),
         **({"details": details} if details else {}),
     }
