@@ -6,7 +6,7 @@ from flask import Blueprint
 
 from api.endpoint import Ctx, endpoint
 from autofill.schemas import RowCreate, RowListQuery, RowOut, RowPage, RowUpdate
-from autofill.services import get_database, get_row, row_out
+from autofill.services import get_database, get_row, get_row_and_database, row_out
 from autofill.services import rows as service
 
 bp = Blueprint("rows", __name__, url_prefix="/v1")
@@ -52,8 +52,8 @@ def index(ctx: Ctx, database_id: str, query: RowListQuery) -> RowPage:
     errors=(404,),
 )
 def show(ctx: Ctx, row_id: str) -> RowOut:
-    row = get_row(ctx.session, ctx.workspace_id, row_id)
-    return row_out(row, get_database(ctx.session, ctx.workspace_id, row.database_id))
+    row, database = get_row_and_database(ctx.session, ctx.workspace_id, row_id)
+    return row_out(row, database)
 
 
 @bp.patch("/rows/<row_id>")
@@ -65,8 +65,7 @@ def show(ctx: Ctx, row_id: str) -> RowOut:
     errors=(404, 413, 422),
 )
 def update(ctx: Ctx, row_id: str, body: RowUpdate) -> RowOut:
-    row = get_row(ctx.session, ctx.workspace_id, row_id, for_update=True)
-    database = get_database(ctx.session, ctx.workspace_id, row.database_id)
+    row, database = get_row_and_database(ctx.session, ctx.workspace_id, row_id, for_update=True)
     updated = service.update_row(
         ctx.session, database, row, body, debounce_s=ctx.settings.debounce_s
     )

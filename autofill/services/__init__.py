@@ -28,7 +28,13 @@ if TYPE_CHECKING:
     from autofill.services.errors import from_validation_error
     from autofill.services.events import EventHub
     from autofill.services.feedback import record_feedback
-    from autofill.services.lookup import get_cell, get_database, get_property, get_row
+    from autofill.services.lookup import (
+        get_cell,
+        get_database,
+        get_property,
+        get_row,
+        get_row_and_database,
+    )
     from autofill.services.models import model_choices, model_status
     from autofill.services.preview import preview, preview_draft
     from autofill.services.serialize import cell_out, database_out, property_out, row_out, run_out
@@ -50,6 +56,7 @@ __all__ = [
     "get_database",
     "get_property",
     "get_row",
+    "get_row_and_database",
     "hash_token",
     "lookup",
     "model_choices",
