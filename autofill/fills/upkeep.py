@@ -29,7 +29,9 @@ from autofill.fills import events, ledger, outbox
 
 log = structlog.get_logger(__name__)
 
-CHURNING = ("outbox", "cell_events", "cells", "fill_ledger")
+# Every edit of a row writes a new version of it too: a day of PATCHes bloats `rows` as fills
+# bloat the others (bench.api_load saw PATCH/s fall by a third within a minute).
+CHURNING = ("outbox", "cell_events", "cells", "fill_ledger", "rows")
 MIN_DEAD = 2000
 
 _DEAD = text(
