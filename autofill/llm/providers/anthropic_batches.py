@@ -16,20 +16,19 @@ from autofill.llm.providers.batches import (
     SDK_TIMEOUT_S,
     BatchState,
     ItemResult,
-    _Lax,
-    _unreadable,
+    unreadable_item,
 )
-from autofill.llm.providers.replies import ChatReply, MessagesReply
+from autofill.llm.providers.replies import ChatReply, LaxModel, MessagesReply
 from autofill.llm.types import LLMRequest, RawAnswer
 
 
-class _AnthropicResult(_Lax):
+class _AnthropicResult(LaxModel):
     type: str
     message: Any = None
     error: Any = None
 
 
-class _AnthropicLine(_Lax):
+class _AnthropicLine(LaxModel):
     custom_id: str
     result: _AnthropicResult
 
@@ -86,13 +85,13 @@ class AnthropicBatches:
         try:
             line = _AnthropicLine.model_validate_json(raw)
         except ValidationError as exc:
-            return _unreadable(raw, self.name, exc)
+            return unreadable_item(raw, self.name, exc)
         result = line.result
         if result.type == "succeeded":
             try:
                 reply = MessagesReply.model_validate(result.message)
             except ValidationError as exc:
-                return _unreadable(raw, self.name, exc, line.custom_id)
+                return unreadable_item(raw, self.name, exc, line.custom_id)
             return ItemResult(line.custom_id, "answer", reply=reply)
         if result.type == "errored":
             error = result.error if isinstance(result.error, dict) else {}

@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Final, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import ValidationError
 
 from autofill.llm.plan import CallPlan
 from autofill.llm.providers.replies import ChatReply, MessagesReply
@@ -90,11 +90,7 @@ class BatchAPI(Protocol):
         ...
 
 
-class _Lax(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-
-def _error_message(body: Any) -> str:
+def error_message(body: Any) -> str:
     if isinstance(body, dict):
         error = body.get("error", body)
         if isinstance(error, dict) and error.get("message"):
@@ -102,7 +98,7 @@ def _error_message(body: Any) -> str:
     return "error"
 
 
-def _unreadable(
+def unreadable_item(
     raw: bytes, name: str, exc: ValidationError, custom_id: str | None = None
 ) -> ItemResult:
     if custom_id is None:

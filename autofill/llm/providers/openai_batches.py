@@ -20,25 +20,24 @@ from autofill.llm.providers.batches import (
     TAG_KEY,
     BatchState,
     ItemResult,
-    _error_message,
-    _Lax,
-    _unreadable,
+    error_message,
+    unreadable_item,
 )
-from autofill.llm.providers.replies import ChatReply, MessagesReply
+from autofill.llm.providers.replies import ChatReply, LaxModel, MessagesReply
 from autofill.llm.types import LLMRequest, RawAnswer
 
 
-class _OpenAIResponse(_Lax):
+class _OpenAIResponse(LaxModel):
     status_code: int
     body: Any = None
 
 
-class _OpenAIError(_Lax):
+class _OpenAIError(LaxModel):
     code: str | None = None
     message: str | None = None
 
 
-class _OpenAILine(_Lax):
+class _OpenAILine(LaxModel):
     custom_id: str
     response: _OpenAIResponse | None = None
     error: _OpenAIError | None = None
@@ -123,7 +122,7 @@ class OpenAIBatches:
         try:
             line = _OpenAILine.model_validate_json(raw)
         except ValidationError as exc:
-            return _unreadable(raw, self.name, exc)
+            return unreadable_item(raw, self.name, exc)
         if line.error is not None:
             code = line.error.code or "error"
             kind: Literal["expired", "error"] = "expired" if code == "batch_expired" else "error"
@@ -137,7 +136,7 @@ class OpenAIBatches:
         if response is None:
             return ItemResult(line.custom_id, "error", message="no response", retryable=True)
         if response.status_code != 200:
-            detail = _error_message(response.body)
+            detail = error_message(response.body)
             failed = ProviderError.from_status(self.name, response.status_code, detail, None)
             return ItemResult(
                 line.custom_id, "error", message=failed.message, retryable=failed.retryable
@@ -145,7 +144,7 @@ class OpenAIBatches:
         try:
             reply = ChatReply.model_validate(response.body)
         except ValidationError as exc:
-            return _unreadable(raw, self.name, exc, line.custom_id)
+            return unreadable_item(raw, self.name, exc, line.custom_id)
         return ItemResult(line.custom_id, "answer", reply=reply)
 
     def cancel(self, batch_id: str) -> None:

@@ -18,61 +18,63 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from autofill.llm.errors import ProviderError
 
 
-class _Lax(BaseModel):
+class LaxModel(BaseModel):
+    """A provider's object as far as we read it: fields we do not use are ignored."""
+
     model_config = ConfigDict(extra="ignore")
 
 
-class ChatUsageDetails(_Lax):
+class ChatUsageDetails(LaxModel):
     cached_tokens: int | None = None
 
 
-class ChatCompletionDetails(_Lax):
+class ChatCompletionDetails(LaxModel):
     reasoning_tokens: int | None = None
 
 
-class ChatUsage(_Lax):
+class ChatUsage(LaxModel):
     prompt_tokens: int | None = 0
     completion_tokens: int | None = 0
     prompt_tokens_details: ChatUsageDetails | None = None
     completion_tokens_details: ChatCompletionDetails | None = None
 
 
-class ChatMessageOut(_Lax):
+class ChatMessageOut(LaxModel):
     content: str | None = None
     refusal: str | None = None
 
 
-class ChatChoice(_Lax):
+class ChatChoice(LaxModel):
     message: ChatMessageOut
     # A plain string: a self-hosted server may send a reason of its own (or none at all).
     finish_reason: str | None = None
 
 
-class ChatReply(_Lax):
+class ChatReply(LaxModel):
     choices: list[ChatChoice]
     usage: ChatUsage | None = None
 
 
-class TextBlock(_Lax):
+class TextBlock(LaxModel):
     type: Literal["text"]
     text: str
 
 
-class ToolUseBlock(_Lax):
+class ToolUseBlock(LaxModel):
     type: Literal["tool_use"]
     name: str
     input: Any = None
 
 
-class OtherBlock(_Lax):
+class OtherBlock(LaxModel):
     type: str  # thinking, server tools…: not ours to read
 
 
-class OutputDetails(_Lax):
+class OutputDetails(LaxModel):
     thinking_tokens: int | None = None
 
 
-class MessagesUsage(_Lax):
+class MessagesUsage(LaxModel):
     input_tokens: int
     output_tokens: int
     cache_read_input_tokens: int | None = None
@@ -80,12 +82,12 @@ class MessagesUsage(_Lax):
     output_tokens_details: OutputDetails | None = None
 
 
-class StopDetails(_Lax):
+class StopDetails(LaxModel):
     category: str | None = None
     explanation: str | None = None
 
 
-class MessagesReply(_Lax):
+class MessagesReply(LaxModel):
     content: list[TextBlock | ToolUseBlock | OtherBlock]
     usage: MessagesUsage
     stop_reason: str | None = None
