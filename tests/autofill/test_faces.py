@@ -73,3 +73,11 @@ def test_a_function_named_like_its_module_stays_the_function() -> None:
         "assert autofill.prompts.defuse('x') is not None"
     )
     assert "autofill.llm.catalogue" in out
+
+
+def test_a_route_to_one_provider_loads_only_its_sdk() -> None:
+    loaded = _loaded_after(
+        "from autofill.llm import current_providers\ncurrent_providers().route('sim:sim-1')"
+    )
+    assert "openai" in loaded
+    assert "anthropic" not in loaded

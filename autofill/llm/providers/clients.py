@@ -8,10 +8,13 @@ ours (autofill.llm.retry), so a rate limit shared across processes stays in char
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-import anthropic
 import httpx2
-import openai
+
+if TYPE_CHECKING:
+    import anthropic
+    import openai
 
 # Model calls are slow and many run at once in one worker process.
 _LIMITS = httpx2.Limits(max_connections=512, max_keepalive_connections=256)
@@ -19,6 +22,10 @@ _LIMITS = httpx2.Limits(max_connections=512, max_keepalive_connections=256)
 
 @lru_cache(maxsize=32)
 def openai_client(base_url: str | None, api_key: str) -> openai.OpenAI:
+    # Each SDK is imported by its own client's maker: a process that calls one provider does
+    # not hold the other's modules (the anthropic SDK is ~40 MiB; issue 21).
+    import openai
+
     return openai.OpenAI(
         api_key=api_key,
         base_url=base_url,
@@ -31,6 +38,8 @@ def openai_client(base_url: str | None, api_key: str) -> openai.OpenAI:
 
 @lru_cache(maxsize=32)
 def anthropic_client(base_url: str | None, api_key: str) -> anthropic.Anthropic:
+    import anthropic
+
     return anthropic.Anthropic(
         api_key=api_key,
         base_url=base_url,
