@@ -101,9 +101,7 @@ def serve(host: str, port: int, workers: int, threads: int, dev: bool, fill: boo
     if fill_here and settings.redis_url is None:
         click.echo("No AUTOFILL_REDIS_URL: cells are filled inside the API's processes.")
     if dev:
-        from api import create_app
-
-        app = create_app({"MIGRATE": False})
+        app = _api_app()
         if fill_here:
             _fill_in_process(app)
         # The reloader would start a second process, and a second pipeline, in the parent.
