@@ -124,6 +124,13 @@ class Settings(BaseSettings):
         default=0.2, gt=0, description="How often the dispatcher looks for due fills"
     )
     dispatch_batch: int = Field(default=200, ge=1, le=10_000, description="Fills per dispatch")
+    bulk_group_size: int = Field(
+        default=20,
+        ge=1,
+        le=200,
+        description="Bulk fills sent as one message, claimed and recorded together (1: each "
+        "alone); people's edits always go alone",
+    )
     max_queued: int = Field(
         default=1000,
         ge=1,

@@ -46,9 +46,10 @@ def worker(
 ) -> None:
     """Start a Celery worker that fills cells. Model calls wait on the network, so a thread
     pool keeps many in flight per process; extra arguments go to Celery unchanged."""
-    from worker import app, queues_for_lane
+    from worker import app, queues_for_lane, runtime
 
     settings = get_settings()
+    in_flight = concurrency or settings.worker_concurrency
     if lane == "bulk":
         click.echo(
             "worker: backfills and runs only; people's edits need a worker with "
@@ -57,11 +58,15 @@ def worker(
         )
     if with_dispatcher:
         _dispatcher().start_thread()
+    # Celery's threads run people's edits one per thread and bulk groups a group per thread;
+    # a group's calls run on the process's call threads, ``in_flight`` of them (worker.runtime).
+    runtime.set_in_flight(in_flight)
+    threads = runtime.task_threads(lane, in_flight, settings.bulk_group_size)
     app.worker_main(
         [
             "worker",
             f"--pool={pool}",
-            f"--concurrency={concurrency or settings.worker_concurrency}",
+            f"--concurrency={threads}",
             "--loglevel=INFO",
             f"--queues={','.join(queues_for_lane(lane))}",
             *celery_args,
@@ -91,7 +96,7 @@ def dispatcher(heartbeat: Path | None) -> None:
 
 
 def _dispatcher(heartbeat: Path | None = None) -> Dispatcher:
-    from worker import send_fill
+    from worker import send_fills
 
     settings = get_settings()
-    return Dispatcher(open_store(settings), send_fill, settings, heartbeat=heartbeat)
+    return Dispatcher(open_store(settings), send_fills, settings, heartbeat=heartbeat)

@@ -1,5 +1,5 @@
-"""The Celery adapter: the app and its delivery settings (celery_app), one thin task that fills
-a cell by ids (tasks), the process's runtime (runtime), and embedded mode, where the dispatcher
+"""The Celery adapter: the app and its delivery settings (celery_app), thin tasks that fill
+cells by ids (tasks), the process's runtime (runtime), and embedded mode, where the dispatcher
 and a worker run as threads of the calling process (in_process).
 
 What other packages use comes from here. The names load on first use (PEP 562): building the
@@ -15,12 +15,12 @@ from typing import Any
 _FROM = {
     "app": "worker.celery_app",
     "queues_for_lane": "worker.celery_app",
-    "send_fill": "worker.tasks",
+    "send_fills": "worker.tasks",
     "embedded": "worker.in_process",
     "start_embedded": "worker.in_process",
 }
 
-__all__ = ["app", "embedded", "queues_for_lane", "send_fill", "start_embedded"]
+__all__ = ["app", "embedded", "queues_for_lane", "send_fills", "start_embedded"]
 
 
 def __getattr__(name: str) -> Any:

@@ -15,6 +15,10 @@
   does not wait behind a backfill's queued messages, only for the next free thread.
 - Pool: threads. A fill is a network wait on the model; one process keeps
   ``AUTOFILL_WORKER_CONCURRENCY`` (100) fills in flight. Prefork on 2 cores would hold 2.
+  A person's edit is a ``fill_cell`` message run on its task's thread; a backfill's fills come
+  as ``fill_cells`` groups, claimed and recorded by the task's thread while their calls run on
+  the process's call threads (autofill.fills.handed_group), so a ``--lane bulk`` worker needs
+  only a few task threads (worker.runtime.task_threads).
 - Shutdown (SIGTERM, Celery's warm shutdown): no new messages are taken, fills already
   running finish, and a fill received but not started is handed back to the outbox due now
   (worker.tasks), so another worker has it at once instead of after the sweeper's delay.

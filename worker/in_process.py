@@ -26,7 +26,7 @@ def embedded(store: Store, settings: Settings, *, concurrency: int = 16) -> Iter
     from worker import tasks
     from worker.celery_app import QUEUES, app
 
-    runtime.install(runtime.Runtime(settings, store, Completer()))
+    runtime.install(runtime.Runtime(settings, store, Completer()), in_flight=concurrency)
     with start_worker(
         app,
         pool="threads",
@@ -35,7 +35,7 @@ def embedded(store: Store, settings: Settings, *, concurrency: int = 16) -> Iter
         loglevel="WARNING",
         shutdown_timeout=60.0,
     ):
-        dispatcher = Dispatcher(store, tasks.send_fill, settings)
+        dispatcher = Dispatcher(store, tasks.send_fills, settings)
         thread = dispatcher.start_thread()
         try:
             yield dispatcher

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from autofill.config import Settings, get_settings
 from autofill.db import Store
+from autofill.fills.handed_group import Calls
 from autofill.llm import Completer
 from autofill.services import open_store
 
@@ -24,6 +25,9 @@ class Runtime:
 
 _lock = threading.Lock()
 _current: Runtime | None = None
+_calls: Calls | None = None
+# Fills in flight in this process: ``autofill worker --concurrency`` (else the settings').
+_in_flight: int | None = None
 # Set when the worker begins to stop (Celery's warm shutdown, or embedded mode closing): fills
 # already running finish; a fill not yet started is handed back to the outbox instead.
 stopping = threading.Event()
@@ -50,8 +54,37 @@ def current() -> Runtime:
         return _current
 
 
-def install(runtime: Runtime) -> None:
-    global _current
+def calls() -> Calls:
+    """The threads that make bulk groups' model calls, one per fill in flight, made once."""
+    global _calls
+    settings = current().settings
+    with _lock:
+        if _calls is None:
+            in_flight = _in_flight or settings.worker_concurrency
+            _calls = Calls(in_flight, settings.bulk_group_size)
+        return _calls
+
+
+def set_in_flight(in_flight: int) -> None:
+    global _in_flight
+    _in_flight = in_flight
+
+
+def task_threads(lane: str, in_flight: int, group_size: int) -> int:
+    """Celery's threads for ``in_flight`` fills: one per fill where people's edits come (each
+    runs on its task's thread), a few for bulk-only workers, whose groups wait on their
+    calls (``calls``) with their task's thread free to claim and record."""
+    if lane != "bulk":
+        return in_flight
+    return max(2, -(-in_flight // group_size) + 1)
+
+
+def install(runtime: Runtime, *, in_flight: int | None = None) -> None:
+    global _current, _calls
     with _lock:
         _current = runtime
+        if _calls is not None:
+            _calls.close(wait=False)
+        _calls = None
+        set_in_flight(in_flight or runtime.settings.worker_concurrency)
         stopping.clear()

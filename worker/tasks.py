@@ -8,7 +8,7 @@ database failing under the fill, a crash) goes back to the outbox with a due tim
 
 from __future__ import annotations
 
-from autofill.fills import run_handed_fill
+from autofill.fills import run_handed_fill, run_handed_group
 from worker import runtime
 from worker.celery_app import app, queue_for
 
@@ -32,10 +32,37 @@ def fill_cell(row_id: str, property_id: str, generation: int) -> str:
     )
 
 
-def send_fill(row_id: str, property_id: str, generation: int, lane: str = "interactive") -> None:
-    """The dispatcher's way out, on the lane's queue. No publish retries: if the broker is down
-    the dispatcher's transaction rolls back and the entries stay in the outbox for its next
-    try."""
-    fill_cell.apply_async(
-        args=(row_id, property_id, generation), queue=queue_for(lane), retry=False
+@app.task(
+    name="autofill.fill_cells",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+)
+def fill_cells(fills: list[list[str | int]]) -> list[str]:
+    """A group of bulk fills: claimed together, called side by side on the process's call
+    threads, recorded together (autofill.fills.handed_group)."""
+    current = runtime.current()
+    refs = [
+        (str(row_id), str(property_id), int(generation))
+        for row_id, property_id, generation in fills
+    ]
+    return run_handed_group(
+        current.store,
+        current.completer,
+        current.settings,
+        runtime.calls(),
+        refs,
+        stopping=runtime.stopping.is_set(),
     )
+
+
+def send_fills(fills: list[tuple[str, str, int]], lane: str = "interactive") -> None:
+    """The dispatcher's way out, on the lane's queue: one fill as ``fill_cell``, several as one
+    ``fill_cells`` message. No publish retries: if the broker is down the dispatcher's
+    transaction rolls back and the entries stay in the outbox for its next try."""
+    if len(fills) == 1:
+        fill_cell.apply_async(args=fills[0], queue=queue_for(lane), retry=False)
+    else:
+        fill_cells.apply_async(
+            args=([list(fill) for fill in fills],), queue=queue_for(lane), retry=False
+        )

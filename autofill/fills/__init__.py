@@ -18,9 +18,11 @@ if TYPE_CHECKING:
     from autofill.fills.events import record_cell_events
     from autofill.fills.fill import fill_cell, warm_up
     from autofill.fills.handed import run_handed_fill
+    from autofill.fills.handed_group import Calls, run_handed_group
     from autofill.fills.runs import Estimate
 
 __all__ = [
+    "Calls",
     "Dispatcher",
     "Estimate",
     "EventHub",
@@ -32,6 +34,7 @@ __all__ = [
     "outbox",
     "record_cell_events",
     "run_handed_fill",
+    "run_handed_group",
     "runs",
     "usage",
     "warm_up",

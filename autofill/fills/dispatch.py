@@ -43,9 +43,11 @@ from autofill.llm import current_providers
 
 log = structlog.get_logger(__name__)
 
-# Sends one fill to the queue: (row id, property id, generation, lane). Raises if the queue is
-# down. The lane names the queue: workers take interactive fills before bulk ones.
-Send = Callable[[str, str, int, str], None]
+# Sends fills to the queue as one message: ([(row id, property id, generation), ...], lane).
+# Raises if the queue is down. The lane names the queue: workers take interactive fills before
+# bulk ones. A person's edit goes alone; bulk fills go in groups of ``bulk_group_size``, which
+# a worker claims and records together (autofill.fills.group).
+Send = Callable[[list[tuple[str, str, int]], str], None]
 
 
 def _due(lane: Lane, now: datetime) -> Select[OutboxEntry]:
@@ -88,18 +90,21 @@ def dispatch_due(store: Store, send: Send, settings: Settings) -> int:
             entries += _fair_bulk(session, now, bulk_room, settings)
         if not entries:
             return 0
-        outgoing = []
+        outgoing: dict[str, list[tuple[str, str, int]]] = {}
         blocked = _blocked(session, entries)
         for entry in entries:
             if (entry.row_id, entry.property_id) in blocked:
                 outbox.block(entry)
                 continue
             outbox.dispatch(entry, now)
-            outgoing.append((entry.row_id, entry.property_id, entry.generation, entry.lane))
+            fill = (entry.row_id, entry.property_id, entry.generation)
+            outgoing.setdefault(entry.lane, []).append(fill)
         session.flush()
-        for row_id, property_id, generation, lane in outgoing:
-            send(row_id, property_id, generation, lane)
-    return len(outgoing)
+        for lane, fills in outgoing.items():
+            size = settings.bulk_group_size if lane == Lane.BULK.value else 1
+            for start in range(0, len(fills), size):
+                send(fills[start : start + size], lane)
+    return sum(len(fills) for fills in outgoing.values())
 
 
 def _any_due(session: Session, lane: Lane, now: datetime) -> bool:

@@ -79,17 +79,7 @@ def fill_cell(
     if isinstance(claimed, Outcome):
         _log(claimed, row_id, property_id, generation, claim_ms=_ms(started, claimed_at))
         return claimed
-    assert claimed.prepared is not None
-    try:
-        # The lane goes with the call: a backfill's calls leave room in the provider's limit.
-        request = replace(claimed.prepared.request, lane=claimed.lane)
-        if claimed.reask is not None:
-            # A batch answer that did not fit the column's type: asked again live, once, with
-            # the answer and what was wrong with it, as a live fill's own re-ask is.
-            request, completer = reasked(request, claimed.reask, completer)
-        completion: Completion | FillFailed = completer.complete(request)
-    except FillFailed as exc:
-        completion = exc
+    completion = call_model(completer, claimed)
     answered_at = time.perf_counter()
     # A dead connection here would otherwise throw the paid-for answer away: retried.
     outcome = store.run(
@@ -108,6 +98,21 @@ def fill_cell(
         record_ms=_ms(answered_at, time.perf_counter()),
     )
     return outcome
+
+
+def call_model(completer: Completer, claimed: Claim) -> Completion | FillFailed:
+    """The claimed fill's model call (no transaction open): its answer, or why it failed."""
+    assert claimed.prepared is not None
+    try:
+        # The lane goes with the call: a backfill's calls leave room in the provider's limit.
+        request = replace(claimed.prepared.request, lane=claimed.lane)
+        if claimed.reask is not None:
+            # A batch answer that did not fit the column's type: asked again live, once, with
+            # the answer and what was wrong with it, as a live fill's own re-ask is.
+            request, completer = reasked(request, claimed.reask, completer)
+        return completer.complete(request)
+    except FillFailed as exc:
+        return exc
 
 
 def hand_back(
@@ -184,10 +189,13 @@ def _claim(
     *,
     start: Start | None = None,
     price: float = 1.0,
+    group: GroupReads | None = None,
 ) -> Claim | Outcome:
     """Whether the fill should go ahead, and if so, started with ``start`` (a live fill's
-    lease by default) and its spend held against the budget at ``price`` times list price."""
-    loaded = _load(session, row_id, property_id)
+    lease by default) and its spend held against the budget at ``price`` times list price.
+    ``group``: the fill is one of several claimed in this transaction (autofill.fills.group),
+    which locked their rows and entries already and shares its reads."""
+    loaded = _load(session, row_id, property_id, group)
     entry = loaded.entry
     if entry is None or entry.generation != generation:
         return Outcome.SUPERSEDED
@@ -294,19 +302,38 @@ class _Loaded:
         return {c.property_id: c.value for c in self.row_cells}
 
 
-def _load(session: Session, row_id: str, property_id: str) -> _Loaded:
+@dataclass
+class GroupReads:
+    """What the fills claimed or recorded in one transaction share: their rows and entries
+    are locked up front (autofill.fills.group), and a database's properties are read once."""
+
+    properties: dict[str, list[Property]]
+    # The session's identity map holds clean objects weakly: without these references the
+    # rows and entries loaded up front would be gone again, and each fill would read its own.
+    held: list[object]
+
+
+def _load(
+    session: Session, row_id: str, property_id: str, group: GroupReads | None = None
+) -> _Loaded:
     # The row's lock first, as every writer of this row takes it first: no lock-order cycles.
-    row = session.get(Row, row_id, with_for_update=True)
-    entry = session.get(OutboxEntry, (row_id, property_id), with_for_update=True)
+    # In a group they are held already, and the objects are in the session: no statement.
+    lock = True if group is None else None
+    row = session.get(Row, row_id, with_for_update=lock)
+    entry = session.get(OutboxEntry, (row_id, property_id), with_for_update=lock)
     if row is None or entry is None:
         return _Loaded(row, entry, [], [], property_id)
-    properties = list(
-        session.scalars(
-            select(Property)
-            .where(Property.database_id == row.database_id)
-            .order_by(Property.position)
+    properties = group.properties.get(row.database_id) if group is not None else None
+    if properties is None:
+        properties = list(
+            session.scalars(
+                select(Property)
+                .where(Property.database_id == row.database_id)
+                .order_by(Property.position)
+            )
         )
-    )
+        if group is not None:
+            group.properties[row.database_id] = properties
     return _Loaded(row, entry, properties, list(row.cells), property_id)
 
 
@@ -318,9 +345,10 @@ def _record(
     generation: int,
     claim: Claim,
     result: Completion | FillFailed,
+    group: GroupReads | None = None,
 ) -> Outcome:
     # Locks in the order every transaction takes them: row, outbox entry, then counters.
-    loaded = _load(session, row_id, property_id)
+    loaded = _load(session, row_id, property_id, group)
     entry = loaded.entry
     spend = _spend(result)
     usage.record(session, claim.workspace_id, spend, run_id=claim.run_id)

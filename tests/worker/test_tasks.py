@@ -50,8 +50,8 @@ def test_a_fill_received_while_stopping_is_handed_back(
     _row(api, database["id"], "Sent, then the worker stops.")
     sent: list[tuple[str, str, int]] = []
 
-    def send(row_id: str, property_id: str, generation: int, lane: str = "") -> None:
-        sent.append((row_id, property_id, generation))
+    def send(fills: list[tuple[str, str, int]], lane: str = "") -> None:
+        sent.extend(fills)
 
     assert dispatch_due(store, send, quick) == 1
 
@@ -87,8 +87,8 @@ def test_a_fill_that_always_crashes_ends_in_error_at_the_attempt_cap(
         row = _row(api, database["id"], "This page's fill always crashes.")
         sent: list[tuple[str, str, int]] = []
 
-        def send(row_id: str, property_id: str, generation: int, lane: str = "") -> None:
-            sent.append((row_id, property_id, generation))
+        def send(fills: list[tuple[str, str, int]], lane: str = "") -> None:
+            sent.extend(fills)
 
         outcomes = []
         for _ in range(quick.max_fill_attempts):

@@ -30,8 +30,8 @@ class Pipeline:
     queue: list[tuple[str, str, int]] = field(default_factory=list)
     outcomes: list[Outcome] = field(default_factory=list)
 
-    def send(self, row_id: str, property_id: str, generation: int, lane: str = "") -> None:
-        self.queue.append((row_id, property_id, generation))
+    def send(self, fills: list[tuple[str, str, int]], lane: str = "") -> None:
+        self.queue.extend(fills)  # a bulk group's fills run one by one here
 
     def dispatch(self) -> int:
         return dispatch_due(self.store, self.send, self.settings)

@@ -64,9 +64,9 @@ def test_two_dispatchers_never_send_an_entry_twice(
     sent: list[tuple[str, str, int]] = []
     lock = threading.Lock()
 
-    def send(*message: object) -> None:
+    def send(fills: list[tuple[str, str, int]], lane: str) -> None:
         with lock:
-            sent.append(message)  # type: ignore[arg-type]
+            sent.extend(fills)
 
     def dispatcher() -> None:
         while dispatch_due(pipeline.store, send, settings):

@@ -177,8 +177,9 @@ class Workers:
             except Exception as exc:  # a test failure, reported after the join
                 self.errors.append(exc)
 
-    def _send(self, row_id: str, property_id: str, generation: int, lane: str = "") -> None:
-        self.queue.put((row_id, property_id, generation))
+    def _send(self, fills: list[tuple[str, str, int]], lane: str = "") -> None:
+        for fill in fills:
+            self.queue.put(fill)
 
     def start(self) -> None:
         for thread in self.threads:

@@ -1,0 +1,239 @@
+"""What a worker does with a group of bulk fills it was handed: claim them together, make their
+model calls side by side on the process's call threads, record the answers as they come back.
+
+- Calls run on ``Calls``' pool, one thread per fill in flight (the worker's concurrency): the
+  task's own thread only claims, waits and records, so a worker needs a few task threads for
+  its bulk groups, not one per fill.
+- ``Calls.claims`` bounds what a process has claimed and not yet answered to its concurrency
+  plus one group: a group waits for room before it claims, so a fill's lease never runs while
+  it waits behind other groups for a call thread; each fill gives its room back as its answer
+  comes in, so the next group is claimed while the call threads are still busy.
+- Answers are recorded a few at a time: after the first of those pending comes back, the task
+  waits ``LINGER_S`` more for others and records all that are in, in one transaction.
+- Failures keep a single fill's rules (autofill.fills.handed): the database lost under a claim
+  or a record hands the group's fills back; anything else the group's transaction raises
+  (a bug, a statement the database refuses) runs its fills one by one, so only a bad fill
+  fails, and a call that raises counts as that fill's crash.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
+
+import structlog
+from sqlalchemy.exc import DBAPIError
+
+from autofill.config import Settings
+from autofill.db import Store
+from autofill.fills.fill import Claim, _ms, _record, call_model, hand_back
+from autofill.fills.group import Answered, FillRef, claim_group, record_group
+from autofill.fills.handed import (
+    _count_the_crash,
+    _hand_back_when_the_database_is_back,
+    database_out,
+    run_handed_fill,
+)
+from autofill.llm import Completer, Completion, FillFailed
+
+log = structlog.get_logger(__name__)
+LINGER_S = 0.05  # after one answer, how long to wait for others to record with it
+
+
+class Room:
+    """A count that a group takes all at once (``n`` at a time, never part of it: two groups
+    each holding part of what both need would wait on each other forever) and gives back a
+    fill at a time, as each is recorded."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._free = size
+        self._changed = threading.Condition()
+
+    def take(self, n: int) -> int:
+        """Wait until ``n`` are free (all of it, for a group larger than the room), take them."""
+        n = min(n, self.size)
+        with self._changed:
+            self._changed.wait_for(lambda: self._free >= n)
+            self._free -= n
+        return n
+
+    def give(self, n: int) -> None:
+        if n <= 0:
+            return
+        with self._changed:
+            self._free += n
+            self._changed.notify_all()
+
+    @contextmanager
+    def taken(self, n: int) -> Iterator[Held]:
+        """``n`` taken; what the block did not give back is given back when it ends."""
+        held = Held(self, self.take(n))
+        try:
+            yield held
+        finally:
+            held.give(held.count)
+
+
+class Held:
+    """What one group holds of a ``Room``."""
+
+    def __init__(self, room: Room, count: int) -> None:
+        self.room, self.count = room, count
+
+    def give(self, n: int) -> None:
+        n = min(n, self.count)
+        self.count -= n
+        self.room.give(n)
+
+
+class Calls:
+    """One per worker process: the threads that make bulk groups' model calls, and the room
+    for claimed fills."""
+
+    def __init__(self, in_flight: int, group_size: int) -> None:
+        self.in_flight = in_flight
+        self.pool = ThreadPoolExecutor(max_workers=in_flight, thread_name_prefix="autofill-call")
+        self.claims = Room(in_flight + group_size)
+
+    def close(self, *, wait: bool = True) -> None:
+        self.pool.shutdown(wait=wait)
+
+
+def run_handed_group(
+    store: Store,
+    completer: Completer,
+    settings: Settings,
+    calls: Calls,
+    refs: Sequence[FillRef],
+    *,
+    stopping: bool,
+) -> list[str]:
+    """Run the group's fills, or hand them back; each one's outcome name, in key order."""
+    ordered = sorted(set(refs))
+    if stopping:
+        return [hand_back(store, *ref).value for ref in ordered]
+    with calls.claims.taken(len(ordered)) as held:
+        started = time.perf_counter()
+        try:
+            claims = store.run(lambda session: claim_group(session, settings, ordered))
+        except DBAPIError as exc:
+            if database_out(exc):
+                log.warning("group claim lost the database; handing it back", error=str(exc))
+                return [_hand_back_when_the_database_is_back(store, *ref) for ref in ordered]
+            return _one_by_one(store, completer, settings, calls, ordered, exc)
+        except Exception as exc:
+            return _one_by_one(store, completer, settings, calls, ordered, exc)
+        claim_ms = _ms(started, time.perf_counter())
+        outcomes: dict[FillRef, str] = {}
+        live: list[tuple[FillRef, Claim]] = []
+        for ref, claimed in zip(ordered, claims, strict=True):
+            if isinstance(claimed, Claim):
+                live.append((ref, claimed))
+            else:
+                _log_fill(claimed.value, ref, claim_ms=claim_ms, group=len(ordered))
+                outcomes[ref] = claimed.value
+        held.give(held.count - len(live))  # room for another group's claims at once
+        outcomes.update(_call_and_record(store, completer, settings, calls, live, claim_ms, held))
+    return [outcomes[ref] for ref in ordered]
+
+
+def _call_and_record(
+    store: Store,
+    completer: Completer,
+    settings: Settings,
+    calls: Calls,
+    live: list[tuple[FillRef, Claim]],
+    claim_ms: float,
+    held: Held,
+) -> dict[FillRef, str]:
+    called_at = time.perf_counter()
+    futures: dict[Future[Completion | FillFailed], tuple[FillRef, Claim]] = {
+        calls.pool.submit(call_model, completer, claimed): (ref, claimed) for ref, claimed in live
+    }
+    outcomes: dict[FillRef, str] = {}
+    pending = set(futures)
+    while pending:
+        done, pending = wait(pending, return_when=FIRST_COMPLETED)
+        if pending:
+            more, pending = wait(pending, timeout=LINGER_S)
+            done |= more
+        held.give(len(done))  # answered: room for the next group's claims while these record
+        answered: list[Answered] = []
+        for future in done:
+            ref, claimed = futures[future]
+            try:
+                answered.append((ref, claimed, future.result()))
+            except Exception as exc:  # the call raised: a bug or a library failing
+                outcomes[ref] = _count_the_crash(store, settings, *ref, exc)
+        answered.sort(key=lambda item: item[0])
+        answered_at = time.perf_counter()
+        recorded = _record_answers(store, settings, answered)
+        for (ref, _, _), outcome in zip(answered, recorded, strict=True):
+            outcomes[ref] = outcome
+            _log_fill(
+                outcome,
+                ref,
+                claim_ms=claim_ms,
+                call_ms=_ms(called_at, answered_at),
+                record_ms=_ms(answered_at, time.perf_counter()),
+                group=len(live),
+            )
+    return outcomes
+
+
+def _log_fill(outcome: str, ref: FillRef, **extra: object) -> None:
+    # The same line a single fill logs (autofill.fills.fill), with the group's size.
+    row_id, property_id, generation = ref
+    log.info(
+        "fill", outcome=outcome, row_id=row_id, property_id=property_id, gen=generation, **extra
+    )
+
+
+def _record_answers(store: Store, settings: Settings, answered: list[Answered]) -> list[str]:
+    if not answered:
+        return []
+    try:
+        outcomes = store.run(lambda session: record_group(session, settings, answered))
+        return [outcome.value for outcome in outcomes]
+    except DBAPIError as exc:
+        if database_out(exc):
+            log.warning("group record lost the database; handing it back", error=str(exc))
+            return [_hand_back_when_the_database_is_back(store, *ref) for ref, _, _ in answered]
+        log.warning("group record failed; recording one by one", error=str(exc))
+    except Exception as exc:
+        log.warning("group record failed; recording one by one", error=str(exc))
+    return [_record_one(store, settings, item) for item in answered]
+
+
+def _record_one(store: Store, settings: Settings, item: Answered) -> str:
+    ref, claimed, result = item
+    try:
+        return store.run(lambda session: _record(session, settings, *ref, claimed, result)).value
+    except DBAPIError as exc:
+        if database_out(exc):
+            return _hand_back_when_the_database_is_back(store, *ref)
+        return _count_the_crash(store, settings, *ref, exc)
+    except Exception as exc:
+        return _count_the_crash(store, settings, *ref, exc)
+
+
+def _one_by_one(
+    store: Store,
+    completer: Completer,
+    settings: Settings,
+    calls: Calls,
+    refs: list[FillRef],
+    error: Exception,
+) -> list[str]:
+    """The group's claim failed as a whole: each fill alone, as a single fill runs, so the one
+    that fails is counted and the others go ahead."""
+    log.warning("group claim failed; running its fills one by one", error=str(error))
+    futures = [
+        calls.pool.submit(run_handed_fill, store, completer, settings, *ref, stopping=False)
+        for ref in refs
+    ]
+    return [future.result() for future in futures]
