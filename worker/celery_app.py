@@ -29,6 +29,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 
 from celery import Celery
@@ -95,6 +96,10 @@ app = make_celery(get_settings())
 @worker_init.connect
 def _warm_up(**_: object) -> None:
     warm_up()
+    # What is loaded by now (modules, the tokenizer's and the detector's tables, language
+    # names) lives as long as the process: out of the collector's full passes, which walked
+    # all of it again and again under a backfill's allocations (``gc.freeze``).
+    gc.freeze()
 
 
 @worker_shutting_down.connect
