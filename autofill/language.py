@@ -107,6 +107,18 @@ class PageLanguage:
     def name(self) -> str | None:
         return describe(self.code).name if self.code else None
 
+    def stored(self) -> str:
+        """As a row keeps it (``rows.content_language``): ``code|script|1`` (1: confident)."""
+        return f"{self.code or ''}|{self.script or ''}|{int(self.confident)}"
+
+    @classmethod
+    def from_stored(cls, stored: str) -> PageLanguage | None:
+        """What ``stored`` wrote; None for anything else (detect again)."""
+        parts = stored.split("|")
+        if len(parts) != 3 or parts[2] not in ("0", "1"):
+            return None
+        return cls(parts[0] or None, parts[1] or None, parts[2] == "1")
+
 
 UNKNOWN = PageLanguage(None, None, False)
 

@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
     false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -122,10 +123,21 @@ class Row(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # The page's language as the first fill since the content last changed detected it
+    # (autofill.language.PageLanguage.stored): each AI column of the row, in whichever worker,
+    # reads it instead of detecting it again. Cleared whenever the content is set (below).
+    content_language: Mapped[str | None] = mapped_column(String(80), default=None)
 
     cells: Mapped[list[Cell]] = relationship(
         back_populates="row", cascade="all, delete-orphan", passive_deletes=True
     )
+
+
+@event.listens_for(Row.content, "set")
+def _content_changed(row: Row, value: str, old: object, _initiator: object) -> None:
+    # Whoever writes the content (an edit, an import, a test), the stored language goes.
+    if value != old:
+        row.content_language = None
 
 
 class Cell(Base):

@@ -21,15 +21,16 @@ from datetime import timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from autofill.config import Settings
 from autofill.db import Cell, OutboxEntry, Property, Row, Store, Workspace, utcnow
 from autofill.fills import cell_state, changes, outbox, runs, usage
 from autofill.fills.blocking import any_chain, is_blocked, upstream_ai
 from autofill.kinds import CellStatus, EntryState, ErrorCode, Lane, Outcome, PropertyType, Reason
-from autofill.language import detect_language
+from autofill.language import PageLanguage, detect_language
 from autofill.language_names import describe
 from autofill.llm import (
     ENCODINGS,
@@ -217,11 +218,16 @@ def _claim(
 
     input_hash = changes.input_hash(prop.ai, row.values, row.content, loaded.ai_values)
     names = {p.id: p.name for p in loaded.properties}
+    known = PageLanguage.from_stored(row.content_language) if row.content_language else None
     try:
-        prepared = prepare_for_row(prop.ai, names, row.values, row.content, loaded.ai_values)
+        prepared = prepare_for_row(
+            prop.ai, names, row.values, row.content, loaded.ai_values, known_language=known
+        )
     except CannotPrepare as exc:
         _fail(session, entry, cell, exc.message, loaded.properties, code=exc.code)
         return Outcome.FAILED
+    if known is None and prepared.fitted.page_language is not None:
+        keep_page_language(session, row, prepared.fitted.page_language)
     if (
         not entry.force
         and cell.filled_at is not None
@@ -265,6 +271,21 @@ def _claim(
         economy=entry.economy,
         reask=entry.reask,
     )
+
+
+def keep_page_language(session: Session, row: Row, language: PageLanguage) -> None:
+    """The page's language kept with the row for its other columns' fills (detecting it was
+    a fifth of a bulk worker's CPU). Written past the ORM: a fill learning the language is
+    not an edit of the row, so its ``updated_at`` stays; the row is locked by this claim, so
+    its content is the one the language was detected in."""
+    stored = language.stored()
+    session.execute(
+        update(Row)
+        .where(Row.id == row.id)
+        .values(content_language=stored, updated_at=Row.updated_at)
+        .execution_options(synchronize_session=False)
+    )
+    set_committed_value(row, "content_language", stored)
 
 
 def warm_up() -> None:

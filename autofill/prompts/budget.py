@@ -51,6 +51,9 @@ class FittedPrompt:
     truncated: bool  # the page or a property was cut to fit
     cut_chars: int  # characters of the page left out
     cut_properties: tuple[str, ...] = ()  # properties shortened to their limit
+    # The page's language when the page was what it was told by (None: the column reads no
+    # page, or the page is empty): what the row keeps for its other columns' fills.
+    page_language: PageLanguage | None = None
 
 
 def input_budget(
@@ -85,6 +88,7 @@ def fit(
     reasks: int = 0,
     max_content_tokens: int | None = None,
     keep: Keep = "head_and_tail",
+    known_language: PageLanguage | None = None,
 ) -> FittedPrompt:
     """The request for ``row`` within the window. ``max_content_tokens`` caps the page whatever
     the window (a translation's page must fit its answer); ``keep`` says what a cut keeps: the
@@ -92,7 +96,13 @@ def fit(
     a middle part)."""
     budget = input_budget(info, reserved_output, max_input_tokens, reasks)
     sample = row.content if row.content else " ".join(str(v) for v in row.properties.values())
-    language = page_language(sample)
+    # ``known_language``: the page's, as the row keeps it — used only when the page is what
+    # the language is told by.
+    if row.content and known_language is not None:
+        language = known_language
+    else:
+        language = page_language(sample)
+    told_by_page = language if row.content else None
     examples = order_examples(loaded.prompt.examples, language)
     content = row.content or ""
     cut_chars = 0
@@ -108,7 +118,7 @@ def fit(
         rendered = render(loaded, column, row, examples, language)
         tokens = count_messages(rendered.messages, info, memo, column.output)
     if tokens <= budget:
-        return _fitted(rendered, language, tokens, budget, cut_chars)
+        return _fitted(rendered, language, tokens, budget, cut_chars, told_by_page)
 
     # Still over: cut the page. First see what everything else costs with an empty page.
     bare = count_messages(
@@ -127,7 +137,7 @@ def fit(
         rendered = render(loaded, column, replace(row, content=cut_text), examples, language)
         tokens = count_messages(rendered.messages, info, memo, column.output)
         if tokens <= budget:
-            return _fitted(rendered, language, tokens, budget, cut)
+            return _fitted(rendered, language, tokens, budget, cut, told_by_page)
         allowance -= tokens - budget + 8
         if allowance <= 0:
             break
@@ -135,7 +145,12 @@ def fit(
 
 
 def _fitted(
-    rendered: Rendered, language: PageLanguage, tokens: int, budget: int, cut: int
+    rendered: Rendered,
+    language: PageLanguage,
+    tokens: int,
+    budget: int,
+    cut: int,
+    told_by_page: PageLanguage | None,
 ) -> FittedPrompt:
     return FittedPrompt(
         rendered.messages,
@@ -147,6 +162,7 @@ def _fitted(
         cut > 0 or bool(rendered.cut_properties),
         cut,
         rendered.cut_properties,
+        told_by_page,
     )
 
 

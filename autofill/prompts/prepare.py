@@ -15,6 +15,7 @@ from typing import Any
 from autofill.columns import AIConfig
 from autofill.config import get_settings
 from autofill.kinds import CONTENT_INPUT, ErrorCode, OutputType, Task
+from autofill.language import PageLanguage
 from autofill.llm import (
     LLMRequest,
     ModelInfo,
@@ -123,7 +124,12 @@ def _translation_room(row: RowData, info: ModelInfo) -> tuple[int, int, int | No
     return answer, expected, max(int((ceiling - TRANSLATION_SLACK) / TRANSLATION_RATIO), 1)
 
 
-def prepare(ai: AIConfig, row: RowData, max_input_tokens: int | None = None) -> Prepared:
+def prepare(
+    ai: AIConfig,
+    row: RowData,
+    max_input_tokens: int | None = None,
+    known_language: PageLanguage | None = None,
+) -> Prepared:
     spec = column_spec(ai)
     info = catalogue().get(ai.model)
     kind = _kind(spec)
@@ -148,6 +154,7 @@ def prepare(ai: AIConfig, row: RowData, max_input_tokens: int | None = None) -> 
         reasks=get_settings().max_reasks if spec.output.type != OutputType.TEXT else 0,
         max_content_tokens=content_cap,
         keep="head" if kind == "translate" else "head_and_tail",
+        known_language=known_language,
     )
     request = LLMRequest(
         model=ai.model, messages=fitted.messages, output=spec.output, max_output_tokens=answer
@@ -183,11 +190,14 @@ def prepare_for_row(
     ai_values: dict[str, Any],
     *,
     max_input_tokens: int | None = None,
+    known_language: PageLanguage | None = None,
 ) -> Prepared:
     """The request a column sends for a row: what a fill, a preview, a run's estimate and the
-    evals all build. Raises only CannotPrepare."""
+    evals all build. ``known_language``: the page's language as the row keeps it, if it
+    does. Raises only CannotPrepare."""
     try:
-        return prepare(ai, row_data(ai, names, values, content, ai_values), max_input_tokens)
+        data = row_data(ai, names, values, content, ai_values)
+        return prepare(ai, data, max_input_tokens, known_language)
     except PromptTooLarge as exc:
         raise CannotPrepare(str(exc), ErrorCode.PROMPT_ERROR, "ai.max_input_tokens") from exc
     except PromptLoadError as exc:

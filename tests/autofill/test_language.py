@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from autofill.language import UNKNOWN, detect_language, main_script, page_language
+from autofill.language import UNKNOWN, PageLanguage, detect_language, main_script, page_language
 
 
 @pytest.mark.parametrize(
@@ -67,3 +67,15 @@ def test_unsure_when_there_is_too_little_to_tell() -> None:
     assert page_language("OK").confident is False
     assert page_language("12345 !!!") == UNKNOWN
     assert detect_language("OK") is None
+
+
+def test_a_page_language_is_kept_and_read_back_as_it_was() -> None:
+    for language in (
+        PageLanguage("fr", "Latin", True),
+        PageLanguage("de", "Latin", False),
+        PageLanguage(None, "Latin", False),
+        PageLanguage(None, None, False),
+    ):
+        assert PageLanguage.from_stored(language.stored()) == language
+    assert PageLanguage.from_stored("written by something else") is None
+    assert PageLanguage.from_stored("fr|Latin|yes") is None

@@ -7,10 +7,10 @@ import threading
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from autofill.clock import FakeClock
-from autofill.db.models import OutboxEntry
+from autofill.db.models import OutboxEntry, Row
 from autofill.kinds import Outcome
 from autofill.llm.simulator.server import Simulator
 from tests.autofill.fills.conftest import Pipeline
@@ -336,3 +336,44 @@ def test_a_long_retry_after_waits_in_the_outbox_not_in_a_worker(
 
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _stored_language(pipeline: Pipeline, row_id: str) -> tuple[str | None, Any]:
+    with pipeline.store.transaction() as session:
+        row = session.get_one(Row, row_id)
+        return row.content_language, row.updated_at
+
+
+def test_the_page_language_is_detected_once_per_content_and_kept_with_the_row(
+    fill_api: Caller, pipeline: Pipeline, sim: Simulator
+) -> None:
+    two_columns = {
+        **NOTES_DB,
+        "properties": [
+            *NOTES_DB["properties"],
+            {"name": "Gist", "type": "ai", "ai": {"task": "summary", "inputs": ["content"]}},
+        ],
+    }
+    database = make_database(fill_api, two_columns)
+    row = _row(fill_api, database["id"], "Le lancement a glissé d'une semaine. Le marketing râle.")
+    updated_at = _stored_language(pipeline, row["id"])[1]
+    assert pipeline.drain() == [Outcome.FILLED, Outcome.FILLED]
+    stored, still = _stored_language(pipeline, row["id"])
+    assert stored == "fr|Latin|1"
+    assert still == updated_at  # learning the language is not an edit of the row
+
+    # The row's other fills read what is kept: a kept language that says Japanese is what
+    # the next request names, whatever the page looks like (the page is not read again).
+    with pipeline.store.transaction() as session:
+        session.execute(update(Row).where(Row.id == row["id"]).values(content_language="ja|Kana|1"))
+    summary = next(p for p in database["properties"] if p["name"] == "Summary")
+    assert fill_api.post(f"/v1/rows/{row['id']}/cells/{summary['id']}/fill").status_code == 202
+    assert pipeline.drain() == [Outcome.FILLED]
+    assert "The page is written in Japanese" in str(sim.requests[-1]["body"]["messages"])
+
+    # A new content forgets it; the next fill detects and keeps the new page's language.
+    fill_api.patch(f"/v1/rows/{row['id']}", json={"content": "The launch slipped a week."})
+    assert _stored_language(pipeline, row["id"])[0] is None
+    assert pipeline.drain() == [Outcome.FILLED, Outcome.FILLED]
+    assert _stored_language(pipeline, row["id"])[0] == "en|Latin|1"
+    assert "The page is written in English" in str(sim.requests[-1]["body"]["messages"])
