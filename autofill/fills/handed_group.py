@@ -53,6 +53,10 @@ class Room:
         self._free = size
         self._changed = threading.Condition()
 
+    @property
+    def free(self) -> int:
+        return self._free
+
     def take(self, n: int) -> int:
         """Wait until ``n`` are free (all of it, for a group larger than the room), take them."""
         n = min(n, self.size)
@@ -85,7 +89,8 @@ class Held:
         self.room, self.count = room, count
 
     def give(self, n: int) -> None:
-        n = min(n, self.count)
+        # Never more than is held (a group larger than the room holds all of the room).
+        n = max(0, min(n, self.count))
         self.count -= n
         self.room.give(n)
 

@@ -43,10 +43,11 @@ def test_a_group_takes_its_room_whole_or_waits() -> None:
 
 def test_a_group_larger_than_the_room_takes_all_of_it() -> None:
     room = Room(4)
-    with room.taken(10):
-        pass
-    with room.taken(4):
-        pass
+    with room.taken(10) as held:
+        assert held.count == 4
+        held.give(4 - 10)  # what a group of 10 with none to call would give back first
+        held.give(7)  # more answers than the room holds
+    assert room.free == 4  # never more than its size, whatever was given back
 
 
 def test_a_group_gives_its_room_back_a_fill_at_a_time() -> None:
