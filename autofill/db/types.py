@@ -63,7 +63,7 @@ class PydanticJSON(TypeDecorator[M], Generic[M]):
         return None if value is None else self.model.model_validate(value)
 
 
-def upsert(session: Session, table: type[Any]) -> Any:
+def upsert(session: Session, table: Any) -> Any:
     """``INSERT`` for ``table`` with ``ON CONFLICT`` (PostgreSQL's or SQLite's, by the
     session's database): the one place that chooses between the two dialects' statements."""
     dialect = session.get_bind().dialect.name
