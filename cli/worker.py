@@ -46,7 +46,7 @@ def worker(
 ) -> None:
     """Start a Celery worker that fills cells. Model calls wait on the network, so a thread
     pool keeps many in flight per process; extra arguments go to Celery unchanged."""
-    from worker import app, queues_for_lane, runtime
+    from worker import app, queues_for_lane, set_in_flight, task_threads
 
     settings = get_settings()
     in_flight = concurrency or settings.worker_concurrency
@@ -60,8 +60,8 @@ def worker(
         _dispatcher().start_thread()
     # Celery's threads run people's edits one per thread and bulk groups a group per thread;
     # a group's calls run on the process's call threads, ``in_flight`` of them (worker.runtime).
-    runtime.set_in_flight(in_flight)
-    threads = runtime.task_threads(lane, in_flight, settings.bulk_group_size)
+    set_in_flight(in_flight)
+    threads = task_threads(lane, in_flight, settings.bulk_group_size)
     app.worker_main(
         [
             "worker",

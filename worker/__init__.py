@@ -16,11 +16,21 @@ _FROM = {
     "app": "worker.celery_app",
     "queues_for_lane": "worker.celery_app",
     "send_fills": "worker.tasks",
+    "set_in_flight": "worker.runtime",
+    "task_threads": "worker.runtime",
     "embedded": "worker.in_process",
     "start_embedded": "worker.in_process",
 }
 
-__all__ = ["app", "embedded", "queues_for_lane", "send_fills", "start_embedded"]
+__all__ = [
+    "app",
+    "embedded",
+    "queues_for_lane",
+    "send_fills",
+    "set_in_flight",
+    "start_embedded",
+    "task_threads",
+]
 
 
 def __getattr__(name: str) -> Any:

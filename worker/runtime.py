@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from autofill.config import Settings, get_settings
 from autofill.db import Store
-from autofill.fills.handed_group import Calls
+from autofill.fills import Calls
 from autofill.llm import Completer
 from autofill.services import open_store
 
