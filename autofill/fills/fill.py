@@ -467,10 +467,12 @@ def _finish(
         outbox.unblock_row(session, entry.row_id)
 
 
-def _log(outcome: Outcome, row_id: str, property_id: str, generation: int, **extra: Any) -> None:
+def _log(
+    outcome: Outcome | str, row_id: str, property_id: str, generation: int, **extra: Any
+) -> None:
     log.info(
         "fill",
-        outcome=outcome.value,
+        outcome=outcome.value if isinstance(outcome, Outcome) else outcome,
         row_id=row_id,
         property_id=property_id,
         gen=generation,

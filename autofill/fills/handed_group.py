@@ -29,7 +29,7 @@ from sqlalchemy.exc import DBAPIError
 
 from autofill.config import Settings
 from autofill.db import Store
-from autofill.fills.fill import Claim, _ms, _record, call_model, hand_back
+from autofill.fills.fill import Claim, _log, _ms, _record, call_model, hand_back
 from autofill.fills.group import Answered, FillRef, claim_group, record_group
 from autofill.fills.handed import (
     _count_the_crash,
@@ -139,7 +139,7 @@ def run_handed_group(
             if isinstance(claimed, Claim):
                 live.append((ref, claimed))
             else:
-                _log_fill(claimed.value, ref, claim_ms=claim_ms, group=len(ordered))
+                _log(claimed, *ref, claim_ms=claim_ms, group=len(ordered))
                 outcomes[ref] = claimed.value
         held.give(held.count - len(live))  # room for another group's claims at once
         outcomes.update(_call_and_record(store, completer, settings, calls, live, claim_ms, held))
@@ -179,23 +179,15 @@ def _call_and_record(
         recorded = _record_answers(store, settings, answered)
         for (ref, _, _), outcome in zip(answered, recorded, strict=True):
             outcomes[ref] = outcome
-            _log_fill(
+            _log(
                 outcome,
-                ref,
+                *ref,
                 claim_ms=claim_ms,
                 call_ms=_ms(called_at, answered_at),
                 record_ms=_ms(answered_at, time.perf_counter()),
                 group=len(live),
             )
     return outcomes
-
-
-def _log_fill(outcome: str, ref: FillRef, **extra: object) -> None:
-    # The same line a single fill logs (autofill.fills.fill), with the group's size.
-    row_id, property_id, generation = ref
-    log.info(
-        "fill", outcome=outcome, row_id=row_id, property_id=property_id, gen=generation, **extra
-    )
 
 
 def _record_answers(store: Store, settings: Settings, answered: list[Answered]) -> list[str]:
