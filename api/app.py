@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import structlog
 from flask import Flask, Response, g, request
 from flask_wtf.csrf import CSRFProtect
 
@@ -15,9 +14,10 @@ from api.routes import cells, databases, events, meta, properties, rows, runs, w
 from api.web import bp as web_bp
 from autofill.config import Settings, get_settings
 from autofill.db import Store, upgrade
+from autofill.logs import get_logger
 from autofill.services import EventHub, open_store
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:

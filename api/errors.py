@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-import structlog
 from flask import Flask, Response, jsonify
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
 from autofill.errors import AutofillError, RateLimited
+from autofill.logs import get_logger
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 
 class ErrorBody(BaseModel):

@@ -19,13 +19,14 @@ import time
 from dataclasses import dataclass
 
 import redis
-import structlog
 from limits import RateLimitItem, parse
 from limits.errors import StorageError
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
-log = structlog.get_logger(__name__)
+from autofill.logs import get_logger
+
+log = get_logger(__name__)
 
 # A slow Redis must not hold requests: the check gives up quickly and lets them through.
 _REDIS_TIMEOUT_S = 0.5

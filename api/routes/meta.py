@@ -5,17 +5,17 @@ from __future__ import annotations
 from typing import Literal
 
 import redis
-import structlog
 from flask import Blueprint, Response, current_app, jsonify
 from pydantic import BaseModel
 from sqlalchemy.exc import SQLAlchemyError
 
 from api.endpoint import Ctx, endpoint, settings, store
 from api.openapi import build_openapi
+from autofill.logs import get_logger
 
 bp = Blueprint("meta", __name__)
 TAG = "meta"
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 
 class Health(BaseModel):

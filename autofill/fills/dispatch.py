@@ -29,7 +29,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-import structlog
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
@@ -40,8 +39,9 @@ from autofill.fills.blocking import upstream_ai
 from autofill.fills.waker import Waker
 from autofill.kinds import EntryState, Lane
 from autofill.llm import current_providers
+from autofill.logs import get_logger
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 # Sends fills to the queue as one message: ([(row id, property id, generation), ...], lane).
 # Raises if the queue is down. The lane names the queue: workers take interactive fills before

@@ -17,14 +17,13 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import structlog
-
 from autofill.db import Store
 from autofill.fills import events
 from autofill.fills.waker import Waker
 from autofill.fills.wakeup import EVENTS_CHANNEL
+from autofill.logs import get_logger
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 # How long the hub's wait lasts when nothing is heard, so a stop is noticed; not a poll.
 _IDLE_S = 5.0

@@ -20,7 +20,6 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
-import structlog
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -42,10 +41,11 @@ from autofill.llm import (
     encoding,
     reask_turns,
 )
+from autofill.logs import get_logger
 from autofill.prompts import CannotPrepare, Prepared, prepare_for_row
 from autofill.redaction import redact
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,6 @@ The Celery task (worker.tasks) calls this with ids, as the evals call ``fill_cel
 
 from __future__ import annotations
 
-import structlog
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
@@ -25,8 +24,9 @@ from autofill.db import Store
 from autofill.fills.fill import fill_cell, hand_back, hand_back_after_crash
 from autofill.kinds import Outcome
 from autofill.llm import Completer
+from autofill.logs import get_logger
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 DATABASE_RETRY_S = 2.0  # a fill the database failed under is due again this much later
 # How long a worker thread keeps trying to hand a fill back while the database is out (full,
 # restarting): a thread waiting here costs nothing, and the fill is not left to the sweeper.

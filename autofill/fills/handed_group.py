@@ -24,7 +24,6 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 
-import structlog
 from sqlalchemy.exc import DBAPIError
 
 from autofill.config import Settings
@@ -38,8 +37,9 @@ from autofill.fills.handed import (
     run_handed_fill,
 )
 from autofill.llm import Completer, Completion, FillFailed
+from autofill.logs import get_logger
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 LINGER_S = 0.05  # after one answer, how long to wait for others to record with it
 
 

@@ -20,14 +20,14 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 
-import structlog
 from sqlalchemy import text
 
 from autofill.config import Settings
 from autofill.db import Store, utcnow
 from autofill.fills import events, ledger, outbox
+from autofill.logs import get_logger
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 # Every edit of a row writes a new version of it too: a day of PATCHes bloats `rows` as fills
 # bloat the others (bench.api_load saw PATCH/s fall by a third within a minute).

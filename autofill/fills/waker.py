@@ -9,11 +9,10 @@ import select
 import threading
 from typing import Any
 
-import structlog
-
 from autofill.fills.wakeup import DUE_CHANNEL
+from autofill.logs import get_logger
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 
 class Waker:

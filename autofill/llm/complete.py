@@ -10,8 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from functools import lru_cache, partial
 
-import structlog
-
 from autofill import clock
 from autofill.clock import Clock
 from autofill.config import get_settings
@@ -26,8 +24,9 @@ from autofill.llm.retry import call_with_retries
 from autofill.llm.typed import is_structured, parse_answer
 from autofill.llm.types import Completion, LLMRequest, RawAnswer, Usage
 from autofill.llm.window import prompt_tokens, reask_turns, room_for_output, shrink_to_fit
+from autofill.logs import get_logger
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 _warned: set[str] = set()  # deprecated models already named in this process's log
 
 

@@ -19,8 +19,6 @@ import threading
 from collections import OrderedDict
 from typing import Literal
 
-import structlog
-
 from autofill.llm import registry
 from autofill.llm.catalogue import ModelInfo, catalogue
 from autofill.llm.errors import ProviderError
@@ -28,12 +26,13 @@ from autofill.llm.plan import plan_call
 from autofill.llm.registry import NotConfigured
 from autofill.llm.typed import is_structured
 from autofill.llm.types import LLMRequest
+from autofill.logs import get_logger
 
 TokenSource = Literal["tiktoken", "count_tokens", "estimate"]
 _MEMO_SIZE = 4096
 _COUNT_TIMEOUT_S = 10.0
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 _memo: OrderedDict[str, int] = OrderedDict()
 _lock = threading.Lock()
 

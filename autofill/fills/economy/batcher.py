@@ -7,15 +7,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import structlog
-
 from autofill.config import Settings
 from autofill.db import Store
 from autofill.fills.economy import build, steps
 from autofill.kinds import BatchState
 from autofill.llm import Providers
+from autofill.logs import get_logger
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-import structlog
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -38,8 +37,9 @@ from autofill.llm import (
     output_limit,
 )
 from autofill.llm import plan_call as make_plan
+from autofill.logs import get_logger
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 Group = tuple[str, str, str | None]  # workspace id, model reference, run id
 
 # Prompt tokens of batches the provider holds or will soon: what the queued-token cap counts.

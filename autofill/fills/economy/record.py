@@ -21,7 +21,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import structlog
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -43,8 +42,9 @@ from autofill.llm import (
     Usage,
     parse_answer,
 )
+from autofill.logs import get_logger
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 
 @dataclass(frozen=True)

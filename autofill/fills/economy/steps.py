@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import structlog
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -32,8 +31,9 @@ from autofill.llm import (
     Providers,
     catalogue,
 )
+from autofill.logs import get_logger
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 RECORD_CHUNK = 100  # results recorded per transaction
 MAX_SUBMIT_TRIES = 8  # a batch the provider keeps refusing for a passing reason goes live
 
