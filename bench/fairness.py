@@ -19,8 +19,9 @@ Phases, each measured on the same machine in the same run:
 2. backfill alone: a new column over A's backlog; its steady rate (10 % → 90 % of the cells);
 3. backfill with edits: another new column over the same backlog, the same size, while the
    edits in A and B go on; the edits' latencies and the backfill's steady rate;
-4. two backfills: new columns over A's and C's 3,000-row backlogs at the same moment; each
-   one's cells filled when the first of them is done.
+4. two backfills: new columns over A's and C's 3,000-row backlogs, one right after the other;
+   each one's cells filled from the moment both compete (C's column committed: A's backfill
+   runs while C's column is being added) until the first of them is done.
 
 An edit's latency runs from its PATCH returning to the events stream's first ``filled`` event
 carrying the edit's marker, as a client sees it. Targets (issue 19): p99 during the backfill ≤
@@ -378,9 +379,14 @@ def _edit_phase(
 
 
 def _two_backfills(topo: Topology, a: Space, c: Space) -> dict[str, Any]:
+    """Two workspaces add a column each, one after the other as two people would. Adding a
+    3,000-row column is one transaction of a few seconds (its cells and outbox entries), and
+    A's backfill runs meanwhile: that head start is the set-up's, not the dispatcher's, so the
+    share is counted from the moment both compete (C's column committed) to A's last cell."""
     first = add_column(topo, a, "Second", "Backfill")
     second = add_column(topo, c, "Second", "Backfill")
     progress = Progress(topo, [first, second])
+    head_start = progress.settled()
     progress.start()
     while True:
         time.sleep(0.25)
@@ -390,13 +396,18 @@ def _two_backfills(topo: Topology, a: Space, c: Space) -> dict[str, Any]:
             raise RuntimeError("the two backfills are not done after 30 minutes")
     progress.stop.set()
     progress.join()
-    # When the first of the two is done, how far the other got.
+    # When the first of the two is done, how far each got since both competed.
     at, counts = next((t, c) for t, c in progress.samples if max(c.values()) >= DUAL_ROWS)
-    low, high = min(counts.values()), max(counts.values())
+    gained = {prop: counts[prop] - head_start[prop] for prop in counts}
+    low, high = min(gained.values()), max(gained.values())
     return {
+        "two_backfills_head_start": {"A": head_start[first], "C": head_start[second]},
         "two_backfills_cells_when_first_done": {"A": counts[first], "C": counts[second]},
         "two_backfills_first_done_s": round(at, 1),
         "two_backfills_share_ratio": round(low / high, 3),
+        "two_backfills_share_ratio_from_zero": round(
+            min(counts.values()) / max(counts.values()), 3
+        ),
     }
 
 
@@ -460,7 +471,7 @@ def main(rows: int, idle_s: float, edit_rate: float, runs: int) -> None:
     record(
         "fairness_two_backfills_share",
         share,
-        "smaller ÷ larger cells filled when the first is done",
+        "smaller ÷ larger cells filled while both competed (C's column committed → A done)",
         target=">= 0.9",
         met=share >= 0.9,
         command=command,
@@ -468,6 +479,8 @@ def main(rows: int, idle_s: float, edit_rate: float, runs: int) -> None:
             **settings,
             "rows_each": DUAL_ROWS,
             "per_run": [r["two_backfills_cells_when_first_done"] for r in results],
+            "head_start_per_run": [r["two_backfills_head_start"] for r in results],
+            "share_from_zero_per_run": [r["two_backfills_share_ratio_from_zero"] for r in results],
         },
     )
 
