@@ -1,8 +1,16 @@
-# One image for every role (api, worker, dispatcher); docker-compose.yml picks the
-# command. Pinned dependencies come from pyproject.toml.
-FROM python:3.11-slim
+# One image for every role (api, worker, dispatcher, migrate, llm-sim); docker-compose.yml picks
+# the command. Pinned dependencies come from pyproject.toml.
+#
+# BASE_IMAGE: any image with Python 3.11+ and its venv module. Users keep the default; the
+# compose test (tests/deploy) builds on a Debian image made locally, because machines without
+# a registry cannot pull this one.
+ARG BASE_IMAGE=python:3.11-slim
+FROM ${BASE_IMAGE}
 
-ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
+    PATH=/opt/autofill/venv/bin:$PATH \
+    AUTOFILL_DATA_DIR=/var/lib/autofill \
+    TIKTOKEN_CACHE_DIR=/opt/autofill/tiktoken
 WORKDIR /app
 
 COPY pyproject.toml README.md ./
@@ -12,8 +20,19 @@ COPY worker ./worker
 COPY cli ./cli
 COPY evals ./evals
 COPY prompts ./prompts
-RUN pip install . && useradd --create-home --uid 10001 autofill
+# A virtual environment, not the system's site-packages: a distribution's Python refuses pip
+# there (PEP 668). The tokenizer encodings are unpacked now, as root, so no container writes
+# outside its data directory. The data directory (the session-signing key when
+# AUTOFILL_SECRET_KEY is unset, the SQLite file in embedded mode) belongs to the user the
+# processes run as: /app stays root's and read-only to them (issue 22).
+RUN python3 -m venv /opt/autofill/venv \
+    && pip install . \
+    && python3 -c "from autofill.llm.tokenizer import ENCODINGS, encoding; [encoding(n) for n in ENCODINGS]" \
+    && useradd --create-home --uid 10001 autofill \
+    && mkdir -p /var/lib/autofill \
+    && chown autofill:autofill /var/lib/autofill
 
 USER autofill
+VOLUME /var/lib/autofill
 EXPOSE 8000
 CMD ["autofill", "serve", "--host", "0.0.0.0", "--port", "8000"]

@@ -15,7 +15,7 @@ import os
 import re
 import secrets
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -77,7 +77,11 @@ def _sdk_variable(name: str) -> AliasChoices:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="AUTOFILL_", env_file=".env", extra="ignore")
+    # An empty variable is an unset one: compose files and shells pass ``VAR=`` for "not given"
+    # (issue 22), and "" is never a valid URL, key or number here.
+    model_config = SettingsConfigDict(
+        env_prefix="AUTOFILL_", env_file=".env", extra="ignore", env_ignore_empty=True
+    )
 
     data_dir: Path = Field(
         default=Path(".autofill"), description="Where the embedded SQLite file lives"
@@ -336,7 +340,9 @@ class Settings(BaseSettings):
             return path.read_text(encoding="ascii").strip()
         except FileNotFoundError:
             pass
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:  # not a directory, not ours to read: said, not a traceback
+            raise SettingsError(self._unwritable(exc.strerror or str(exc))) from None
+        self.writable_data_dir()
         key = secrets.token_urlsafe(48)
         try:
             descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -346,10 +352,30 @@ class Settings(BaseSettings):
             out.write(key)
         return key
 
+    def writable_data_dir(self) -> Path:
+        """The data directory, made if missing; a clear SettingsError when this user cannot
+        write there (a container's non-root user in a root-owned working directory, issue
+        22), instead of a PermissionError traceback."""
+        try:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            writable = os.access(self.data_dir, os.W_OK | os.X_OK)
+        except OSError as exc:
+            raise SettingsError(self._unwritable(exc.strerror or str(exc))) from None
+        if not writable:
+            raise SettingsError(self._unwritable("permission denied"))
+        return self.data_dir
+
+    def _unwritable(self, reason: str) -> str:
+        return (
+            f"AUTOFILL_DATA_DIR: cannot write to {self.data_dir.resolve()} ({reason}); set "
+            "AUTOFILL_DATA_DIR to a directory this user owns (or AUTOFILL_SECRET_KEY and "
+            "AUTOFILL_DATABASE_URL, which need none)"
+        )
+
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.writable_data_dir()
         return f"sqlite:///{(self.data_dir / 'autofill.db').resolve()}"
 
 
@@ -364,8 +390,29 @@ def _variable(loc: tuple[int | str, ...]) -> str:
     return first if first.isupper() else f"AUTOFILL_{first.upper()}"
 
 
+# The SDKs read their own variables as well as ours, and take an empty one at its word:
+# ``OPENAI_BASE_URL=""`` makes every OpenAI call fail with "Request URL is missing an 'http://'
+# or 'https://' protocol" (openai 3.51 lib/_client_auth.py and anthropic 2.10 _client.py use
+# the variable whenever it is not None).
+SDK_VARIABLE_PREFIXES = ("OPENAI_", "ANTHROPIC_")
+
+
+def drop_empty_sdk_variables(environ: MutableMapping[str, str] = os.environ) -> list[str]:
+    """Remove the providers' variables that are set but empty, so the SDKs fall back to their
+    defaults as they do when the variable is unset; returns the names removed."""
+    empty = [
+        name
+        for name, value in environ.items()
+        if name.startswith(SDK_VARIABLE_PREFIXES) and not value.strip()
+    ]
+    for name in empty:
+        del environ[name]
+    return empty
+
+
 def read_settings() -> Settings:
     """Settings from the environment; SettingsError says which variables are wrong and why."""
+    drop_empty_sdk_variables()
     try:
         return Settings()
     except ValidationError as exc:

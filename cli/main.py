@@ -9,6 +9,7 @@ lists them without importing any (tests/cli keep the lines equal to the commands
 from __future__ import annotations
 
 import importlib
+from typing import Any
 
 import click
 
@@ -76,6 +77,16 @@ class LazyGroup(click.Group):
         command = getattr(importlib.import_module(module), attribute)
         assert isinstance(command, click.Command)
         return command
+
+    def invoke(self, ctx: click.Context) -> Any:
+        # A setting found wrong while a command runs (a data directory this user cannot
+        # write) is a message and exit code 1, as one found at start is, not a traceback.
+        from autofill.config import SettingsError
+
+        try:
+            return super().invoke(ctx)
+        except SettingsError as exc:
+            raise click.ClickException(str(exc)) from None
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         with formatter.section("Commands"):

@@ -8,7 +8,7 @@ from typing import Any
 import click
 from gunicorn.app.base import BaseApplication
 
-from autofill.config import get_settings
+from autofill.config import Settings, get_settings
 from cli.common import open_store
 
 
@@ -97,9 +97,13 @@ def serve(host: str, port: int, workers: int, threads: int, dev: bool, fill: boo
     """Run the REST API (and, with no Redis configured, the fills too)."""
     settings = get_settings()
     open_store(settings).dispose()  # migrate before serving
+    # The session-signing key, made (when not configured) before gunicorn forks: every worker
+    # then reads the same one, and a data directory this user cannot write is said here, once.
+    settings.resolved_secret_key()
     fill_here = settings.redis_url is None if fill is None else fill
     if fill_here and settings.redis_url is None:
         click.echo("No AUTOFILL_REDIS_URL: cells are filled inside the API's processes.")
+    _say_where_answers_come_from(settings)
     if dev:
         app = _api_app()
         if fill_here:
@@ -108,3 +112,11 @@ def serve(host: str, port: int, workers: int, threads: int, dev: bool, fill: boo
         app.run(host=host, port=port, debug=True, use_reloader=not fill_here)
         return
     Gunicorn(gunicorn_options(host, port, workers, threads), fill_here=fill_here).run()
+
+
+def _say_where_answers_come_from(settings: Settings) -> None:
+    from autofill.llm.registry import answers_notice
+
+    notice = answers_notice(settings)
+    if notice:
+        click.echo(notice, err=True)

@@ -46,6 +46,7 @@ def worker(
 ) -> None:
     """Start a Celery worker that fills cells. Model calls wait on the network, so a thread
     pool keeps many in flight per process; extra arguments go to Celery unchanged."""
+    from autofill.llm.registry import answers_notice
     from worker import app, queues_for_lane, set_in_flight, task_threads
 
     settings = get_settings()
@@ -56,6 +57,9 @@ def worker(
             "--lane interactive (or both) beside this one",
             err=True,
         )
+    notice = answers_notice(settings)
+    if notice:
+        click.echo(f"worker: {notice}", err=True)
     if with_dispatcher:
         _dispatcher().start_thread()
     # Celery's threads run people's edits one per thread and bulk groups a group per thread;

@@ -63,8 +63,10 @@ def visibility_timeout_s(settings: Settings) -> int:
 def make_celery(settings: Settings) -> Celery:
     app = Celery("autofill", include=["worker.tasks"])
     app.conf.update(
-        # Embedded mode: no Redis configured → in-memory transport inside one process.
-        broker_url=settings.redis_url or "memory://",
+        # Embedded mode (no Redis configured): an in-memory queue inside one process. Named
+        # with a host, or kombu warns "No hostname was supplied. Reverting to default
+        # 'localhost'" on every connection (issue 22).
+        broker_url=settings.redis_url or "memory://localhost/",
         broker_transport_options={
             "visibility_timeout": visibility_timeout_s(settings),
             # Fetch from the queues in the order below, interactive first, every time.

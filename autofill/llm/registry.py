@@ -211,3 +211,18 @@ def use(providers: Providers | None) -> Providers | None:
 
 def route(reference: str) -> Route:
     return current().route(reference)
+
+
+def answers_notice(settings: Settings) -> str | None:
+    """What a person starting the service must know when AI columns that name no model get
+    simulated answers (the default, ``sim:sim-1``): said at start by `autofill serve` and
+    `autofill worker`, so a deployment with no key does not look like one with a real model."""
+    if not settings.default_model.startswith("sim:"):
+        return None
+    where = settings.sim_url or DEFAULT_SIM_URL
+    return (
+        f"AI columns that name no model use {settings.default_model}: SIMULATED answers from the "
+        f"LLM simulator at {where} (run `autofill llm-sim`, or point AUTOFILL_SIM_URL at one). "
+        "For real answers set OPENAI_API_KEY or ANTHROPIC_API_KEY and AUTOFILL_DEFAULT_MODEL "
+        "(e.g. openai:gpt-4.1-mini)."
+    )

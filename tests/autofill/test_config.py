@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from autofill.config import (
     Settings,
     SettingsError,
     compat_servers,
+    drop_empty_sdk_variables,
     get_settings,
     read_settings,
     use_settings,
@@ -92,3 +94,38 @@ def test_the_default_api_rate_limit_parses(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setenv("AUTOFILL_API_RATE_LIMIT", "many per fortnight")
     with pytest.raises(SettingsError, match="AUTOFILL_API_RATE_LIMIT"):
         read_settings()
+
+
+def test_empty_variables_count_as_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    # What `OPENAI_BASE_URL: ${OPENAI_BASE_URL:-}` in a compose file passes when the shell has
+    # none: the SDK must fall back to its own default, not call "" (issue 22).
+    monkeypatch.setenv("OPENAI_BASE_URL", "")
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", " ")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-abcdefgh")
+    monkeypatch.setenv("AUTOFILL_REDIS_URL", "")
+    monkeypatch.setenv("AUTOFILL_DEBOUNCE_S", "")
+    settings = read_settings()
+    assert settings.openai_base_url is None and settings.anthropic_base_url is None
+    assert settings.redis_url is None
+    assert settings.debounce_s == Settings.model_fields["debounce_s"].default
+    assert "OPENAI_BASE_URL" not in os.environ and "ANTHROPIC_BASE_URL" not in os.environ
+    assert os.environ["OPENAI_API_KEY"] == "sk-test-abcdefgh"  # set ones stay
+    import openai
+
+    client = openai.OpenAI(api_key="sk-test-abcdefgh")  # reads the environment as it is now
+    assert str(client.base_url) == "https://api.openai.com/v1/"
+
+
+def test_drop_empty_sdk_variables_touches_only_the_providers_empty_ones() -> None:
+    environ = {"OPENAI_BASE_URL": "", "ANTHROPIC_API_KEY": "", "HOME": "", "OPENAI_ORG": "x"}
+    assert sorted(drop_empty_sdk_variables(environ)) == ["ANTHROPIC_API_KEY", "OPENAI_BASE_URL"]
+    assert environ == {"HOME": "", "OPENAI_ORG": "x"}
+
+
+def test_a_data_directory_this_user_cannot_write_is_a_clear_error(tmp_path: Path) -> None:
+    blocked = tmp_path / "file"
+    blocked.write_text("not a directory")
+    settings = Settings(data_dir=blocked / "data")
+    for resolve in (settings.resolved_secret_key, settings.resolved_database_url):
+        with pytest.raises(SettingsError, match="AUTOFILL_DATA_DIR: cannot write to"):
+            resolve()

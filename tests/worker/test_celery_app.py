@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import pytest
 import redis
 
 from autofill.config import Settings
@@ -43,7 +45,7 @@ def test_a_worker_takes_the_queues_of_its_lane() -> None:
 
 
 def test_embedded_mode_uses_the_in_memory_transport() -> None:
-    assert make_celery(Settings(redis_url=None)).conf.broker_url == "memory://"
+    assert make_celery(Settings(redis_url=None)).conf.broker_url == "memory://localhost/"
 
 
 def test_autofill_worker_starts_and_answers(tmp_path: Path) -> None:
@@ -114,3 +116,15 @@ def test_a_worker_takes_interactive_fills_before_queued_bulk_ones() -> None:
         for queue in queues:
             queue(channel).purge()
     assert received == ["edit-0", "edit-1", "bulk-0", "bulk-1"]
+
+
+def test_embedded_mode_connects_without_kombus_hostname_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # kombu warns "No hostname was supplied" on every connection to a URL without a host
+    # (seen in the demo's and `autofill serve`'s output, issue 22).
+    app = make_celery(Settings(redis_url=None))
+    with caplog.at_level(logging.WARNING), app.connection_for_write() as connection:
+        connection.info()
+        connection.ensure_connection(max_retries=1)
+    assert "No hostname" not in caplog.text

@@ -64,7 +64,12 @@ def sdk_errors(sdk: ModuleType, provider: str, timeout: float) -> Iterator[None]
         ) from None
     except sdk.APIConnectionError as exc:
         # The simulator is a separate process: say so where people look (a cell's error).
-        hint = " (start it with `autofill llm-sim`)" if provider == "simulator" else ""
+        hint = (
+            " (sim: models need the simulator running: start it with `autofill llm-sim`, or "
+            "point AUTOFILL_SIM_URL at one)"
+            if provider == "simulator"
+            else ""
+        )
         raise ProviderError(f"{provider} connection failed: {exc}{hint}", retryable=True) from None
     except (ValueError, sdk.APIResponseValidationError) as exc:
         # A truncated or garbled body: the provider's fault, worth another try.

@@ -94,3 +94,11 @@ def test_compat_servers_come_from_their_settings(configure: Configure) -> None:
     assert routed.model == "llama3.1:8b"
     assert routed.token_fields == ("max_tokens", "max_completion_tokens")
     assert routed.limit_key.startswith("compat:") and "not-needed" not in routed.limit_key
+
+
+def test_a_simulated_default_model_is_said_at_start() -> None:
+    notice = registry.answers_notice(Settings(sim_url="http://llm-sim:8089/v1"))
+    assert notice is not None
+    assert "sim:sim-1" in notice and "SIMULATED" in notice
+    assert "http://llm-sim:8089/v1" in notice and "autofill llm-sim" in notice
+    assert registry.answers_notice(Settings(default_model="openai:gpt-4.1-mini")) is None
