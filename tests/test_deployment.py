@@ -34,8 +34,11 @@ def dockerfile() -> str:
 def test_services_and_health_checks() -> None:
     services = compose()["services"]
     assert set(services) >= {"postgres", "redis", *APP_SERVICES}
+    # Flower, on request only (`--profile monitoring`), reads Celery's events.
+    assert services["flower"]["profiles"] == ["monitoring"]
+    assert "--broker=redis://redis:6379/0" in services["flower"]["command"]
     for name, service in services.items():
-        if name != "migrate":  # a one-shot job: its exit code is its health
+        if name not in ("migrate", "flower"):  # a one-shot job; an optional third-party image
             assert "healthcheck" in service, f"{name} has no health check"
     assert services["migrate"]["command"] == ["autofill", "db", "upgrade"]
     assert services["migrate"]["depends_on"]["postgres"]["condition"] == "service_healthy"

@@ -88,6 +88,11 @@ def make_celery(settings: Settings) -> Celery:
         worker_concurrency=settings.worker_concurrency,
         worker_pool="threads",
         worker_hijack_root_logger=False,
+        # Celery's own monitoring events (task sent, received, started, succeeded, failed;
+        # worker heartbeats), so Flower and celery-exporter work unmodified (issue 22). One
+        # event per message and state: a bulk group of 20 fills is one message.
+        worker_send_task_events=True,
+        task_send_sent_event=True,
     )
     return app
 

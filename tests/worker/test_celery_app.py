@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
 import redis
+from celery import Celery
 
 from autofill.config import Settings
 from tests.conftest import REDIS_URL, unavailable
@@ -56,6 +59,8 @@ def test_autofill_worker_starts_and_answers(tmp_path: Path) -> None:
     env = {**os.environ, "AUTOFILL_REDIS_URL": REDIS_URL, "AUTOFILL_DATA_DIR": str(tmp_path)}
     autofill = str(Path(sys.executable).with_name("autofill"))
     node = f"test-{os.getpid()}@localhost"
+    # The schema first, as compose's migrate job does: a worker does not migrate.
+    subprocess.run([autofill, "db", "upgrade"], env=env, check=True, capture_output=True)
     process = subprocess.Popen(
         [autofill, "worker", "--concurrency", "4", "--lane", "interactive", "-n", node],
         env=env,
@@ -76,10 +81,47 @@ def test_autofill_worker_starts_and_answers(tmp_path: Path) -> None:
         # An interactive-only worker (kept for people's edits) takes no backfill's fills.
         queues = app.control.inspect(destination=[node], timeout=5).active_queues() or {}
         assert [q["name"] for q in queues[node]] == ["fills.interactive"]
+        # Celery's monitoring events, as Flower or celery-exporter would receive them: a fill
+        # of a row that does not exist is sent, received, started and succeeds (nothing to do).
+        assert _task_events(app, "row_gone", "prop_gone") >= {
+            "task-sent",
+            "task-received",
+            "task-started",
+            "task-succeeded",
+        }
     finally:
         process.terminate()
         process.wait(timeout=30)
         app.close()
+
+
+def _task_events(app: Celery, row_id: str, property_id: str) -> set[str]:
+    """The event types about one fill_cell task, captured off the broker while it runs."""
+    seen: dict[str, set[str]] = {}
+    ready = threading.Event()
+
+    def on_event(event: dict[str, object]) -> None:
+        if str(event.get("type", "")).startswith("task-"):
+            seen.setdefault(str(event["uuid"]), set()).add(str(event["type"]))
+
+    def capture() -> None:
+        with app.connection_for_read() as connection:
+            receiver = app.events.Receiver(connection, handlers={"*": on_event})
+            ready.set()
+            with contextlib.suppress(Exception):  # the socket's timeout ends the capture
+                receiver.capture(limit=None, timeout=20, wakeup=False)
+
+    thread = threading.Thread(target=capture, daemon=True)
+    thread.start()
+    ready.wait(10)
+    time.sleep(0.5)  # the receiver's queue is bound
+    task = app.send_task(
+        "autofill.fill_cell", args=[row_id, property_id, 1], queue=queue_for("interactive")
+    )
+    deadline = time.monotonic() + 20
+    while "task-succeeded" not in seen.get(task.id, set()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return seen.get(task.id, set())
 
 
 def test_a_worker_takes_interactive_fills_before_queued_bulk_ones() -> None:
