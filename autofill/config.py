@@ -322,6 +322,25 @@ class Settings(BaseSettings):
         Past it, the sweeper takes the fill to be lost with its worker and sends it again."""
         return self.fill_timeout_s + self.fill_lease_margin_s
 
+    metrics_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="A worker's or dispatcher's Prometheus /metrics port (off when unset; the "
+        "API serves /metrics on its own port)",
+    )
+    metrics_host: str = Field(
+        default="127.0.0.1", description="The address the metrics port listens on"
+    )
+    metrics_workspace_labels: bool = Field(
+        default=True,
+        description="Label metrics by workspace (turn off for servers with many workspaces)",
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="When set, the API's /metrics asks for it as a bearer token",
+    )
+
     secret_key: SecretStr | None = Field(
         default=None,
         description="Signs the web page's session cookie; a file in the data dir when unset",
@@ -444,3 +463,9 @@ def use_settings(settings: Settings | None) -> Settings | None:
     with _lock:
         previous, _current = _current, settings
         return previous
+
+
+def prometheus_multiproc_dir() -> str | None:
+    """prometheus_client's own variable, read when asked, not with the settings: `autofill
+    serve` sets it for its gunicorn workers after its settings were read (autofill.metrics)."""
+    return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
+import os
+import shutil
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
@@ -56,7 +61,43 @@ def gunicorn_options(host: str, port: int, workers: int, threads: int) -> dict[s
         "worker_class": "gthread",
         "timeout": get_settings().http_timeout,
         "worker_exit": _stop_filling,
+        "child_exit": _forget_worker_metrics,
     }
+
+
+def share_metrics_between_workers() -> Path:
+    """gunicorn's workers each count their own requests and (embedded mode) fills:
+    prometheus_client's multiprocess mode keeps them in files in one directory, so /metrics in
+    any worker reports them all. Set before the workers fork (they import prometheus_client
+    after); the directory is this server's own and starts empty."""
+    given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if given:
+        path = Path(given)
+        path.mkdir(parents=True, exist_ok=True)
+        for stale in path.glob("*.db"):  # a previous server's counts
+            stale.unlink()
+    else:
+        path = Path(tempfile.mkdtemp(prefix="autofill-metrics-"))
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(path)
+        atexit.register(_remove_if_master, path, os.getpid())
+    return path
+
+
+def _remove_if_master(path: Path, master: int) -> None:
+    """The metrics directory goes with the server that made it. gunicorn's workers inherit
+    this exit handler with the fork and leave through ``sys.exit`` too: only the master, the
+    process that registered it, removes the directory."""
+    if os.getpid() == master:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _forget_worker_metrics(_server: Any, worker: Any) -> None:
+    """gunicorn's child_exit hook, in the master: a dead worker's live gauges (fills in
+    flight) stop counting."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
 
 
 def _fill_in_process(app: Any) -> None:
@@ -111,11 +152,12 @@ def serve(host: str, port: int, workers: int, threads: int, dev: bool, fill: boo
         # The reloader would start a second process, and a second pipeline, in the parent.
         app.run(host=host, port=port, debug=True, use_reloader=not fill_here)
         return
+    share_metrics_between_workers()
     Gunicorn(gunicorn_options(host, port, workers, threads), fill_here=fill_here).run()
 
 
 def _say_where_answers_come_from(settings: Settings) -> None:
-    from autofill.llm.registry import answers_notice
+    from autofill.llm import answers_notice
 
     notice = answers_notice(settings)
     if notice:

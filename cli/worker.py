@@ -36,17 +36,24 @@ from cli.common import open_store
     "while a backfill keeps every other thread busy.",
 )
 @click.option("--with-dispatcher", is_flag=True, help="Also run the dispatcher in this process.")
+@click.option(
+    "--metrics-port",
+    default=None,
+    type=click.IntRange(1, 65535),
+    help="Serve Prometheus metrics on this port [default: AUTOFILL_METRICS_PORT; off]",
+)
 @click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
 def worker(
     concurrency: int | None,
     pool: str,
     lane: str,
     with_dispatcher: bool,
+    metrics_port: int | None,
     celery_args: tuple[str, ...],
 ) -> None:
     """Start a Celery worker that fills cells. Model calls wait on the network, so a thread
     pool keeps many in flight per process; extra arguments go to Celery unchanged."""
-    from autofill.llm.registry import answers_notice
+    from autofill.llm import answers_notice
     from worker import app, queues_for_lane, set_in_flight, task_threads
 
     settings = get_settings()
@@ -60,6 +67,7 @@ def worker(
     notice = answers_notice(settings)
     if notice:
         click.echo(f"worker: {notice}", err=True)
+    _serve_metrics(metrics_port)
     if with_dispatcher:
         _dispatcher().start_thread()
     # Celery's threads run people's edits one per thread and bulk groups a group per thread;
@@ -85,10 +93,17 @@ def worker(
     default=None,
     help="Touch this file on every pass (for health checks).",
 )
-def dispatcher(heartbeat: Path | None) -> None:
+@click.option(
+    "--metrics-port",
+    default=None,
+    type=click.IntRange(1, 65535),
+    help="Serve Prometheus metrics on this port [default: AUTOFILL_METRICS_PORT; off]",
+)
+def dispatcher(heartbeat: Path | None, metrics_port: int | None) -> None:
     """Send due fills from the outbox to the workers, and re-send what got lost. Several may
     run at once."""
     loop = _dispatcher(heartbeat)
+    _serve_metrics(metrics_port)
 
     def stop(_signal: int, _frame: FrameType | None) -> None:
         loop.stop()
@@ -104,3 +119,20 @@ def _dispatcher(heartbeat: Path | None = None) -> Dispatcher:
 
     settings = get_settings()
     return Dispatcher(open_store(settings), send_fills, settings, heartbeat=heartbeat)
+
+
+def _serve_metrics(port: int | None) -> None:
+    """This process's Prometheus metrics (autofill.metrics) on ``port``, if one is set."""
+    settings = get_settings()
+    port = port or settings.metrics_port
+    if port is None:
+        return
+    from autofill.metrics import serve
+
+    try:
+        serve(port, settings.metrics_host)
+    except OSError as exc:
+        raise click.ClickException(
+            f"cannot serve metrics on {settings.metrics_host}:{port}: {exc.strerror}"
+        ) from None
+    click.echo(f"metrics: http://{settings.metrics_host}:{port}/metrics", err=True)

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import hmac
 from typing import Literal
 
 import redis
-from flask import Blueprint, Response, current_app, jsonify
+from flask import Blueprint, Response, current_app, jsonify, request
 from pydantic import BaseModel
 from sqlalchemy.exc import SQLAlchemyError
 
 from api.endpoint import Ctx, endpoint, settings, store
 from api.openapi import build_openapi
+from autofill import metrics as fill_metrics
+from autofill.errors import Unauthorized
 from autofill.logs import get_logger
 
 bp = Blueprint("meta", __name__)
@@ -79,3 +82,17 @@ def _check_redis(url: str) -> str:
 @bp.get("/v1/openapi.json")
 def openapi() -> Response:
     return jsonify(build_openapi(current_app))
+
+
+@bp.get("/metrics")
+def metrics() -> Response:
+    """Prometheus's text format, every API process's metrics (and, in embedded mode, the
+    fills run inside them): autofill.metrics. Not part of the JSON API, so not in the OpenAPI
+    document. With ``AUTOFILL_METRICS_TOKEN`` set, a scrape must send it as a bearer token."""
+    token = settings().metrics_token
+    if token is not None:
+        expected = f"Bearer {token.get_secret_value()}"
+        if not hmac.compare_digest(request.headers.get("Authorization", ""), expected):
+            raise Unauthorized("/metrics needs the AUTOFILL_METRICS_TOKEN bearer token")
+    body, content_type = fill_metrics.exposition(request.headers.get("Accept", ""))
+    return Response(body, content_type=content_type)

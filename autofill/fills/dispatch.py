@@ -32,8 +32,9 @@ from pathlib import Path
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from autofill import metrics
 from autofill.config import Settings
-from autofill.db import OutboxEntry, Property, Store, utcnow
+from autofill.db import OutboxEntry, Property, ProviderBatch, Store, utcnow
 from autofill.fills import economy, events, outbox, upkeep
 from autofill.fills.blocking import upstream_ai
 from autofill.fills.waker import Waker
@@ -263,6 +264,8 @@ class Dispatcher:
         # take a while to record, and live fills must not wait for them.
         batcher = threading.Thread(target=self._batch_forever, name="autofill-batcher", daemon=True)
         batcher.start()
+        counter = threading.Thread(target=self._count_forever, name="autofill-counter", daemon=True)
+        counter.start()
         failures = 0
         while not self.stopping.is_set():
             if self.heartbeat is not None:
@@ -288,6 +291,16 @@ class Dispatcher:
         self.waker.close()
         sweeper.join(timeout=5)  # a daemon: a sweep stuck on the database does not hold the exit
         batcher.join(timeout=5)
+
+    def _count_forever(self) -> None:
+        """The outbox and the provider batches counted for ``/metrics`` every few seconds, on
+        a thread of its own: a slow count never holds up dispatching."""
+        while not self.stopping.is_set():
+            try:
+                count_for_metrics(self.store)
+            except Exception as exc:  # the database is down: the next count tries again
+                log.warning("metrics count failed; retrying", error=str(exc))
+            self.stopping.wait(METRICS_EVERY_S)
 
     def _sweep_forever(self) -> None:
         while not self.stopping.is_set():
@@ -333,3 +346,30 @@ class Dispatcher:
 
     def stop(self) -> None:
         self.stopping.set()
+
+
+METRICS_EVERY_S = 5.0
+
+
+def count_for_metrics(store: Store) -> None:
+    """``autofill_outbox_entries`` by lane, state and workspace, and
+    ``autofill_provider_batches`` by provider and state, as they are now."""
+    with store.transaction() as session:
+        entries = session.execute(
+            select(
+                OutboxEntry.lane, OutboxEntry.state, OutboxEntry.workspace_id, func.count()
+            ).group_by(OutboxEntry.lane, OutboxEntry.state, OutboxEntry.workspace_id)
+        ).all()
+        batches = session.execute(
+            select(ProviderBatch.model, ProviderBatch.state, func.count()).group_by(
+                ProviderBatch.model, ProviderBatch.state
+            )
+        ).all()
+    metrics.set_outbox((lane, state, workspace, count) for lane, state, workspace, count in entries)
+    by_provider: dict[tuple[str, str], int] = {}
+    for model, state, count in batches:
+        key = (metrics.split_model(model)[0], state)
+        by_provider[key] = by_provider.get(key, 0) + count
+    metrics.set_batches(
+        (provider, state, count) for (provider, state), count in by_provider.items()
+    )

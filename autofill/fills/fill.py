@@ -18,12 +18,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from autofill import metrics
 from autofill.config import Settings
 from autofill.db import Cell, OutboxEntry, Property, Row, Store, Workspace, utcnow
 from autofill.fills import cell_state, changes, outbox, runs, usage
@@ -94,6 +96,7 @@ def fill_cell(
         row_id,
         property_id,
         generation,
+        lane=claimed.lane,
         claim_ms=_ms(started, claimed_at),
         call_ms=_ms(claimed_at, answered_at),
         record_ms=_ms(answered_at, time.perf_counter()),
@@ -104,6 +107,9 @@ def fill_cell(
 def call_model(completer: Completer, claimed: Claim) -> Completion | FillFailed:
     """The claimed fill's model call (no transaction open): its answer, or why it failed."""
     assert claimed.prepared is not None
+    provider, _ = metrics.split_model(claimed.prepared.request.model)
+    started = time.perf_counter()
+    metrics.IN_FLIGHT.inc()
     try:
         # The lane goes with the call: a backfill's calls leave room in the provider's limit.
         request = replace(claimed.prepared.request, lane=claimed.lane)
@@ -114,6 +120,9 @@ def call_model(completer: Completer, claimed: Claim) -> Completion | FillFailed:
         return completer.complete(request)
     except FillFailed as exc:
         return exc
+    finally:
+        metrics.IN_FLIGHT.dec()
+        metrics.MODEL_CALL.labels(provider, claimed.lane).observe(time.perf_counter() - started)
 
 
 def hand_back(
@@ -208,6 +217,7 @@ def _claim(
     row, prop, cell = loaded.row, loaded.prop, loaded.cell
     if row is None or prop is None or prop.ai is None or cell is None:
         outbox.finish(session, entry)
+        _count(session, Outcome.GONE, entry.lane, entry.workspace_id)
         return Outcome.GONE
     if cell.status == CellStatus.OVERRIDDEN.value:
         _finish(session, entry, Outcome.OVERRIDDEN, loaded.properties)
@@ -247,6 +257,7 @@ def _claim(
     if refusal is not None:
         outbox.park(entry)
         cell_state.park(cell, refusal)
+        _count(session, Outcome.PARKED, entry.lane, entry.workspace_id)
         return Outcome.PARKED
 
     if entry.attempts >= settings.max_fill_attempts:
@@ -260,6 +271,11 @@ def _claim(
         _fail(session, entry, cell, message, loaded.properties, code=ErrorCode.GAVE_UP)
         return Outcome.FAILED
     (start or _start_live(settings))(session, entry, tokens, cost)
+    if entry.dispatched_at is not None:
+        waited = (now - entry.dispatched_at).total_seconds()
+        metrics.after_commit(
+            session, partial(metrics.QUEUE_WAIT.labels(entry.lane).observe, waited)
+        )
     return Claim(
         entry.workspace_id,
         entry.lane,
@@ -373,11 +389,27 @@ def _record(
     entry = loaded.entry
     spend = _spend(result)
     usage.record(session, claim.workspace_id, spend, run_id=claim.run_id)
+    reference = _reference(claim, loaded)
+    metrics.after_commit(
+        session,
+        partial(
+            metrics.spent,
+            reference,
+            claim.workspace_id,
+            input_tokens=result.usage.input_tokens,
+            cached_tokens=result.usage.cached_tokens,
+            output_tokens=result.usage.output_tokens,
+            cost_usd=spend.cost_usd,
+        ),
+    )
     if entry is None or entry.generation != generation:
+        # The answer was for older inputs: discarded (the stale-write guard), its cost counted.
+        _count(session, Outcome.SUPERSEDED, claim.lane, claim.workspace_id)
         return Outcome.SUPERSEDED
     row, prop, cell = loaded.row, loaded.prop, loaded.cell
     if row is None or prop is None or prop.ai is None or cell is None:
         outbox.finish(session, entry)
+        _count(session, Outcome.GONE, entry.lane, entry.workspace_id)
         return Outcome.GONE
     if cell.status == CellStatus.OVERRIDDEN.value:
         _finish(session, entry, Outcome.OVERRIDDEN, loaded.properties)
@@ -385,11 +417,13 @@ def _record(
     if changes.input_hash(prop.ai, row.values, row.content, loaded.ai_values) != claim.input_hash:
         # Inputs moved without a new generation (an upstream cell filled meanwhile): go again.
         outbox.retry(entry, utcnow())
+        _count(session, Outcome.SUPERSEDED, claim.lane, claim.workspace_id)
         return Outcome.SUPERSEDED
     if isinstance(result, FillFailed) and result.defer_s is not None:
         # The provider asked for a long wait: kept as the entry's due time; the cell stays
         # pending and no worker thread sleeps through it.
         outbox.defer(entry, utcnow() + timedelta(seconds=result.defer_s))
+        _count(session, Outcome.DEFERRED, claim.lane, claim.workspace_id)
         return Outcome.DEFERRED
     if isinstance(result, FillFailed):
         _fail(session, entry, cell, result.message, loaded.properties, code=result.code)
@@ -450,15 +484,21 @@ def _fail(
     code: ErrorCode,
 ) -> None:
     cell_state.fail(cell, message, code)
-    _finish(session, entry, Outcome.FAILED, properties)
+    _finish(session, entry, Outcome.FAILED, properties, code=code)
 
 
 def _finish(
-    session: Session, entry: OutboxEntry, outcome: Outcome, properties: list[Property]
+    session: Session,
+    entry: OutboxEntry,
+    outcome: Outcome,
+    properties: list[Property],
+    *,
+    code: ErrorCode | None = None,
 ) -> None:
     """The entry is done: remove it, count it in its run, and let cells that waited go.
     The entry is locked (``_load``), so its generation is still the one this fill was for."""
     outbox.finish(session, entry)
+    _count(session, outcome, entry.lane, entry.workspace_id, code)
     if entry.run_id is not None:
         runs.settle(session, entry.workspace_id, entry.run_id, outcome)
     if any_chain(properties):
@@ -467,9 +507,47 @@ def _finish(
         outbox.unblock_row(session, entry.row_id)
 
 
-def _log(
-    outcome: Outcome | str, row_id: str, property_id: str, generation: int, **extra: Any
+def _count(
+    session: Session,
+    outcome: Outcome,
+    lane: str,
+    workspace_id: str,
+    code: ErrorCode | None = None,
 ) -> None:
+    """The fill's outcome in ``autofill_fills_total``, once its transaction commits."""
+    metrics.after_commit(
+        session,
+        partial(
+            metrics.fill_ended,
+            outcome.value,
+            lane=lane,
+            workspace_id=workspace_id,
+            error_code=code.value if code is not None else "",
+        ),
+    )
+
+
+def _reference(claim: Claim, loaded: _Loaded) -> str:
+    """The model the answer came from: the request's, or (a batch answer) the column's."""
+    if claim.prepared is not None:
+        return claim.prepared.request.model
+    if loaded.prop is not None and loaded.prop.ai is not None:
+        return loaded.prop.ai.model
+    return "unknown:unknown"
+
+
+def _log(
+    outcome: Outcome | str,
+    row_id: str,
+    property_id: str,
+    generation: int,
+    *,
+    lane: str | None = None,
+    **extra: Any,
+) -> None:
+    record_ms = extra.get("record_ms")
+    if lane is not None and isinstance(record_ms, float):
+        metrics.RECORD.labels(lane).observe(record_ms / 1000)
     log.info(
         "fill",
         outcome=outcome.value if isinstance(outcome, Outcome) else outcome,

@@ -177,11 +177,12 @@ def _call_and_record(
         answered.sort(key=lambda item: item[0])
         answered_at = time.perf_counter()
         recorded = _record_answers(store, settings, answered)
-        for (ref, _, _), outcome in zip(answered, recorded, strict=True):
+        for (ref, claimed, _), outcome in zip(answered, recorded, strict=True):
             outcomes[ref] = outcome
             _log(
                 outcome,
                 *ref,
+                lane=claimed.lane,
                 claim_ms=claim_ms,
                 call_ms=_ms(called_at, answered_at),
                 record_ms=_ms(answered_at, time.perf_counter()),

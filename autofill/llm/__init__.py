@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from autofill.llm.plan import CallPlan, expected_reasoning, output_limit, plan_call
     from autofill.llm.providers.batches import BatchAPI, ItemResult
     from autofill.llm.providers.batches import BatchState as BatchView
-    from autofill.llm.registry import Providers, Route
+    from autofill.llm.registry import Providers, Route, answers_notice
     from autofill.llm.registry import current as current_providers
     from autofill.llm.schema_limits import strict_schema
     from autofill.llm.tokenizer import ENCODINGS, count_tokens, encoding
@@ -58,6 +58,7 @@ __all__ = [
     "TokenSource",
     "Usage",
     "answer_schema",
+    "answers_notice",
     "catalogue",
     "count_tokens",
     "current_providers",

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from functools import lru_cache, partial
+from time import perf_counter
 
-from autofill import clock
+from autofill import clock, metrics
 from autofill.clock import Clock
 from autofill.config import get_settings
 from autofill.kinds import ErrorCode
@@ -176,19 +177,29 @@ class Completer:
         counts = self.limiter.counts_tokens(target.limit_key)
         estimate = _estimate_tokens(request, info) + plan.output_limit if counts else 0
 
+        provider = metrics.split_model(request.model)[0]
+
         def once(timeout: float) -> RawAnswer:
+            waiting = perf_counter()
             try:
                 self.limiter.acquire(target.limit_key, estimate, deadline, lane=request.lane)
             except TimeoutError as exc:
                 raise ProviderError(str(exc)) from None
+            finally:
+                metrics.LIMITER_WAIT.labels(provider, request.lane).observe(
+                    perf_counter() - waiting
+                )
             remaining = max(deadline - time.time(), 1.0)
             try:
                 answer = target.provider.call(request, target.model, plan, min(timeout, remaining))
             except ProviderError as exc:
+                # No status: no answer came (a connection failed, a timeout).
+                metrics.provider_call(request.model, exc.status or "error")
                 if exc.status == 429 and exc.retryable:
                     wait = {"retry-after": str(exc.retry_after)} if exc.retry_after else {}
                     self.limiter.observe(target.limit_key, wait, status=429)
                 raise
+            metrics.provider_call(request.model, 200)
             self.limiter.observe(target.limit_key, answer.headers)
             return answer
 

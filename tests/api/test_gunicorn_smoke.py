@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from autofill.db.session import Store
 from autofill.llm.simulator.server import Simulator
@@ -63,6 +64,11 @@ def server(
         "AUTOFILL_BATCH_CHECK_MAX_S": "1",
     }
     env.pop("AUTOFILL_REDIS_URL", None)
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    # Where `serve` makes its metrics directory (tempfile's default), to see it go at exit.
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env["TMPDIR"] = str(scratch)
     process = subprocess.Popen(
         [AUTOFILL, "serve", "--port", str(port), "--workers", "2"],
         env=env,
@@ -86,6 +92,7 @@ def server(
     finally:
         process.terminate()
         process.wait(timeout=20)
+    assert not list(scratch.glob("autofill-metrics-*")), "the metrics directory outlived serve"
 
 
 def test_gunicorn_serves_the_api(server: str, store: Store) -> None:
@@ -136,7 +143,8 @@ def test_gunicorn_serves_the_api(server: str, store: Store) -> None:
 
 def test_with_no_redis_the_api_processes_fill_the_cells(server: str, store: Store) -> None:
     with store.transaction() as session:
-        _, token = create_workspace(session, "Embedded")
+        workspace, token = create_workspace(session, "Embedded")
+        workspace_id = workspace.id
     spec = {
         "name": "Embedded",
         "properties": [
@@ -157,3 +165,17 @@ def test_with_no_redis_the_api_processes_fill_the_cells(server: str, store: Stor
             break
         time.sleep(0.2)
     assert (cell["status"], cell["value"]) == ("filled", "[sim] Served.")
+    # /metrics counts the fill once, whichever of the two gunicorn workers filled it and
+    # whichever answers the scrape (prometheus_client's multiprocess directory).
+    for _ in range(4):
+        with urllib.request.urlopen(server + "/metrics", timeout=10) as response:
+            text = response.read().decode()
+        filled = [
+            sample.value
+            for family in text_string_to_metric_families(text)
+            if family.name == "autofill_fills"
+            for sample in family.samples
+            if sample.labels.get("outcome") == "filled"
+            and sample.labels.get("workspace") == workspace_id
+        ]
+        assert filled == [1.0], text

@@ -5,15 +5,18 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import socket
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
 
+import httpx2
 import pytest
 import redis
 from celery import Celery
+from prometheus_client.parser import text_string_to_metric_families
 
 from autofill.config import Settings
 from tests.conftest import REDIS_URL, unavailable
@@ -42,6 +45,12 @@ def test_the_fill_task_is_registered_and_thin() -> None:
     assert task.acks_late and task.reject_on_worker_lost
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 def test_a_worker_takes_the_queues_of_its_lane() -> None:
     assert queues_for_lane("both") == ["fills.interactive", "fills.bulk"]
     assert queues_for_lane("bulk") == ["fills.bulk"]
@@ -59,10 +68,14 @@ def test_autofill_worker_starts_and_answers(tmp_path: Path) -> None:
     env = {**os.environ, "AUTOFILL_REDIS_URL": REDIS_URL, "AUTOFILL_DATA_DIR": str(tmp_path)}
     autofill = str(Path(sys.executable).with_name("autofill"))
     node = f"test-{os.getpid()}@localhost"
+    metrics_port = free_port()
     # The schema first, as compose's migrate job does: a worker does not migrate.
     subprocess.run([autofill, "db", "upgrade"], env=env, check=True, capture_output=True)
     process = subprocess.Popen(
-        [autofill, "worker", "--concurrency", "4", "--lane", "interactive", "-n", node],
+        [
+            *(autofill, "worker", "--concurrency", "4", "--lane", "interactive", "-n", node),
+            *("--metrics-port", str(metrics_port)),
+        ],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -89,6 +102,12 @@ def test_autofill_worker_starts_and_answers(tmp_path: Path) -> None:
             "task-started",
             "task-succeeded",
         }
+        # Its Prometheus metrics, scraped and parsed as Prometheus would.
+        scraped = httpx2.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5)
+        assert scraped.status_code == 200
+        families = {f.name: f for f in text_string_to_metric_families(scraped.text)}
+        assert families["autofill_fills"].type == "counter"
+        assert families["autofill_fills_in_flight"].samples[0].value == 0
     finally:
         process.terminate()
         process.wait(timeout=30)
