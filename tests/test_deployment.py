@@ -4,6 +4,7 @@ in a root-owned working directory (what the Dockerfile sets up, reproduced on th
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -15,6 +16,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from prometheus_client import Counter, Gauge, Histogram
+
+from autofill import metrics
 
 ROOT = Path(__file__).resolve().parent.parent
 AUTOFILL = str(Path(sys.executable).with_name("autofill"))
@@ -156,3 +160,42 @@ def test_the_image_user_in_a_root_owned_directory(root_owned_app_dir: Path) -> N
     assert (data / "secret_key").stat().st_uid == IMAGE_UID
     assert (data / "secret_key").stat().st_mode & 0o777 == 0o600
     assert not any(app.iterdir()), "nothing is written to the working directory"
+
+
+def _exported_series() -> set[str]:
+    """The series names a scrape of autofill.metrics can show, as a query names them."""
+    names: set[str] = set()
+    for metric in vars(metrics).values():
+        if isinstance(metric, Counter):
+            names.add(f"{metric._name}_total")
+        elif isinstance(metric, Histogram):
+            names |= {f"{metric._name}_{part}" for part in ("bucket", "count", "sum")}
+        elif isinstance(metric, Gauge):
+            names.add(metric._name)
+    return names
+
+
+def test_the_grafana_dashboard_queries_only_metrics_we_export() -> None:
+    dashboard = json.loads((ROOT / "deploy" / "grafana-dashboard.json").read_text())
+    exported = _exported_series()
+    queried: set[str] = set()
+    for panel in dashboard["panels"]:
+        assert panel["targets"], panel["title"]
+        for target in panel["targets"]:
+            named = set(re.findall(r"\bautofill_[a-z0-9_]+", target["expr"]))
+            assert named, (panel["title"], target["expr"])
+            assert named <= exported, (panel["title"], named - exported)
+            queried |= named
+    # What the issue asks the dashboard to show: fills/s, errors, queue depth, latency
+    # percentiles, spend per workspace.
+    assert {
+        "autofill_fills_total",
+        "autofill_outbox_entries",
+        "autofill_fill_model_call_seconds_bucket",
+        "autofill_cost_usd_total",
+    } <= queried
+    assert any(
+        "workspace" in t["expr"] and "cost" in t["expr"]
+        for p in dashboard["panels"]
+        for t in p["targets"]
+    )
