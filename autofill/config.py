@@ -469,3 +469,20 @@ def prometheus_multiproc_dir() -> str | None:
     """prometheus_client's own variable, read when asked, not with the settings: `autofill
     serve` sets it for its gunicorn workers after its settings were read (autofill.metrics)."""
     return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
+
+
+def otlp_traces_configured() -> bool:
+    """Whether the standard OpenTelemetry variables name somewhere to send traces
+    (autofill.tracing); the SDK reads them itself once traces are on."""
+    return (
+        bool(
+            os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+            or os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
+        )
+        and os.environ.get("OTEL_SDK_DISABLED", "").lower() != "true"
+    )
+
+
+def otel_service_name() -> str:
+    """``OTEL_SERVICE_NAME``, else ``autofill``: the name traces are filed under."""
+    return os.environ.get("OTEL_SERVICE_NAME") or "autofill"

@@ -2,8 +2,8 @@
 imported to check them).
 
     leaf modules     config, errors, ids, text, values, references, kinds, validation,
-                     outputs, columns, redaction, logs, metrics, language, language_names,
-                     segments, clock, faces: import only each other
+                     outputs, columns, redaction, logs, metrics, tracing, language,
+                     language_names, segments, clock, faces: import only each other
     llm              the model layer: leaf modules only (no schemas, prompts, storage or fills)
     db               storage: leaf modules only (it knows nothing of fills)
     schemas          request and response shapes: leaf modules and llm (model references)
@@ -45,6 +45,7 @@ LEAF = {
     "redaction",
     "logs",
     "metrics",
+    "tracing",
     "language",
     "language_names",
     "segments",

@@ -25,7 +25,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from autofill import metrics
+from autofill import metrics, tracing
 from autofill.config import Settings
 from autofill.db import Cell, OutboxEntry, Property, Row, Store, Workspace, utcnow
 from autofill.fills import cell_state, changes, outbox, runs, usage
@@ -82,7 +82,7 @@ def fill_cell(
     if isinstance(claimed, Outcome):
         _log(claimed, row_id, property_id, generation, claim_ms=_ms(started, claimed_at))
         return claimed
-    completion = call_model(completer, claimed)
+    completion = call_model(completer, claimed, row_id, property_id)
     answered_at = time.perf_counter()
     # A dead connection here would otherwise throw the paid-for answer away: retried.
     outcome = store.run(
@@ -104,12 +104,45 @@ def fill_cell(
     return outcome
 
 
-def call_model(completer: Completer, claimed: Claim) -> Completion | FillFailed:
-    """The claimed fill's model call (no transaction open): its answer, or why it failed."""
+def call_model(
+    completer: Completer, claimed: Claim, row_id: str = "", property_id: str = ""
+) -> Completion | FillFailed:
+    """The claimed fill's model call (no transaction open): its answer, or why it failed.
+    Counted in the metrics and, when traces are on, a span (autofill.tracing)."""
     assert claimed.prepared is not None
-    provider, _ = metrics.split_model(claimed.prepared.request.model)
+    reference = claimed.prepared.request.model
     started = time.perf_counter()
     metrics.IN_FLIGHT.inc()
+    try:
+        with tracing.fill_span(
+            reference,
+            workspace_id=claimed.workspace_id,
+            column_id=property_id,
+            row_id=row_id,
+            run_id=claimed.run_id,
+            lane=claimed.lane,
+            max_tokens=claimed.prepared.request.max_output_tokens,
+        ) as span:
+            result = _call(completer, claimed)
+            usage = result.usage
+            tracing.answered(
+                span,
+                input_tokens=usage.input_tokens,
+                output_tokens=usage.output_tokens,
+                cached_tokens=usage.cached_tokens,
+                cache_write_tokens=usage.cache_write_tokens,
+                error=result.code if isinstance(result, FillFailed) else None,
+                message=str(result) if isinstance(result, FillFailed) else "",
+            )
+            return result
+    finally:
+        metrics.IN_FLIGHT.dec()
+        provider = metrics.split_model(reference)[0]
+        metrics.MODEL_CALL.labels(provider, claimed.lane).observe(time.perf_counter() - started)
+
+
+def _call(completer: Completer, claimed: Claim) -> Completion | FillFailed:
+    assert claimed.prepared is not None
     try:
         # The lane goes with the call: a backfill's calls leave room in the provider's limit.
         request = replace(claimed.prepared.request, lane=claimed.lane)
@@ -120,9 +153,6 @@ def call_model(completer: Completer, claimed: Claim) -> Completion | FillFailed:
         return completer.complete(request)
     except FillFailed as exc:
         return exc
-    finally:
-        metrics.IN_FLIGHT.dec()
-        metrics.MODEL_CALL.labels(provider, claimed.lane).observe(time.perf_counter() - started)
 
 
 def hand_back(

@@ -157,7 +157,8 @@ def _call_and_record(
 ) -> dict[FillRef, str]:
     called_at = time.perf_counter()
     futures: dict[Future[Completion | FillFailed], tuple[FillRef, Claim]] = {
-        calls.pool.submit(call_model, completer, claimed): (ref, claimed) for ref, claimed in live
+        calls.pool.submit(call_model, completer, claimed, ref[0], ref[1]): (ref, claimed)
+        for ref, claimed in live
     }
     outcomes: dict[FillRef, str] = {}
     pending = set(futures)
