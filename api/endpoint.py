@@ -21,6 +21,7 @@ from wtforms.validators import ValidationError as CSRFError
 
 from api.body import read_json_object
 from api.ratelimit import ApiRateLimiter
+from autofill import tracing
 from autofill.config import Settings
 from autofill.db import Store, Workspace
 from autofill.errors import Forbidden, RateLimited, Unauthorized
@@ -153,6 +154,14 @@ def endpoint(
     def wrap(view: Callable[..., Any]) -> Callable[..., Response]:
         @functools.wraps(view)
         def handler(**path_args: Any) -> Response:
+            rule = request.url_rule.rule if request.url_rule is not None else request.path
+            headers = {"traceparent": request.headers.get("traceparent", "")}
+            if "tracestate" in request.headers:
+                headers["tracestate"] = request.headers["tracestate"]
+            with tracing.request_span(request.method, rule, headers):
+                return run(**path_args)
+
+        def run(**path_args: Any) -> Response:
             kwargs: dict[str, Any] = dict(path_args)
             with store().sessions() as session, session.begin():
                 # Authenticate first: a caller without a valid token learns nothing else.

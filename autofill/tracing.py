@@ -20,7 +20,7 @@ page's text and the answer are never attributes: they are the users' data.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -29,7 +29,7 @@ from autofill.kinds import ErrorCode
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import TracerProvider
-    from opentelemetry.trace import Span, Tracer
+    from opentelemetry.trace import Span, SpanContext, Tracer
 
 _lock = threading.Lock()
 _tracer: Tracer | None = None
@@ -90,14 +90,18 @@ def fill_span(
     run_id: str | None,
     lane: str,
     max_tokens: int,
+    scheduled_by: str | None = None,
 ) -> Iterator[Span | None]:
-    """A span around a fill's model call (None when traces are off)."""
+    """A span around a fill's model call (None when traces are off), linked to the request
+    that made the fill due (``scheduled_by``, its traceparent): a fill runs later and
+    elsewhere, so it is a link, not a child (the OpenTelemetry guidance for work queued by
+    one trace and done in another)."""
     active = tracer()
     if active is None:
         yield None
         return
     from opentelemetry.semconv._incubating.attributes import gen_ai_attributes as gen_ai
-    from opentelemetry.trace import SpanKind
+    from opentelemetry.trace import Link, SpanKind
 
     kind, _, model = reference.partition(":")
     attributes: dict[str, Any] = {
@@ -112,10 +116,66 @@ def fill_span(
     }
     if run_id is not None:
         attributes["autofill.run.id"] = run_id
+    scheduler = _parse(scheduled_by)
     with active.start_as_current_span(
-        f"chat {model or reference}", kind=SpanKind.CLIENT, attributes=attributes
+        f"chat {model or reference}",
+        kind=SpanKind.CLIENT,
+        attributes=attributes,
+        links=[Link(scheduler)] if scheduler is not None else [],
     ) as span:
         yield span
+
+
+@contextmanager
+def request_span(method: str, route: str, headers: Mapping[str, str]) -> Iterator[Span | None]:
+    """A server span around an API request, continuing the caller's trace when it sent a
+    ``traceparent`` (W3C Trace Context); the fills it makes due link to it."""
+    active = tracer()
+    if active is None:
+        yield None
+        return
+    from opentelemetry.trace import SpanKind
+    from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+    parent = TraceContextTextMapPropagator().extract(carrier=dict(headers))
+    with active.start_as_current_span(
+        f"{method} {route}",
+        context=parent,
+        kind=SpanKind.SERVER,
+        attributes={"http.request.method": method, "http.route": route},
+    ) as span:
+        yield span
+
+
+def current_traceparent() -> str | None:
+    """The current span's W3C traceparent, kept with the fills it makes due; None when
+    traces are off or no span is current."""
+    if tracer() is None:
+        return None
+    from opentelemetry import trace
+
+    context = trace.get_current_span().get_span_context()
+    if not context.is_valid:
+        return None
+    return f"00-{context.trace_id:032x}-{context.span_id:016x}-{int(context.trace_flags):02x}"
+
+
+def _parse(traceparent: str | None) -> SpanContext | None:
+    if not traceparent:
+        return None
+    from opentelemetry.trace import SpanContext, TraceFlags
+
+    try:
+        _, trace_id, span_id, flags = traceparent.split("-")
+        context = SpanContext(
+            int(trace_id, 16),
+            int(span_id, 16),
+            is_remote=True,
+            trace_flags=TraceFlags(int(flags, 16)),
+        )
+    except ValueError:
+        return None
+    return context if context.is_valid else None
 
 
 def answered(

@@ -220,6 +220,9 @@ class OutboxEntry(Base):
     # live, once, by the next fill.
     reask: Mapped[dict[str, Any] | None] = mapped_column(JSONType, default=None)
     dispatched_at: Mapped[datetime | None] = mapped_column(default=None)
+    # The W3C traceparent of the request that made the fill due, when traces are on: the fill's
+    # span links to it (autofill.tracing).
+    trace_context: Mapped[str | None] = mapped_column(String(55), default=None)
     lease_until: Mapped[datetime | None] = mapped_column(default=None)
     # What a running fill may spend at most; held against the budget until it finishes.
     reserved_tokens: Mapped[int] = mapped_column(Integer, default=0)

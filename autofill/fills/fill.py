@@ -61,6 +61,7 @@ class Claim:
     prepared: Prepared | None = None  # None when recording a batch answer (built at its claim)
     economy: bool = False  # the fill's dependents are economy fills too
     reask: dict[str, str] | None = None  # a batch answer to re-ask live, with its error
+    trace_context: str | None = None  # the scheduling request's traceparent (traces on)
 
 
 # Starts a claimed entry: (session, entry, tokens, cost in USD) → None. A live fill takes a
@@ -122,6 +123,7 @@ def call_model(
             run_id=claimed.run_id,
             lane=claimed.lane,
             max_tokens=claimed.prepared.request.max_output_tokens,
+            scheduled_by=claimed.trace_context,
         ) as span:
             result = _call(completer, claimed)
             usage = result.usage
@@ -316,6 +318,7 @@ def _claim(
         prepared,
         economy=entry.economy,
         reask=entry.reask,
+        trace_context=entry.trace_context,
     )
 
 

@@ -30,9 +30,10 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Insert, case, delete, func, insert, literal, or_, select, update
+from sqlalchemy import Insert, String, case, delete, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
+from autofill import tracing
 from autofill.db import Cell, OutboxEntry, Property, Row, upsert, utcnow
 from autofill.fills import wakeup
 from autofill.kinds import EntryState, Lane, Reason
@@ -288,6 +289,7 @@ def _build_upsert(session: Session) -> Any:
             ),
             "batch_id": None,
             "reask": None,
+            "trace_context": excluded.trace_context,  # the latest change's request
             # A person's edit to a cell a backfill has queued makes it theirs: interactive.
             "lane": case(
                 (
@@ -331,6 +333,7 @@ def schedule(
     due_at = now + timedelta(seconds=delay_s)
     keys = list(dict.fromkeys(keys))
     chosen = (lane or lane_for(reason, len(keys))).value
+    traced = tracing.current_traceparent()  # None when traces are off
     entries = [
         {
             "row_id": row_id,
@@ -347,6 +350,7 @@ def schedule(
             "attempts": 0,
             "reserved_tokens": 0,
             "reserved_usd": 0.0,
+            "trace_context": traced,
             "created_at": now,
             "updated_at": now,
         }
@@ -401,6 +405,7 @@ def schedule_new_column(session: Session, workspace_id: str, prop: Property) -> 
         literal(0),
         literal(0),
         literal(0.0),
+        literal(tracing.current_traceparent(), String(55)),
         literal(now),
         literal(now),
     ).where(Row.database_id == prop.database_id)
@@ -417,6 +422,7 @@ def schedule_new_column(session: Session, workspace_id: str, prop: Property) -> 
         "attempts",
         "reserved_tokens",
         "reserved_usd",
+        "trace_context",
         "created_at",
         "updated_at",
     ]
