@@ -155,10 +155,7 @@ def endpoint(
         @functools.wraps(view)
         def handler(**path_args: Any) -> Response:
             rule = request.url_rule.rule if request.url_rule is not None else request.path
-            headers = {"traceparent": request.headers.get("traceparent", "")}
-            if "tracestate" in request.headers:
-                headers["tracestate"] = request.headers["tracestate"]
-            with tracing.request_span(request.method, rule, headers):
+            with tracing.request_span(request.method, rule, request.headers.get):
                 return run(**path_args)
 
         def run(**path_args: Any) -> Response:

@@ -20,7 +20,7 @@ page's text and the answer are never attributes: they are the users' data.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -127,9 +127,12 @@ def fill_span(
 
 
 @contextmanager
-def request_span(method: str, route: str, headers: Mapping[str, str]) -> Iterator[Span | None]:
+def request_span(
+    method: str, route: str, header: Callable[[str], str | None]
+) -> Iterator[Span | None]:
     """A server span around an API request, continuing the caller's trace when it sent a
-    ``traceparent`` (W3C Trace Context); the fills it makes due link to it."""
+    ``traceparent`` (W3C Trace Context); the fills it makes due link to it. ``header`` looks
+    a request header up, and is not called at all while traces are off."""
     active = tracer()
     if active is None:
         yield None
@@ -137,7 +140,8 @@ def request_span(method: str, route: str, headers: Mapping[str, str]) -> Iterato
     from opentelemetry.trace import SpanKind
     from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
-    parent = TraceContextTextMapPropagator().extract(carrier=dict(headers))
+    carrier = {name: value for name in ("traceparent", "tracestate") if (value := header(name))}
+    parent = TraceContextTextMapPropagator().extract(carrier=carrier)
     with active.start_as_current_span(
         f"{method} {route}",
         context=parent,

@@ -12,6 +12,14 @@ from autofill.config import get_settings
 from autofill.fills import Dispatcher
 from cli.common import open_store
 
+# Workers and dispatchers alike: each serves its own process's metrics (autofill.metrics).
+metrics_port_option = click.option(
+    "--metrics-port",
+    default=None,
+    type=click.IntRange(1, 65535),
+    help="Serve Prometheus metrics on this port [default: AUTOFILL_METRICS_PORT; off]",
+)
+
 
 @click.command(context_settings={"ignore_unknown_options": True})
 @click.option(
@@ -36,12 +44,7 @@ from cli.common import open_store
     "while a backfill keeps every other thread busy.",
 )
 @click.option("--with-dispatcher", is_flag=True, help="Also run the dispatcher in this process.")
-@click.option(
-    "--metrics-port",
-    default=None,
-    type=click.IntRange(1, 65535),
-    help="Serve Prometheus metrics on this port [default: AUTOFILL_METRICS_PORT; off]",
-)
+@metrics_port_option
 @click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
 def worker(
     concurrency: int | None,
@@ -93,12 +96,7 @@ def worker(
     default=None,
     help="Touch this file on every pass (for health checks).",
 )
-@click.option(
-    "--metrics-port",
-    default=None,
-    type=click.IntRange(1, 65535),
-    help="Serve Prometheus metrics on this port [default: AUTOFILL_METRICS_PORT; off]",
-)
+@metrics_port_option
 def dispatcher(heartbeat: Path | None, metrics_port: int | None) -> None:
     """Send due fills from the outbox to the workers, and re-send what got lost. Several may
     run at once."""

@@ -106,7 +106,7 @@ def fill_cell(
 
 
 def call_model(
-    completer: Completer, claimed: Claim, row_id: str = "", property_id: str = ""
+    completer: Completer, claimed: Claim, row_id: str, property_id: str
 ) -> Completion | FillFailed:
     """The claimed fill's model call (no transaction open): its answer, or why it failed.
     Counted in the metrics and, when traces are on, a span (autofill.tracing)."""
