@@ -37,7 +37,6 @@ def shared_limiter() -> RateLimiter:
     return RateLimiter(
         parse_limits(settings.rate_limits),
         settings.redis_url,
-        database_url=settings.limits_database_url(),
         interactive_share=settings.interactive_rate_share,
     )
 

@@ -20,23 +20,18 @@ from __future__ import annotations
 
 import json
 import random
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import redis
 from limits import RateLimitItem, parse
-from limits.storage import StorageTypes, storage_from_string
+from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
 from autofill import clock as clock_module
 from autofill.llm.providers.headers import resets, wait_for
-from autofill.shared_limits import (
-    DatabasePauses,
-    DatabaseWindowStorage,
-    MemoryPauses,
-    Pauses,
-    RedisPauses,
-)
 
 
 @dataclass(frozen=True)
@@ -67,28 +62,19 @@ class RateLimiter:
         specs: dict[str, LimitSpec],
         redis_url: str | None = None,
         *,
-        database_url: str | None = None,
         clock: Callable[[], float] | None = None,
         sleep: Callable[[float], None] | None = None,
         interactive_share: float = 0.0,
     ) -> None:
-        """Shared through Redis (``redis_url``) or the database (``database_url``, PostgreSQL),
-        else kept in this process's memory."""
         self.specs = specs
         self.interactive_share = interactive_share
-        storage: StorageTypes
-        self.pauses: Pauses
-        if redis_url:
-            storage, self.pauses = storage_from_string(redis_url), RedisPauses(redis_url)
-        elif database_url:
-            storage = DatabaseWindowStorage(database_url)
-            self.pauses = DatabasePauses(database_url)
-        else:
-            storage, self.pauses = storage_from_string("memory://"), MemoryPauses()
-        self.window = MovingWindowRateLimiter(storage)
+        self.window = MovingWindowRateLimiter(storage_from_string(redis_url or "memory://"))
+        self.redis = redis.Redis.from_url(redis_url) if redis_url else None
         # The service's clock unless told otherwise (autofill.clock), read at each use.
         self.clock = clock or (lambda: clock_module.current().time())
         self.sleep = sleep or (lambda seconds: clock_module.current().sleep(seconds))
+        self._blocked: dict[str, float] = {}  # memory mode's pause-until per key
+        self._lock = threading.Lock()
 
     def counts_tokens(self, limit_key: str) -> bool:
         """Whether this key has a token budget (so callers need to count their prompt)."""
@@ -167,7 +153,20 @@ class RateLimiter:
             self._pause(limit_key, self.clock() + pause)
 
     def _pause(self, key: str, until: float) -> None:
-        self.pauses.pause(key, until, until - self.clock())
+        if self.redis is not None:
+            name = f"autofill:ratelimit:pause:{key}"
+            current = self.redis.get(name)
+            if current is None or float(current) < until:
+                self.redis.set(name, until, px=max(int((until - self.clock()) * 1000), 1))
+            return
+        with self._lock:
+            self._blocked[key] = max(self._blocked.get(key, 0.0), until)
 
     def _pause_left(self, key: str) -> float:
-        return self.pauses.until(key) - self.clock()
+        if self.redis is not None:
+            value = self.redis.get(f"autofill:ratelimit:pause:{key}")
+            until = float(value) if value is not None else 0.0
+        else:
+            with self._lock:
+                until = self._blocked.get(key, 0.0)
+        return until - self.clock()
