@@ -27,9 +27,9 @@ COPY prompts ./prompts
 # A virtual environment, not the system's site-packages: a distribution's Python refuses pip
 # there (PEP 668). The tokenizer encodings are unpacked now, as root, so no container writes
 # outside its data directory; tiktoken writes its cache files through mkstemp (mode 0600), so
-# they are made readable to the user the processes run as. The data directory (the session-signing key when
-# AUTOFILL_SECRET_KEY is unset, the SQLite file in embedded mode) belongs to the user the
-# processes run as: /app stays root's and read-only to them (issue 22).
+# they are made readable to the user the processes run as. The data directory (the
+# session-signing key when AUTOFILL_SECRET_KEY is unset, the SQLite file in embedded mode)
+# belongs to the user the processes run as: /app stays root's and read-only to them (issue 22).
 RUN python3 -m venv /opt/autofill/venv \
     && pip install ${PIP_INSTALL_OPTIONS} . \
     && python3 -c "from autofill.llm.tokenizer import ENCODINGS, encoding; [encoding(n) for n in ENCODINGS]" \

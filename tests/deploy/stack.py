@@ -100,9 +100,11 @@ def host_network_compose(
         if name == "llm-sim":
             replacements["--port"] = str(ports.sim)
             _rewrite_healthcheck(service, f"127.0.0.1:{SIM_PORT}", f"127.0.0.1:{ports.sim}")
-        if "--metrics-port" in service["command"]:
+        command = service["command"]
+        if "--metrics-port" in command:
+            assert command[command.index("--metrics-port") + 1] == str(METRICS_PORT), name
             replacements["--metrics-port"] = str(ports.metrics[name])
-        service["command"] = _rewrite_command(service["command"], replacements)
+        service["command"] = _rewrite_command(command, replacements)
     for name in ("pgdata", "redisdata"):
         document.get("volumes", {}).pop(name, None)
     return document
