@@ -48,7 +48,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # Started by the first events stream, in the process that serves it (after gunicorn forks).
     app.extensions["autofill.event_hub"] = EventHub(store)
     app.extensions["autofill.rate_limiter"] = config.get("RATE_LIMITER") or ApiRateLimiter(
-        settings.api_rate_limit, settings.redis_url
+        settings.api_rate_limit, settings.redis_url, settings.limits_database_url()
     )
 
     csrf = CSRFProtect(app)

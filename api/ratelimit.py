@@ -21,9 +21,11 @@ from dataclasses import dataclass
 import redis
 from limits import RateLimitItem, parse
 from limits.errors import StorageError
-from limits.storage import storage_from_string
+from limits.storage import StorageTypes, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
+from sqlalchemy.exc import SQLAlchemyError
 
+from autofill.db import DatabaseWindowStorage
 from autofill.logs import get_logger
 
 log = get_logger(__name__)
@@ -55,16 +57,24 @@ def parse_limit(spec: str | None) -> RateLimitItem | None:
 
 
 class ApiRateLimiter:
-    def __init__(self, spec: str | None, redis_url: str | None) -> None:
+    def __init__(
+        self, spec: str | None, redis_url: str | None, database_url: str | None = None
+    ) -> None:
+        """Counted in Redis (``redis_url``), the database (``database_url``: a broker other
+        than Redis and no Redis, autofill.db.limits), or this process's memory."""
         self.item = parse_limit(spec)
-        options = (
-            {"socket_timeout": _REDIS_TIMEOUT_S, "socket_connect_timeout": _REDIS_TIMEOUT_S}
-            if redis_url
-            else {}
-        )
-        self.window = MovingWindowRateLimiter(
-            storage_from_string(redis_url or "memory://", **options)
-        )
+        storage: StorageTypes
+        if redis_url:
+            storage = storage_from_string(
+                redis_url,
+                socket_timeout=_REDIS_TIMEOUT_S,
+                socket_connect_timeout=_REDIS_TIMEOUT_S,
+            )
+        elif database_url and self.item is not None:
+            storage = DatabaseWindowStorage(database_url)
+        else:
+            storage = storage_from_string("memory://")
+        self.window = MovingWindowRateLimiter(storage)
 
     def check(self, key: str) -> Quota | None:
         """Count one request for ``key``; None when limits are off or cannot be counted."""
@@ -73,7 +83,7 @@ class ApiRateLimiter:
         try:
             allowed = self.window.hit(self.item, "api", key)
             stats = self.window.get_window_stats(self.item, "api", key)
-        except (redis.RedisError, StorageError, OSError) as exc:
+        except (redis.RedisError, StorageError, SQLAlchemyError, OSError) as exc:
             log.warning("api_rate_limit_unavailable", error=str(exc))
             return None
         reset_in = max(1, math.ceil(stats.reset_time - time.time()))

@@ -87,7 +87,62 @@ class Settings(BaseSettings):
         default=Path(".autofill"), description="Where the embedded SQLite file lives"
     )
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; SQLite when unset")
-    redis_url: str | None = Field(default=None, description="Redis for Celery and rate limits")
+    redis_url: str | None = Field(
+        default=None,
+        description="Redis: the Celery broker unless AUTOFILL_BROKER_URL names another, and the "
+        "shared store of rate limits and provider pauses",
+    )
+    broker_url: str | None = Field(
+        default=None,
+        description="Celery broker: redis://… or amqp://… (RabbitMQ, quorum queues); "
+        "AUTOFILL_REDIS_URL when unset",
+    )
+    broker_delivery_limit: int = Field(
+        default=5,
+        ge=1,
+        description="RabbitMQ: deliveries of one message before the queue drops it "
+        "(x-delivery-limit); the outbox's sweeper sends a dropped fill again",
+    )
+
+    @field_validator("broker_url")
+    @classmethod
+    def _broker_scheme(cls, value: str | None) -> str | None:
+        if value is not None and broker_kind(value) is None:
+            raise ValueError(
+                "use redis://, rediss://, amqp:// or amqps:// (RabbitMQ), or memory:// "
+                "(one process)"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _limits_have_a_shared_store(self) -> Settings:
+        # Processes that share work through RabbitMQ share their rate limits through Redis or,
+        # without it, PostgreSQL (autofill.db.limits); a SQLite file is neither.
+        if (
+            broker_kind(self.broker_url) == "amqp"
+            and not self.redis_url
+            and not (self.database_url or "").startswith("postgresql")
+        ):
+            raise ValueError(
+                "AUTOFILL_BROKER_URL is RabbitMQ and AUTOFILL_REDIS_URL is unset, so rate limits "
+                "and provider pauses are shared through the database: set AUTOFILL_DATABASE_URL "
+                "to PostgreSQL (or AUTOFILL_REDIS_URL to a Redis)"
+            )
+        return self
+
+    def broker(self) -> str | None:
+        """The Celery broker's URL; None in embedded mode (an in-memory queue in one process)."""
+        return self.broker_url or self.redis_url
+
+    def limits_database_url(self) -> str | None:
+        """The database, when it is the shared store of rate limits and provider pauses: the
+        processes share work through a broker that is not Redis and no Redis is configured
+        (autofill.db.limits). None: Redis (when set) or each process's memory."""
+        if self.redis_url or self.broker() is None:
+            return None
+        url = self.resolved_database_url()
+        return url if url.startswith("postgresql") else None
+
     default_model: str = Field(
         default="sim:sim-1", description="Model for AI columns that name none"
     )
@@ -398,11 +453,31 @@ class Settings(BaseSettings):
         return f"sqlite:///{(self.data_dir / 'autofill.db').resolve()}"
 
 
+BrokerKind = Literal["redis", "amqp", "memory"]
+_BROKER_SCHEMES: dict[str, BrokerKind] = {
+    "redis": "redis",
+    "rediss": "redis",
+    "amqp": "amqp",
+    "amqps": "amqp",
+    "pyamqp": "amqp",
+    "memory": "memory",
+}
+
+
+def broker_kind(url: str | None) -> BrokerKind | None:
+    """Which transport a broker URL names (None: not one we support)."""
+    if url is None:
+        return "memory"
+    return _BROKER_SCHEMES.get(url.split("://", 1)[0].lower()) if "://" in url else None
+
+
 class SettingsError(ValueError):
     """The environment holds a setting that is not valid; the message names each variable."""
 
 
 def _variable(loc: tuple[int | str, ...]) -> str:
+    if not loc:  # a rule across several settings: its message names them
+        return "settings"
     first = str(loc[0])
     if first == "compat" and len(loc) >= 3:
         return f"AUTOFILL_COMPAT_{loc[1]}_{str(loc[2]).upper()}"
@@ -436,7 +511,9 @@ def read_settings() -> Settings:
         return Settings()
     except ValidationError as exc:
         problems = [
-            f"{_variable(error['loc'])}: {error['msg']} (got {error.get('input')!r})"
+            f"{_variable(error['loc'])}: {error['msg']}"
+            # A rule across settings gets all of them as its input, keys and passwords too.
+            + (f" (got {error.get('input')!r})" if error["loc"] else "")
             for error in exc.errors()
         ]
         raise SettingsError("invalid settings:\n  " + "\n  ".join(problems)) from None

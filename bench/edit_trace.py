@@ -32,7 +32,7 @@ from autofill.config import Settings, use_settings
 from autofill.db.migrate import upgrade
 from autofill.db.models import Cell, OutboxEntry
 from autofill.db.session import Store
-from autofill.fills import usage
+from autofill.fills import shared_limiter, usage
 from autofill.fills.fill import fill_cell
 from autofill.llm.complete import Completer
 from autofill.llm.simulator import Simulator
@@ -133,7 +133,7 @@ def run_autofill(
     store: Store, settings: Settings, created: list[dict[str, Any]], sittings: list[list[Save]]
 ) -> tuple[usage.Spend, usage.Spend, dict[tuple[int, str], Any], tuple[str, str]]:
     """(spent on the new rows' first fills, spent in all, final values, where)."""
-    completer = Completer()
+    completer = Completer(shared_limiter())
     with store.transaction() as session:
         workspace, _ = create_workspace(session, "Trace")
         spec = DatabaseCreate.model_validate(
@@ -206,7 +206,7 @@ def run_naive(
 ) -> tuple[int, int, dict[tuple[int, str], Any]]:
     """Every save refills every AI column: prompts built the same way, the same model.
     Returns (tokens of the new rows' first fills, tokens in all, final values)."""
-    completer = Completer()
+    completer = Completer(shared_limiter())
     with store.transaction() as session:
         database = get_database(session, *where)
         props = {p.name: p for p in database.properties}

@@ -13,6 +13,7 @@ from __future__ import annotations
 import click
 
 from autofill.config import get_settings, use_settings
+from autofill.fills import shared_limiter
 from autofill.llm import Completer
 from autofill.llm.simulator import Simulator
 from bench.results import record
@@ -24,7 +25,7 @@ from evals.coverage import run_coverage
 def main(model: str) -> None:
     with Simulator() as simulator:
         use_settings(get_settings().model_copy(update={"sim_url": simulator.openai_base_url}))
-        report = run_coverage(model, Completer())
+        report = run_coverage(model, Completer(shared_limiter()))
     click.echo(report.markdown())
     languages = report.languages()
     record(

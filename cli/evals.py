@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from autofill.config import get_settings, use_settings
+from autofill.fills import shared_limiter
 from autofill.llm import Completer
 from autofill.llm.simulator import Simulator
 from evals import (
@@ -130,12 +131,12 @@ def _run(
     answers = {k: v.get("answer") for k, v in baseline["cases"].items()} if baseline else {}
     cache = _cache()
     with _models_reachable([model, judge_model], console):
-        judging = Judging(judge_model, Completer(), cache) if judge_model else None
+        judging = Judging(judge_model, Completer(shared_limiter()), cache) if judge_model else None
         try:
             results = run_suite(
                 cases,
                 model,
-                Completer(),
+                Completer(shared_limiter()),
                 cache,
                 samples=samples,
                 live=live,
@@ -335,7 +336,7 @@ def coverage(model: str, out: Path | None, target: float) -> None:
 
     console = Console()
     with _models_reachable([model], console):
-        report = run_coverage(model, Completer())
+        report = run_coverage(model, Completer(shared_limiter()))
     table = Table(title=f"Language coverage — {model}")
     for column in ("language", "script", "examples", "in its language"):
         table.add_column(column)
@@ -374,7 +375,7 @@ def calibrate_judges(judge_model: str) -> None:
             "to calibrate; choose a real model"
         )
     console = Console()
-    found = calibrate(Judging(judge_model, Completer(), _cache()))
+    found = calibrate(Judging(judge_model, Completer(shared_limiter()), _cache()))
     table = Table(title=f"Judges on {judge_model}", title_justify="left")
     for column in ("judge", "TPR", "TNR", "agree", "errors", "gate"):
         table.add_column(column, justify="left" if column == "judge" else "right")

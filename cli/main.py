@@ -25,7 +25,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "serve": (
         "cli.serve",
         "serve",
-        "Run the REST API (and, with no Redis configured, the fills too).",
+        "Run the REST API (and, with no broker configured, the fills too).",
     ),
     "worker": ("cli.worker", "worker", "Start a Celery worker that fills cells."),
     "dispatcher": (

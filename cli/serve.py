@@ -132,18 +132,21 @@ def _stop_filling(_server: Any, worker: Any) -> None:
     "--fill/--no-fill",
     default=None,
     help="Run a dispatcher and worker in the API's processes "
-    "[default: when no AUTOFILL_REDIS_URL is set]",
+    "[default: when no broker (AUTOFILL_REDIS_URL, AUTOFILL_BROKER_URL) is set]",
 )
 def serve(host: str, port: int, workers: int, threads: int, dev: bool, fill: bool | None) -> None:
-    """Run the REST API (and, with no Redis configured, the fills too)."""
+    """Run the REST API (and, with no broker configured, the fills too)."""
     settings = get_settings()
     open_store(settings).dispose()  # migrate before serving
     # The session-signing key, made (when not configured) before gunicorn forks: every worker
     # then reads the same one, and a data directory this user cannot write is said here, once.
     settings.resolved_secret_key()
-    fill_here = settings.redis_url is None if fill is None else fill
-    if fill_here and settings.redis_url is None:
-        click.echo("No AUTOFILL_REDIS_URL: cells are filled inside the API's processes.")
+    fill_here = settings.broker() is None if fill is None else fill
+    if fill_here and settings.broker() is None:
+        click.echo(
+            "No AUTOFILL_REDIS_URL or AUTOFILL_BROKER_URL: cells are filled inside the API's "
+            "processes."
+        )
     _say_where_answers_come_from(settings)
     if dev:
         app = _api_app()

@@ -4,15 +4,16 @@
 
 - Late acks, rejected on worker loss, prefetch 1: a message is acknowledged only once its fill
   is recorded, and a worker holds one message per free thread, not a backlog others could run.
-- The Redis transport redelivers an unacknowledged message after ``visibility_timeout`` (one
-  hour by default). It must exceed the longest fill (its lease: the fill timeout plus a
-  margin), or a slow fill would be handed to a second worker; ours is three leases. A message
-  lost with a worker or with Redis does not wait for it: the dispatcher's sweeper re-sends
-  fills whose lease expired or that were never started, within minutes.
+- Redis or RabbitMQ (worker.broker says what each needs set). The Redis transport redelivers
+  an unacknowledged message after ``visibility_timeout``, three leases here; RabbitMQ when the
+  consumer's channel closes. A message lost with a worker or with the broker does not wait for
+  either: the dispatcher's sweeper re-sends fills whose lease expired or that were never
+  started, within minutes.
 - Two queues, one per lane (autofill.fills.dispatch): ``fills.interactive`` and ``fills.bulk``.
   Workers consume both, and the Redis transport's ``priority`` queue order makes each fetch
   look at the interactive queue first (kombu ``queue_order_strategy``), so a person's edit
-  does not wait behind a backfill's queued messages, only for the next free thread.
+  does not wait behind a backfill's queued messages, only for the next free thread. RabbitMQ
+  has no such order: run a worker per lane there.
 - Pool: threads. A fill is a network wait on the model; one process keeps
   ``AUTOFILL_WORKER_CONCURRENCY`` (100) fills in flight. Prefork on 2 cores would hold 2.
   A person's edit is a ``fill_cell`` message run on its task's thread; a backfill's fills come
@@ -34,12 +35,12 @@ import logging
 
 from celery import Celery
 from celery.signals import after_setup_logger, worker_init, worker_shutting_down
-from kombu import Exchange, Queue
 
 from autofill.config import Settings, get_settings
 from autofill.fills import warm_up
 from autofill.redaction import RedactFilter
 from worker import runtime
+from worker.broker import celery_broker_settings
 
 QUEUES = {"interactive": "fills.interactive", "bulk": "fills.bulk"}
 
@@ -56,25 +57,11 @@ def queues_for_lane(lane: str) -> list[str]:
     return [QUEUES[lane]]
 
 
-def visibility_timeout_s(settings: Settings) -> int:
-    return int(max(300.0, 3 * settings.fill_lease_s))
-
-
 def make_celery(settings: Settings) -> Celery:
     app = Celery("autofill", include=["worker.tasks"])
     app.conf.update(
-        # Embedded mode (no Redis configured): an in-memory queue inside one process. Named
-        # with a host, or kombu warns "No hostname was supplied. Reverting to default
-        # 'localhost'" on every connection (issue 22).
-        broker_url=settings.redis_url or "memory://localhost/",
-        broker_transport_options={
-            "visibility_timeout": visibility_timeout_s(settings),
-            # Fetch from the queues in the order below, interactive first, every time.
-            "queue_order_strategy": "priority",
-        },
-        # Each queue its own direct exchange and key: a bare Queue(name) would take the
-        # default queue's exchange and key, and bind both queues under one routing key.
-        task_queues=[Queue(name, Exchange(name), routing_key=name) for name in QUEUES.values()],
+        # The broker's URL, transport options and queues: worker.broker, per broker.
+        **celery_broker_settings(settings, list(QUEUES.values())),
         task_default_queue=QUEUES["interactive"],
         broker_connection_retry_on_startup=True,
         broker_connection_timeout=4,

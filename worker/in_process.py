@@ -16,7 +16,7 @@ from celery.contrib.testing.worker import start_worker
 
 from autofill.config import Settings
 from autofill.db import Store
-from autofill.fills import Dispatcher
+from autofill.fills import Dispatcher, shared_limiter
 from autofill.llm import Completer
 from worker import runtime
 
@@ -26,7 +26,9 @@ def embedded(store: Store, settings: Settings, *, concurrency: int = 16) -> Iter
     from worker import tasks
     from worker.celery_app import QUEUES, app
 
-    runtime.install(runtime.Runtime(settings, store, Completer()), in_flight=concurrency)
+    runtime.install(
+        runtime.Runtime(settings, store, Completer(shared_limiter())), in_flight=concurrency
+    )
     with start_worker(
         app,
         pool="threads",

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from autofill.config import Settings, get_settings
 from autofill.db import Store
-from autofill.fills import Calls
+from autofill.fills import Calls, shared_limiter
 from autofill.llm import Completer
 from autofill.services import open_store
 
@@ -50,7 +50,7 @@ def current() -> Runtime:
     with _lock:
         if _current is None:
             settings = get_settings()
-            _current = Runtime(settings, worker_store(settings), Completer())
+            _current = Runtime(settings, worker_store(settings), Completer(shared_limiter()))
         return _current
 
 

@@ -8,8 +8,10 @@ database failing under the fill, a crash) goes back to the outbox with a due tim
 
 from __future__ import annotations
 
+from autofill.config import get_settings
 from autofill.fills import run_handed_fill, run_handed_group
 from worker import runtime
+from worker.broker import publish_options
 from worker.celery_app import app, queue_for
 
 
@@ -60,9 +62,10 @@ def send_fills(fills: list[tuple[str, str, int]], lane: str = "interactive") -> 
     """The dispatcher's way out, on the lane's queue: one fill as ``fill_cell``, several as one
     ``fill_cells`` message. No publish retries: if the broker is down the dispatcher's
     transaction rolls back and the entries stay in the outbox for its next try."""
+    options = publish_options(get_settings())
     if len(fills) == 1:
-        fill_cell.apply_async(args=fills[0], queue=queue_for(lane), retry=False)
+        fill_cell.apply_async(args=fills[0], queue=queue_for(lane), retry=False, **options)
     else:
         fill_cells.apply_async(
-            args=([list(fill) for fill in fills],), queue=queue_for(lane), retry=False
+            args=([list(fill) for fill in fills],), queue=queue_for(lane), retry=False, **options
         )

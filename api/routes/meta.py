@@ -13,6 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from api.endpoint import Ctx, endpoint, settings, store
 from api.openapi import build_openapi
 from autofill import metrics as fill_metrics
+from autofill.config import broker_kind
 from autofill.errors import Unauthorized
 from autofill.logs import get_logger
 
@@ -40,7 +41,7 @@ def healthz(ctx: Ctx) -> Health:
 @bp.get("/readyz")
 @bp.get("/v1/readyz")
 @endpoint(
-    summary="Readiness: the database (and Redis, when configured) answer",
+    summary="Readiness: the database (and Redis and the broker, when configured) answer",
     tag=TAG,
     response=Readiness,
     auth=False,
@@ -50,6 +51,9 @@ def readyz(ctx: Ctx) -> Response:
     checks = {"database": _check_database()}
     redis_url = settings().redis_url
     checks["redis"] = _check_redis(redis_url) if redis_url else "not configured"
+    broker_url = settings().broker_url
+    if broker_kind(broker_url) == "amqp":
+        checks["broker"] = _check_amqp(str(broker_url))
     ready = all(value in ("ok", "not configured") for value in checks.values())
     body = Readiness(status="ready" if ready else "unavailable", checks=checks)
     response = jsonify(body.model_dump())
@@ -64,6 +68,23 @@ def _check_database() -> str:
     except SQLAlchemyError as exc:
         log.warning("readyz_database_failed", error=str(exc))
         return "unreachable"
+
+
+def _check_amqp(url: str) -> str:
+    from kombu import Connection  # only where RabbitMQ is the broker
+    from kombu.exceptions import OperationalError
+
+    with Connection(url, connect_timeout=2) as connection:
+        failures: tuple[type[BaseException], ...] = (
+            OperationalError,
+            *connection.connection_errors,
+        )
+        try:
+            connection.ensure_connection(max_retries=1)
+            return "ok"
+        except failures as exc:
+            log.warning("readyz_broker_failed", error=str(exc))
+            return "unreachable"
 
 
 def _check_redis(url: str) -> str:

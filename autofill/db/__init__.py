@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from autofill.faces import lazy_face
 
 if TYPE_CHECKING:
+    from autofill.db.limits import DatabasePauses, DatabaseWindowStorage
     from autofill.db.migrate import current_revision, head_revision, upgrade
     from autofill.db.models import (
         ApiToken,
@@ -42,6 +43,8 @@ __all__ = [
     "CellEvent",
     "CellFeedback",
     "Database",
+    "DatabasePauses",
+    "DatabaseWindowStorage",
     "FillCountColumns",
     "FillLedger",
     "FillRun",

@@ -417,3 +417,27 @@ class CellFeedback(Base):
     snapshot: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     imported_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
+
+
+class RateLimitEntry(Base):
+    """One request's (or one prompt's tokens') place in a moving rate-limit window, where
+    PostgreSQL is the limiter's shared store (no Redis: autofill.db.limits). ``at`` is the
+    database's clock in epoch seconds, so every host counts in one time."""
+
+    __tablename__ = "rate_limit_entries"
+    __table_args__ = (Index("ix_rate_limit_entries_key_at", "key", "at"),)
+
+    id: Mapped[int] = mapped_column(EventId, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(512))
+    at: Mapped[float] = mapped_column(Float)
+    amount: Mapped[int] = mapped_column(Integer)
+
+
+class RateLimitPause(Base):
+    """Until when a provider told every process to stop calling with a key (429, retry-after,
+    exhausted ``x-ratelimit-*``), where PostgreSQL is the shared store."""
+
+    __tablename__ = "rate_limit_pauses"
+
+    key: Mapped[str] = mapped_column(String(512), primary_key=True)
+    until: Mapped[float] = mapped_column(Float)

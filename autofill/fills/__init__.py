@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from autofill.fills.fill import fill_cell, warm_up
     from autofill.fills.handed import run_handed_fill
     from autofill.fills.handed_group import Calls, run_handed_group
+    from autofill.fills.limits import shared_limiter
     from autofill.fills.runs import Estimate
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "run_handed_fill",
     "run_handed_group",
     "runs",
+    "shared_limiter",
     "usage",
     "warm_up",
 ]

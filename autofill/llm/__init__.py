@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from autofill.llm.plan import CallPlan, expected_reasoning, output_limit, plan_call
     from autofill.llm.providers.batches import BatchAPI, ItemResult
     from autofill.llm.providers.batches import BatchState as BatchView
+    from autofill.llm.ratelimit import RateLimiter, parse_limits
     from autofill.llm.registry import Providers, Route, answers_notice
     from autofill.llm.registry import current as current_providers
     from autofill.llm.schema_limits import strict_schema
@@ -51,6 +52,7 @@ __all__ = [
     "ModelRefused",
     "ProviderError",
     "Providers",
+    "RateLimiter",
     "RawAnswer",
     "RetiredModel",
     "Route",
@@ -69,6 +71,7 @@ __all__ = [
     "margin",
     "output_limit",
     "parse_answer",
+    "parse_limits",
     "plan_call",
     "prompt_tokens",
     "provider_count",

@@ -8,7 +8,7 @@ with the usage and cost of every call made on the way.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from functools import lru_cache, partial
+from functools import partial
 from time import perf_counter
 
 from autofill import clock, metrics
@@ -19,7 +19,7 @@ from autofill.llm import registry
 from autofill.llm.catalogue import ModelInfo, ModelRefused, catalogue
 from autofill.llm.errors import FillFailed, InvalidAnswer, ProviderError
 from autofill.llm.plan import CallPlan, enlarged, output_limit, plan_call
-from autofill.llm.ratelimit import RateLimiter, parse_limits
+from autofill.llm.ratelimit import RateLimiter
 from autofill.llm.registry import Providers, Route
 from autofill.llm.retry import call_with_retries
 from autofill.llm.typed import is_structured, parse_answer
@@ -31,19 +31,11 @@ log = get_logger(__name__)
 _warned: set[str] = set()  # deprecated models already named in this process's log
 
 
-@lru_cache(maxsize=1)
-def shared_limiter() -> RateLimiter:
-    settings = get_settings()
-    return RateLimiter(
-        parse_limits(settings.rate_limits),
-        settings.redis_url,
-        interactive_share=settings.interactive_rate_share,
-    )
-
-
 @dataclass
 class Completer:
-    limiter: RateLimiter = field(default_factory=shared_limiter)
+    # Every process's one limiter (autofill.fills.limits.shared_limiter, which knows the
+    # stores), or a test's own.
+    limiter: RateLimiter
     timeout_s: float = field(default_factory=lambda: get_settings().fill_timeout_s)
     max_reasks: int = field(default_factory=lambda: get_settings().max_reasks)
     call_timeout_s: float = field(default_factory=lambda: get_settings().call_timeout_s)

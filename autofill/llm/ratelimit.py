@@ -3,8 +3,9 @@
 Limits are configured per provider kind in ``AUTOFILL_RATE_LIMITS`` (JSON), e.g.
 ``{"openai": {"requests": "500/minute", "tokens": "200000/minute"}, "sim": {"requests":
 "120/minute"}}`` and enforced with the ``limits`` library's moving window (exact: never more than
-N in any window), on Redis when ``AUTOFILL_REDIS_URL`` is set and in memory otherwise (embedded
-mode, one process).
+N in any window): on Redis when ``AUTOFILL_REDIS_URL`` is set, in PostgreSQL when the processes
+share no Redis (RabbitMQ as the broker: autofill.db.limits, chosen by autofill.fills.limits),
+and in memory otherwise (embedded mode, one process).
 
 A share of each limit (``AUTOFILL_INTERACTIVE_RATE_SHARE``, 0.2) is kept for interactive calls
 (a person's edit): a bulk call must also fit a window of ``1 − share`` of the limit, counted
@@ -20,17 +21,16 @@ from __future__ import annotations
 
 import json
 import random
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import redis
 from limits import RateLimitItem, parse
-from limits.storage import storage_from_string
+from limits.storage import StorageTypes, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
 from autofill import clock as clock_module
+from autofill.llm.pauses import MemoryPauses, Pauses, RedisPauses
 from autofill.llm.providers.headers import resets, wait_for
 
 
@@ -62,19 +62,28 @@ class RateLimiter:
         specs: dict[str, LimitSpec],
         redis_url: str | None = None,
         *,
+        stores: tuple[StorageTypes, Pauses] | None = None,
         clock: Callable[[], float] | None = None,
         sleep: Callable[[float], None] | None = None,
         interactive_share: float = 0.0,
     ) -> None:
+        """Shared through Redis (``redis_url``) or the ``stores`` handed in (a window storage
+        and its pauses: PostgreSQL's, from autofill.fills.limits), else kept in this process's
+        memory."""
         self.specs = specs
         self.interactive_share = interactive_share
-        self.window = MovingWindowRateLimiter(storage_from_string(redis_url or "memory://"))
-        self.redis = redis.Redis.from_url(redis_url) if redis_url else None
+        storage: StorageTypes
+        self.pauses: Pauses
+        if redis_url:
+            storage, self.pauses = storage_from_string(redis_url), RedisPauses(redis_url)
+        elif stores is not None:
+            storage, self.pauses = stores
+        else:
+            storage, self.pauses = storage_from_string("memory://"), MemoryPauses()
+        self.window = MovingWindowRateLimiter(storage)
         # The service's clock unless told otherwise (autofill.clock), read at each use.
         self.clock = clock or (lambda: clock_module.current().time())
         self.sleep = sleep or (lambda seconds: clock_module.current().sleep(seconds))
-        self._blocked: dict[str, float] = {}  # memory mode's pause-until per key
-        self._lock = threading.Lock()
 
     def counts_tokens(self, limit_key: str) -> bool:
         """Whether this key has a token budget (so callers need to count their prompt)."""
@@ -153,20 +162,7 @@ class RateLimiter:
             self._pause(limit_key, self.clock() + pause)
 
     def _pause(self, key: str, until: float) -> None:
-        if self.redis is not None:
-            name = f"autofill:ratelimit:pause:{key}"
-            current = self.redis.get(name)
-            if current is None or float(current) < until:
-                self.redis.set(name, until, px=max(int((until - self.clock()) * 1000), 1))
-            return
-        with self._lock:
-            self._blocked[key] = max(self._blocked.get(key, 0.0), until)
+        self.pauses.pause(key, until, until - self.clock())
 
     def _pause_left(self, key: str) -> float:
-        if self.redis is not None:
-            value = self.redis.get(f"autofill:ratelimit:pause:{key}")
-            until = float(value) if value is not None else 0.0
-        else:
-            with self._lock:
-                until = self._blocked.get(key, 0.0)
-        return until - self.clock()
+        return self.pauses.until(key) - self.clock()

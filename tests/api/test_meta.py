@@ -70,3 +70,36 @@ def test_readyz_reports_unreachable_database(settings: Settings, tmp_path) -> No
 @pytest.mark.parametrize("path", ["/healthz", "/readyz"])
 def test_health_is_not_under_auth(app, path: str) -> None:  # type: ignore[no-untyped-def]
     assert app.test_client().get(path, headers={"Authorization": "Bearer wrong"}).status_code == 200
+
+
+# The machine's RabbitMQ (127.0.0.1:5672, guest/guest), as the README and CI have it.
+RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672//"
+
+
+def _amqp_app(store: Store, settings: Settings, broker_url: str):  # type: ignore[no-untyped-def]
+    configured = settings.model_copy(update={"redis_url": None, "broker_url": broker_url})
+    return create_app({"STORE": store, "SETTINGS": configured, "MIGRATE": False})
+
+
+def test_readyz_checks_a_rabbitmq_broker(store: Store, settings: Settings) -> None:
+    try:
+        socket.create_connection(("127.0.0.1", 5672), timeout=2).close()
+    except OSError as exc:
+        unavailable("RabbitMQ", exc)
+    response = _amqp_app(store, settings, RABBITMQ_URL).test_client().get("/readyz")
+    assert response.status_code == 200
+    assert response.get_json()["checks"] == {
+        "database": "ok",
+        "redis": "not configured",
+        "broker": "ok",
+    }
+
+
+def test_readyz_reports_an_unreachable_rabbitmq_broker(store: Store, settings: Settings) -> None:
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = f"amqp://guest:guest@127.0.0.1:{port}//"
+    response = _amqp_app(store, settings, url).test_client().get("/readyz")
+    assert response.status_code == 503
+    assert response.get_json()["checks"]["broker"] == "unreachable"

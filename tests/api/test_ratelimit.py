@@ -12,7 +12,9 @@ from pydantic import ValidationError
 
 from api.app import create_app
 from autofill.config import Settings
+from autofill.db.migrate import upgrade
 from autofill.db.session import Store
+from autofill.services.store import open_store
 from tests.conftest import Caller, _caller, assert_error
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -120,3 +122,24 @@ def test_openapi_documents_429_on_authenticated_endpoints(api: Caller) -> None:
         for method, operation in operations.items():
             documented = "429" in operation["responses"]
             assert documented == (operation.get("security") != []), (method, path)
+
+
+def test_processes_share_the_count_through_postgresql_without_redis(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    # RabbitMQ as the broker and no Redis: the database is the shared counter
+    # (autofill.db.limits). The broker is never connected to here.
+    store = open_store(postgres_url)
+    upgrade(store)
+    try:
+        broker = "amqp://guest:guest@127.0.0.1:5672//"
+        one = _app(store, tmp_path, postgres_url, api_rate_limit="3/minute", broker_url=broker)
+        two = _app(store, tmp_path, postgres_url, api_rate_limit="3/minute", broker_url=broker)
+        api_one = _caller(one, store, f"Acme {secrets.token_hex(4)}")
+        api_two = Caller(two.test_client(), api_one.token, api_one.workspace_id)
+        assert [api_one.get("/v1/databases").status_code for _ in range(2)] == [200, 200]
+        assert api_two.get("/v1/databases").status_code == 200
+        assert api_two.get("/v1/databases").status_code == 429
+        assert api_one.get("/v1/databases").status_code == 429
+    finally:
+        store.dispose()

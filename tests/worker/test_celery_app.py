@@ -20,7 +20,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from autofill.config import Settings
 from tests.conftest import REDIS_URL, unavailable
-from worker.celery_app import make_celery, queue_for, queues_for_lane, visibility_timeout_s
+from worker.broker import visibility_timeout_s
+from worker.celery_app import make_celery, queue_for, queues_for_lane
 
 
 def test_at_least_once_settings() -> None:

@@ -1,12 +1,13 @@
-"""2,000 fills through faults, on real processes: a PostgreSQL server of the test's own, a Redis
-server of its own, `autofill dispatcher` and two `autofill worker` processes, the simulator.
+"""2,000 fills through faults, on real processes: a PostgreSQL server of the test's own, a broker
+of its own — Redis, and again RabbitMQ (quorum queues) — `autofill dispatcher` and two
+`autofill worker` processes, the simulator.
 
-While the cells fill: workers are SIGKILLed (three times, each replaced), Redis is stopped for
-30 s (killed: its queue is lost) while rows are edited, PostgreSQL is restarted, and 30 % of the
-model calls fail (429, 500, 529, slow past the call timeout, dropped connections, truncated
-bodies). Afterwards, each cell is either filled for its row's latest content or in `error`
-with a message; none was lost; none was filled twice from the same content; none holds a value
-computed from older content.
+While the cells fill: workers are SIGKILLed (three times, each replaced), the broker is killed
+for 30 s (Redis loses its queue; RabbitMQ keeps what it had confirmed) while rows are edited,
+PostgreSQL is restarted, and 30 % of the model calls fail (429, 500, 529, slow past the call
+timeout, dropped connections, truncated bodies). Afterwards, each cell is either filled for
+its row's latest content or in `error` with a message; none was lost; none was filled twice
+from the same content; none holds a value computed from older content.
 """
 
 from __future__ import annotations
@@ -49,9 +50,9 @@ def _page(number: int, version: int) -> str:
     return f"Ticket {number}, revision {version}: the invoice was charged twice."
 
 
-@pytest.fixture
+@pytest.fixture(params=["redis", "rabbitmq"])
 def faulty(
-    tmp_path: Path, simulator_server: Simulator
+    request: pytest.FixtureRequest, tmp_path: Path, simulator_server: Simulator
 ) -> Iterator[tuple[Topology, PostgresServer]]:
     env = {
         "AUTOFILL_FILL_TIMEOUT_S": "30",
@@ -65,7 +66,7 @@ def faulty(
         except (OSError, subprocess.CalledProcessError) as exc:
             unavailable("a PostgreSQL server of the test's own (initdb, pg_ctl)", exc)
         topology = stack.enter_context(
-            running_topology(server.url, tmp_path, simulator_server, **env)
+            running_topology(server.url, tmp_path, simulator_server, broker=request.param, **env)
         )
         yield topology, server
 
@@ -138,7 +139,8 @@ def test_every_cell_ends_filled_for_its_latest_content_or_in_error_through_fault
     _kill_a_worker(topology, workers)
     kills += 1
     at(6)
-    topology.redis.stop()  # killed: its queue is lost; row writes must not care
+    # Killed: Redis loses its queue, RabbitMQ keeps what it confirmed; row writes must not care.
+    topology.broker.stop()
     for n in range(0, 100):
         pages[rows[n]] = _page(n, 1)
         _edit(topology, rows[n], pages[rows[n]])
@@ -146,7 +148,7 @@ def test_every_cell_ends_filled_for_its_latest_content_or_in_error_through_fault
     _kill_a_worker(topology, workers)  # a worker without a broker, killed
     kills += 1
     at(36)
-    topology.redis.start()
+    topology.broker.start()
     at(40)
     postgres.stop("fast")  # every connection dropped, as in a restart
     time.sleep(3)

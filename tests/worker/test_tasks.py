@@ -18,6 +18,7 @@ from autofill.db.session import Store
 from autofill.db.types import utcnow
 from autofill.fills.dispatch import dispatch_due
 from autofill.fills.handed import database_out
+from autofill.fills.limits import shared_limiter
 from autofill.llm.complete import Completer
 from autofill.llm.simulator.server import Simulator
 from tests.autofill.fills.test_fill import NOTES_DB, _row
@@ -29,7 +30,7 @@ from worker import runtime, tasks
 @pytest.fixture
 def stopping_runtime(store: Store, settings: Settings) -> Iterator[None]:
     before = runtime._current
-    runtime.install(runtime.Runtime(settings, store, Completer()))
+    runtime.install(runtime.Runtime(settings, store, Completer(shared_limiter())))
     runtime.stopping.set()
     yield
     runtime.stopping.clear()
