@@ -242,6 +242,13 @@ class Settings(BaseSettings):
         description="A fill dispatched but not started after this long is sent again",
     )
     sweep_interval_s: float = Field(default=15.0, gt=0, description="How often the sweeper runs")
+    chore_lease_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="How long the dispatcher running the sweep holds its lease without a "
+        "heartbeat (renewed every third of it); another dispatcher takes the sweep over within "
+        "this and a third more after its holder dies",
+    )
     event_retention_s: float = Field(
         default=86_400.0, gt=0, description="How long cell events stay resumable"
     )

@@ -441,3 +441,16 @@ class RateLimitPause(Base):
 
     key: Mapped[str] = mapped_column(String(512), primary_key=True)
     until: Mapped[float] = mapped_column(Float)
+
+
+class ChoreLease(Base):
+    """Which dispatcher runs a chore that must run once (the sweep: re-sending lost fills,
+    unparking, pruning, vacuuming), until when (the database's clock, epoch seconds), and a
+    fencing number that grows at each change of holder (autofill.fills.chores)."""
+
+    __tablename__ = "chore_leases"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))
+    fencing: Mapped[int] = mapped_column(Integer)
+    expires_at: Mapped[float] = mapped_column(Float)

@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 from autofill import metrics
 from autofill.config import Settings
 from autofill.db import OutboxEntry, Property, ProviderBatch, Store, utcnow
-from autofill.fills import economy, events, outbox, upkeep
+from autofill.fills import chores, economy, events, outbox, upkeep
 from autofill.fills.blocking import upstream_ai
 from autofill.fills.waker import Waker
 from autofill.kinds import EntryState, Lane
@@ -253,11 +253,16 @@ class Dispatcher:
             url.render_as_string(hide_password=False) if store.dialect == "postgresql" else None,
             self.stopping,
         )
+        self.chores = chores.LeaseKeeper(store, chores.SWEEP, settings.chore_lease_s, self.stopping)
 
     def run(self) -> None:
         # The chores (re-sending lost fills, pruning events, vacuuming) run on a thread of
         # their own: a vacuum of a large table takes seconds, and dispatching, which people's
         # edits wait on, must not wait for it.
+        # They must run once across dispatchers (several hosts may run one): under a lease
+        # whose heartbeat is a thread of its own (autofill.fills.chores).
+        keeper = threading.Thread(target=self.chores.run, name="autofill-chore-lease", daemon=True)
+        keeper.start()
         sweeper = threading.Thread(target=self._sweep_forever, name="autofill-sweeper", daemon=True)
         sweeper.start()
         # Economy fills (provider batches) on a thread of their own too: a batch's results
@@ -290,6 +295,7 @@ class Dispatcher:
                     self.stopping.wait(self.settings.dispatch_interval_s)
         self.waker.close()
         sweeper.join(timeout=5)  # a daemon: a sweep stuck on the database does not hold the exit
+        keeper.join(timeout=5)  # gives the lease up, so another dispatcher sweeps at once
         batcher.join(timeout=5)
 
     def _count_forever(self) -> None:
@@ -304,8 +310,11 @@ class Dispatcher:
 
     def _sweep_forever(self) -> None:
         while not self.stopping.is_set():
+            if not self.chores.held:  # another dispatcher sweeps; look again soon
+                self.stopping.wait(min(self.settings.sweep_interval_s, self.chores.lease_s / 3))
+                continue
             try:
-                upkeep.sweep(self.store, self.settings)
+                upkeep.sweep(self.store, self.settings, self.chores.renew_in)
             except Exception as exc:  # the database is down: the next sweep tries again
                 log.warning("sweep failed; retrying", error=str(exc))
             self.stopping.wait(self.settings.sweep_interval_s)

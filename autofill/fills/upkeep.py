@@ -17,10 +17,12 @@ at least ``MIN_DEAD``, so small tables are left alone).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from autofill.config import Settings
 from autofill.db import Store, utcnow
@@ -50,19 +52,33 @@ class Swept:
     vacuumed: tuple[str, ...] = ()  # tables whose dead rows were cleared (autovacuum is off)
 
 
-def sweep(store: Store, settings: Settings) -> Swept:
-    """Put back in the outbox what a dead worker or a lost message left behind."""
+def _always(session: Session) -> bool:
+    return True
+
+
+def sweep(
+    store: Store, settings: Settings, still_held: Callable[[Session], bool] = _always
+) -> Swept:
+    """Put back in the outbox what a dead worker or a lost message left behind. Each
+    transaction first asks ``still_held`` (the chore lease, renewed in that transaction:
+    autofill.fills.chores) and the sweep stops where the lease was lost."""
     now = utcnow()
     month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     with store.transaction() as session:
+        if not still_held(session):
+            return Swept()
         expired = outbox.retry_expired_leases(session, now)
         sent_before = now - timedelta(seconds=settings.redispatch_after_s)
         lost = outbox.retry_lost_messages(session, now, sent_before)
         unblocked = outbox.unblock_all(session)
         unparked = outbox.unpark_before(session, now, month_start)
     with store.transaction() as session:
+        if not still_held(session):
+            return Swept(expired, lost, unblocked, unparked)
         pruned = events.prune(session, timedelta(seconds=settings.event_retention_s))
     with store.transaction() as session:
+        if not still_held(session):
+            return Swept(expired, lost, unblocked, unparked, pruned)
         ledger.fold(session)
     vacuumed = vacuum_churned(store)
     swept = Swept(expired, lost, unblocked, unparked, pruned, tuple(vacuumed))
