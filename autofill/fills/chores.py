@@ -22,11 +22,9 @@ import socket
 import threading
 
 from sqlalchemy import ColumnElement, Float, and_, case, literal_column, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from autofill.db import ChoreLease, Store
+from autofill.db import ChoreLease, Store, upsert
 from autofill.logs import get_logger
 
 log = get_logger(__name__)
@@ -51,9 +49,7 @@ def take(session: Session, name: str, holder: str, lease_s: float) -> int | None
     """Take or renew the lease ``name`` for ``holder`` if it is free, expired or already
     ``holder``'s; its fencing number if so, None if another holds it."""
     now = _now(session)
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    inserting = insert(ChoreLease).values(
+    inserting = upsert(session, ChoreLease).values(
         name=name, holder=holder, fencing=1, expires_at=now + lease_s
     )
     statement = inserting.on_conflict_do_update(

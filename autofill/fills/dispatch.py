@@ -258,9 +258,8 @@ class Dispatcher:
     def run(self) -> None:
         # The chores (re-sending lost fills, pruning events, vacuuming) run on a thread of
         # their own: a vacuum of a large table takes seconds, and dispatching, which people's
-        # edits wait on, must not wait for it.
-        # They must run once across dispatchers (several hosts may run one): under a lease
-        # whose heartbeat is a thread of its own (autofill.fills.chores).
+        # edits wait on, must not wait for it. They run once across dispatchers (several hosts
+        # may run one), under a lease whose heartbeat is a thread too (autofill.fills.chores).
         keeper = threading.Thread(target=self.chores.run, name="autofill-chore-lease", daemon=True)
         keeper.start()
         sweeper = threading.Thread(target=self._sweep_forever, name="autofill-sweeper", daemon=True)
