@@ -16,7 +16,7 @@ import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx2
@@ -66,21 +66,25 @@ class RedisServer:
     port: int
     log: Path
     process: subprocess.Popen[bytes] | None = None
+    # The address it listens on: loopback, or a test network's bridge (bench.netns).
+    host: str = "127.0.0.1"
 
     @property
     def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
+        return f"redis://{self.host}:{self.port}/0"
 
     def start(self) -> None:
+        # Protected mode refuses clients from other hosts; the bind address is the protection.
+        command = ["redis-server", "--port", str(self.port), "--bind", self.host, "--save", ""]
         self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""],
+            [*command, "--protected-mode", "no"],
             stdout=self.log.open("ab"),
             stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             try:
-                redis.Redis(port=self.port, socket_connect_timeout=0.2).ping()
+                redis.Redis(host=self.host, port=self.port, socket_connect_timeout=0.2).ping()
                 return
             except redis.RedisError:
                 time.sleep(0.05)
@@ -110,10 +114,16 @@ class PostgresServer:
 
     directory: Path
     port: int
+    # The address it listens on, and the network whose clients it trusts besides loopback
+    # (a test network's bridge and subnet, bench.netns).
+    host: str = "127.0.0.1"
+    trusted_network: str | None = None
+    # Server settings added to the test defaults, e.g. shared_preload_libraries.
+    settings: dict[str, str] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
-        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+        return f"postgresql+psycopg://postgres@{self.host}:{self.port}/postgres"
 
     def _run(self, *command: str) -> None:
         prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
@@ -125,12 +135,16 @@ class PostgresServer:
             shutil.chown(self.directory, "postgres", "postgres")
         data = str(self.directory / "data")
         self._run(_postgres_bin("initdb"), "-D", data, "-U", "postgres", "-A", "trust")
+        if self.trusted_network is not None:
+            with (self.directory / "data" / "pg_hba.conf").open("a") as hba:
+                hba.write(f"host all all {self.trusted_network} trust\n")
 
     def start(self) -> None:
         options = (
-            f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.directory} "
+            f"-p {self.port} -c listen_addresses={self.host} -k {self.directory} "
             "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
         )
+        options += "".join(f" -c {name}={value}" for name, value in self.settings.items())
         self._run(
             _postgres_bin("pg_ctl"),
             "-D",
@@ -322,11 +336,15 @@ def private_rabbitmq() -> Iterator[RabbitServer]:
 
 
 @contextmanager
-def private_postgres() -> Iterator[PostgresServer]:
+def private_postgres(
+    host: str = "127.0.0.1",
+    trusted_network: str | None = None,
+    settings: dict[str, str] | None = None,
+) -> Iterator[PostgresServer]:
     # Straight under /tmp: the postgres user must be able to reach it (pytest's tmp_path is
     # private to root).
     directory = Path(tempfile.mkdtemp(prefix="autofill-pg-"))
-    server = PostgresServer(directory, server_port())
+    server = PostgresServer(directory, server_port(), host, trusted_network, settings or {})
     try:
         server.init()
         server.start()

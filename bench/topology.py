@@ -23,7 +23,8 @@ from autofill.db.migrate import upgrade
 from autofill.db.session import Store
 from autofill.services.store import open_store
 from autofill.services.workspaces import create_workspace
-from bench.services import RedisServer, free_port, scratch_postgres
+from bench.netns import Host, Network
+from bench.services import RedisServer, private_postgres, scratch_postgres, server_port
 
 AUTOFILL = str(Path(sys.executable).with_name("autofill"))
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -87,11 +88,13 @@ class Topology:
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     def spawn(
-        self, name: str, *args: str, command: list[str] | None = None
+        self, name: str, *args: str, command: list[str] | None = None, host: Host | None = None
     ) -> subprocess.Popen[bytes]:
-        """Start ``autofill ARGS`` (or ``command`` then ARGS) with the topology's settings."""
+        """Start ``autofill ARGS`` (or ``command`` then ARGS) with the topology's settings, on
+        ``host`` (a network namespace of bench.netns) or on the machine."""
+        argv = [*(command or [AUTOFILL]), *args]
         process = subprocess.Popen(
-            [*(command or [AUTOFILL]), *args],
+            host.command(argv) if host else argv,
             env=self.env,
             stdout=(self.logs / f"{name}.log").open("ab"),
             stderr=subprocess.STDOUT,
@@ -147,17 +150,36 @@ def _wait_for_sim(url: str, process: subprocess.Popen[bytes]) -> None:
 
 @contextmanager
 def topology(
-    *, sim_args: list[str], env: dict[str, str] | None = None, keep_logs: bool = False
+    *,
+    sim_args: list[str],
+    env: dict[str, str] | None = None,
+    keep_logs: bool = False,
+    network: Network | None = None,
 ) -> Iterator[Topology]:
-    """Services up, migrated, one workspace; the caller spawns workers and dispatchers."""
+    """Services up, migrated, one workspace; the caller spawns workers and dispatchers.
+
+    With ``network`` (bench.netns) the services listen on its bridge, for processes on its
+    hosts: a PostgreSQL server of the run's own (with pg_stat_statements, so a run can count
+    statements), Redis and the simulator."""
     with ExitStack() as stack:
         logs = Path(tempfile.mkdtemp(prefix="autofill-bench-"))
-        database_url = stack.enter_context(scratch_postgres("autofill_bench"))
-        redis_server = RedisServer(free_port(), logs / "redis.log")
+        address = network.gateway if network else "127.0.0.1"
+        if network is None:
+            database_url = stack.enter_context(scratch_postgres("autofill_bench"))
+        else:
+            server = stack.enter_context(
+                private_postgres(
+                    address,
+                    str(network.subnet),
+                    {"shared_preload_libraries": "pg_stat_statements"},
+                )
+            )
+            database_url = server.url
+        redis_server = RedisServer(server_port(), logs / "redis.log", host=address)
         redis_server.start()
         stack.callback(redis_server.stop)
-        sim_port = free_port()
-        sim_url = f"http://127.0.0.1:{sim_port}/v1"
+        sim_port = server_port()
+        sim_url = f"http://{address}:{sim_port}/v1"
         store = open_store(database_url)
         stack.callback(store.dispose)
         upgrade(store)
@@ -174,7 +196,7 @@ def topology(
         }
         topo = Topology(database_url, sim_url, full_env, logs, store, workspace.id, token)
         stack.callback(topo.stop)
-        sim = topo.spawn("sim", "llm-sim", "--port", str(sim_port), *sim_args)
+        sim = topo.spawn("sim", "llm-sim", "--host", address, "--port", str(sim_port), *sim_args)
         _wait_for_sim(sim_url, sim)
         yield topo
         if not keep_logs:
