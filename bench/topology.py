@@ -86,6 +86,11 @@ class Topology:
     workspace_id: str
     token: str
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    redis_url: str = ""
+    # Services' own processes, for their CPU: Redis always; PostgreSQL when the run has a
+    # server of its own (with a network), not the machine's shared one.
+    redis_pid: int | None = None
+    postgres_pid: int | None = None
 
     def spawn(
         self, name: str, *args: str, command: list[str] | None = None, host: Host | None = None
@@ -195,6 +200,11 @@ def topology(
             **(env or {}),
         }
         topo = Topology(database_url, sim_url, full_env, logs, store, workspace.id, token)
+        topo.redis_url = redis_server.url
+        topo.redis_pid = redis_server.process.pid if redis_server.process else None
+        if network is not None:
+            pid_file = server.directory / "data" / "postmaster.pid"
+            topo.postgres_pid = int(pid_file.read_text().split()[0])
         stack.callback(topo.stop)
         sim = topo.spawn("sim", "llm-sim", "--host", address, "--port", str(sim_port), *sim_args)
         _wait_for_sim(sim_url, sim)
