@@ -57,6 +57,16 @@ def publish_options(settings: Settings) -> dict[str, Any]:
     return {}
 
 
+# A Redis gone silent (a network partition) must fail a publish or a command, not block it
+# forever; kombu's own check drops a BRPOP connection whose reply is overdue (kombu's Redis
+# transport options: socket_timeout, socket_keepalive, health_check_interval).
+REDIS_SOCKET_OPTIONS: dict[str, Any] = {
+    "socket_timeout": 30,
+    "socket_connect_timeout": 10,
+    "socket_keepalive": True,
+}
+
+
 def visibility_timeout_s(settings: Settings) -> int:
     return int(max(300.0, 3 * settings.fill_lease_s))
 
@@ -82,14 +92,17 @@ def celery_broker_settings(settings: Settings, queue_names: list[str]) -> dict[s
     # Each queue its own direct exchange and key: a bare Queue(name) would take the default
     # queue's exchange and key, and bind both queues under one routing key.
     queues = [Queue(name, Exchange(name), routing_key=name) for name in queue_names]
+    options: dict[str, Any] = {
+        "visibility_timeout": visibility_timeout_s(settings),
+        # Fetch from the queues in the order given, interactive first, every time.
+        "queue_order_strategy": "priority",
+    }
+    if url is not None:
+        options.update(REDIS_SOCKET_OPTIONS)
     return {
         # Embedded mode's in-memory queue is named with a host, or kombu warns "No hostname
         # was supplied. Reverting to default 'localhost'" on every connection (issue 22).
         "broker_url": url or "memory://localhost/",
-        "broker_transport_options": {
-            "visibility_timeout": visibility_timeout_s(settings),
-            # Fetch from the queues in the order given, interactive first, every time.
-            "queue_order_strategy": "priority",
-        },
+        "broker_transport_options": options,
         "task_queues": queues,
     }

@@ -22,18 +22,19 @@ place, autofill.fills.limits.
 from __future__ import annotations
 
 from limits.storage import MovingWindowSupport, Storage
-from sqlalchemy import Engine, create_engine, delete, func, insert, select, text
+from sqlalchemy import Engine, delete, func, insert, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import SQLAlchemyError
 
 from autofill.db.models import RateLimitEntry, RateLimitPause
+from autofill.db.session import make_engine
 
 _NOW = text("extract(epoch from clock_timestamp())")
 
 
 def _engine(url: str) -> Engine:
     # A small pool of its own: a limiter's hit must not wait behind a fill's transaction.
-    return create_engine(url, pool_size=2, max_overflow=4, pool_pre_ping=True)
+    return make_engine(url, pool_size=2, max_overflow=4)
 
 
 class DatabaseWindowStorage(Storage, MovingWindowSupport):

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from tenacity import (
@@ -37,12 +37,47 @@ def _configure_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+# A connection to a server that went silent (a network partition, a host gone without closing
+# its connections) must fail in seconds, not hang for the kernel's retransmission timeout: a
+# worker cut off for a minute stayed deaf for 50 s more after the link came back, its threads
+# waiting on writes the kernel retried with exponential backoff (tests/worker/test_multi_host.py,
+# SCALING.md). libpq's keepalive probes find a dead idle connection; tcp_user_timeout fails a
+# write unacknowledged for that long (libpq's "Parameter Key Words").
+#
+# The server needs the same on its side of each connection: a worker cut off in the middle of a
+# transaction leaves its backend waiting, holding the row locks, and a person's edit of that
+# row waits behind them until the server's own keepalive (two hours by default) gives up. So
+# each session sets the server's keepalives and tcp_user_timeout too, and an idle-in-transaction
+# timeout as the backstop (our transactions never wait on anything but the database). A URL's
+# own values win: a pooler that refuses the ``options`` startup parameter (PgBouncer, unless
+# told to ignore it) takes ``?options=`` in AUTOFILL_DATABASE_URL.
+SERVER_SIDE = {
+    "tcp_keepalives_idle": 10,
+    "tcp_keepalives_interval": 5,
+    "tcp_keepalives_count": 3,
+    "tcp_user_timeout": 20_000,
+    "idle_in_transaction_session_timeout": 60_000,
+}
+POSTGRES_TCP: dict[str, Any] = {
+    "connect_timeout": 10,
+    "keepalives": 1,
+    "keepalives_idle": 10,
+    "keepalives_interval": 5,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 20_000,
+    "options": " ".join(f"-c {name}={value}" for name, value in SERVER_SIDE.items()),
+}
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, **kwargs)
         _configure_sqlite(engine)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
+    given = make_url(url).query
+    connect_args = {k: v for k, v in POSTGRES_TCP.items() if k not in given}
+    kwargs["connect_args"] = {**connect_args, **kwargs.get("connect_args", {})}
     return create_engine(url, **kwargs)
 
 

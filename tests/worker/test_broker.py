@@ -7,7 +7,12 @@ import pytest
 
 from autofill.config import Settings, SettingsError, broker_kind, read_settings
 from tests.conftest import REDIS_URL
-from worker.broker import CONFIRM_TIMEOUT_S, publish_options, visibility_timeout_s
+from worker.broker import (
+    CONFIRM_TIMEOUT_S,
+    REDIS_SOCKET_OPTIONS,
+    publish_options,
+    visibility_timeout_s,
+)
 from worker.celery_app import QUEUES, make_celery
 
 RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672//"
@@ -36,6 +41,7 @@ def test_redis_gets_a_visibility_timeout_and_the_interactive_queue_first() -> No
     assert conf.broker_transport_options == {
         "visibility_timeout": visibility_timeout_s(settings),
         "queue_order_strategy": "priority",
+        **REDIS_SOCKET_OPTIONS,
     }
     assert all(queue.exchange.type == "direct" for queue in conf.task_queues)
     assert publish_options(settings) == {}

@@ -108,7 +108,11 @@ def test_fills_hold_across_hosts_while_a_worker_and_the_lease_holder_are_cut_off
         base = f"http://{hosts['api'].address}:8000"
         wait_until_ready(base, [api], timeout=90)
         client = httpx2.Client(
-            base_url=base, headers={"Authorization": f"Bearer {topo.token}"}, timeout=30
+            # An edit of a row whose fill was being recorded by the cut-off worker waits for the
+            # server to drop that worker's connection and its locks (~25 s, SCALING.md).
+            base_url=base,
+            headers={"Authorization": f"Bearer {topo.token}"},
+            timeout=60,
         )
         database = client.post(
             "/v1/databases",
@@ -187,6 +191,11 @@ def test_fills_hold_across_hosts_while_a_worker_and_the_lease_holder_are_cut_off
             latest[row_id] = content
         _wait(all_filled, 120, topo)
         _wait(lambda: _fill_outcomes(topo, "w1", w1_log_size)["filled"] > 0, 60, topo)
+        for name in workers:
+            log = (topo.logs / f"{name}.log").read_text(errors="replace")
+            errors = [line[:300] for line in log.splitlines() if "ERROR" in line]
+            print(f"{name}: outcomes {dict(_fill_outcomes(topo, name))}, {len(errors)} errors")
+            print("\n".join(errors[:5]))
         for name, process in {**dispatchers, **workers, "api": api}.items():
             assert process.poll() is None, f"{name} exited with {process.returncode}"
 

@@ -75,3 +75,34 @@ def test_other_errors_are_not_retried(unpinged: Store) -> None:
     assert len(attempts) == 1
     with unpinged.transaction() as session:  # rolled back as a whole
         assert session.get(Workspace, "ws_same") is None
+
+
+def test_postgres_connections_fail_in_seconds_when_the_server_goes_silent(
+    postgres_url: str,
+) -> None:
+    """Keepalives and tcp_user_timeout reach the server's connection (SCALING.md: a worker cut
+    off from PostgreSQL must not wait minutes for TCP's retransmissions); a URL's own value for
+    one of them wins."""
+    store = Store(postgres_url)
+    try:
+        with store.engine.connect() as connection:
+            params = connection.connection.dbapi_connection.info.get_parameters()  # type: ignore[union-attr]
+            assert params["tcp_user_timeout"] == "20000"
+            assert params["keepalives_idle"] == "10"
+            # The server's side of the same connection, and the idle-in-transaction backstop.
+            for setting, value in (
+                ("tcp_keepalives_idle", "10"),
+                ("tcp_user_timeout", "20000"),
+                ("idle_in_transaction_session_timeout", "1min"),
+            ):
+                assert connection.exec_driver_sql(f"SHOW {setting}").scalar() == value
+    finally:
+        store.dispose()
+    mine = Store(f"{postgres_url}?keepalives_idle=42")
+    try:
+        with mine.engine.connect() as connection:
+            params = connection.connection.dbapi_connection.info.get_parameters()  # type: ignore[union-attr]
+            assert params["keepalives_idle"] == "42"
+            assert params["tcp_user_timeout"] == "20000"
+    finally:
+        mine.dispose()
