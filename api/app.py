@@ -11,6 +11,7 @@ from flask_wtf.csrf import CSRFProtect
 from api.errors import register_error_handlers
 from api.ratelimit import ApiRateLimiter
 from api.routes import cells, databases, events, meta, properties, rows, runs, workspace
+from api.security_headers import install as install_security_headers
 from api.web import bp as web_bp
 from autofill.config import Settings, get_settings
 from autofill.db import Store, upgrade
@@ -68,6 +69,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.register_blueprint(blueprint)
     app.register_blueprint(web_bp)
     register_error_handlers(app)
+    install_security_headers(app)
     _log_requests(app)
     return app
 
