@@ -21,7 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from autofill.columns import AIConfig
-from autofill.db.types import JSONType, PydanticJSON, UTCDateTime, utcnow
+from autofill.db.types import ExactJSONType, JSONType, PydanticJSON, UTCDateTime, utcnow
 from autofill.errors import InvalidInput
 
 
@@ -150,7 +150,7 @@ class Cell(Base):
     property_id: Mapped[str] = mapped_column(
         ForeignKey("properties.id", ondelete="CASCADE"), primary_key=True
     )
-    value: Mapped[Any] = mapped_column(JSONType, nullable=True, default=None)
+    value: Mapped[Any] = mapped_column(ExactJSONType, nullable=True, default=None)
     status: Mapped[str] = mapped_column(String(16))
     error: Mapped[str | None] = mapped_column(Text, default=None)
     # Machine-readable kind of error: budget_exhausted, provider_error, invalid_answer, ...

@@ -10,6 +10,7 @@ from sqlalchemy import JSON, DateTime
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
 
@@ -19,6 +20,25 @@ M = TypeVar("M", bound=BaseModel)
 
 # JSONB on PostgreSQL (indexable, compact); plain JSON text elsewhere.
 JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+
+class _JSONDeclaredText(sqlite.JSON):
+    """SQLite's JSON, declared TEXT. A column declared ``JSON`` has NUMERIC affinity in SQLite
+    (its name holds none of INT, CHAR, CLOB, TEXT, BLOB, REAL, FLOA, DOUB: "Datatypes In
+    SQLite", 3.1), so a bare number's JSON text is stored as a number: a 23-digit integer came
+    back as 1.2345678901234568e+22, a 400-digit one as Inf. Declared TEXT, SQLite keeps the
+    JSON text as written, and reading it back gives the exact value."""
+
+
+@compiles(_JSONDeclaredText, "sqlite")
+def _declare_text(_type: _JSONDeclaredText, _compiler: Any, **_kw: Any) -> str:
+    return "TEXT"
+
+
+# For a column that holds bare JSON scalars (a cell's value): exact on both databases.
+ExactJSONType = (
+    JSON().with_variant(JSONB(), "postgresql").with_variant(_JSONDeclaredText(), "sqlite")
+)
 
 
 class UTCDateTime(TypeDecorator[datetime]):

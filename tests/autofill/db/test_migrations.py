@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -18,7 +20,7 @@ from autofill.db.migrate import (
     stored_revision,
     upgrade,
 )
-from autofill.db.models import Base, Database, OutboxEntry, Property, Workspace
+from autofill.db.models import Base, Cell, Database, OutboxEntry, Property, Workspace
 from autofill.db.session import Store
 from tests.conftest import fresh_postgres
 
@@ -101,4 +103,49 @@ def test_the_outbox_rename_keeps_the_entries_due(blank_url: str) -> None:
     with store.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         assert compare_metadata(context, Base.metadata) == []
+    store.dispose()
+
+
+def test_0013_keeps_the_cell_values_sqlite_had_stored(blank_url: str) -> None:
+    """0013 declares cells.value TEXT on SQLite, copying the table: values stored before it
+    (numbers SQLite had kept as numbers, JSON strings, objects, NULL) read back the same."""
+    store = Store(blank_url)
+    upgrade(store, "0012")
+    stored = [42, "a note", {"a": [1, 2]}, 1.5, None]
+    with store.transaction() as session:
+        for record in (
+            Workspace(id="ws_1", name="W"),
+            Database(id="db_1", workspace_id="ws_1", name="D"),
+            Property(
+                id="prop_1", database_id="db_1", name="S", name_key="s", type="ai", position=0
+            ),
+        ):
+            session.add(record)
+            session.flush()
+    with store.engine.begin() as connection:
+        for number, value in enumerate(stored):
+            connection.execute(
+                text(
+                    'INSERT INTO rows (id, database_id, "values", content, version, created_at, '
+                    "updated_at) VALUES (:id, 'db_1', '{}', '', 1, :now, :now)"
+                ),
+                {"id": f"row_{number}", "now": NOW},
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO cells (row_id, property_id, value, status, updated_at) "
+                    "VALUES (:id, 'prop_1', :value, 'filled', :now)"
+                ),
+                {
+                    "id": f"row_{number}",
+                    "value": None if value is None else json.dumps(value),
+                    "now": NOW,
+                },
+            )
+    upgrade(store)
+    with store.transaction() as session:
+        found: dict[str, Any] = dict(
+            session.execute(select(Cell.row_id, Cell.value)).tuples().all()
+        )
+    assert [found[f"row_{n}"] for n in range(len(stored))] == stored
     store.dispose()
