@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, insert, inspect, select, text, update
+from sqlalchemy import Table, bindparam, delete, func, insert, inspect, select, text, update
 from sqlalchemy.orm import Session, UOWTransaction
 from sqlalchemy.orm.util import identity_key
 
@@ -135,17 +135,58 @@ def record_run_event(session: Session, database_id: str, data: dict[str, Any]) -
 
 # Any constant works; it names the one lock stampers take so they run one at a time.
 _STAMP_LOCK = 0x41F1_0005
+# Positions count per database (issue 24): a stream's ids and Last-Event-ID say how many
+# changes this database has seen, nothing about any other workspace's. Each database's new
+# events follow its own last position, in id order (the window numbers a database's unstamped
+# events before the LIMIT keeps the first ones by id, so each database's batch is 1..k).
 _STAMP_PG = text(
     """
     UPDATE cell_events SET position = numbered.base + numbered.rn
     FROM (
-        SELECT id, row_number() OVER (ORDER BY id) AS rn,
-               (SELECT coalesce(max(position), 0) FROM cell_events) AS base
-        FROM cell_events WHERE position IS NULL ORDER BY id LIMIT :limit
+        SELECT e.id,
+               row_number() OVER (PARTITION BY e.database_id ORDER BY e.id) AS rn,
+               (SELECT coalesce(max(p.position), 0) FROM cell_events p
+                WHERE p.database_id = e.database_id) AS base
+        FROM cell_events e WHERE e.position IS NULL ORDER BY e.id LIMIT :limit
     ) AS numbered
     WHERE cell_events.id = numbered.id
     """
 )
+
+
+def _stamp_sqlite(session: Session, limit: int) -> int:
+    # SQLite runs one writer at a time, so insert order is commit order: number each
+    # database's unstamped events by id after its last position.
+    waiting = session.execute(
+        select(CellEvent.id, CellEvent.database_id)
+        .where(CellEvent.position.is_(None))
+        .order_by(CellEvent.id)
+        .limit(limit)
+    ).all()
+    if not waiting:
+        return 0
+    databases = {database_id for _, database_id in waiting}
+    last: dict[str, int] = {
+        database_id: int(position or 0)
+        for database_id, position in session.execute(
+            select(CellEvent.database_id, func.max(CellEvent.position))
+            .where(CellEvent.database_id.in_(databases))
+            .group_by(CellEvent.database_id)
+        )
+    }
+    positions = []
+    for event_id, database_id in waiting:
+        last[database_id] = last.get(database_id, 0) + 1
+        positions.append({"event_id": event_id, "new_position": last[database_id]})
+    table = CellEvent.__table__
+    assert isinstance(table, Table)
+    session.connection().execute(
+        update(table)
+        .where(table.c.id == bindparam("event_id"))
+        .values(position=bindparam("new_position")),
+        positions,
+    )
+    return len(positions)
 
 
 def stamp(session: Session, limit: int = 10_000, *, wait: bool = False) -> int:
@@ -163,12 +204,8 @@ def stamp(session: Session, limit: int = 10_000, *, wait: bool = False) -> int:
         ):
             return 0  # another stamper is at it; its positions will do
         result = session.execute(_STAMP_PG, {"limit": limit})
-    else:
-        # SQLite runs one writer at a time, so insert order is commit order: the id will do.
-        result = session.execute(
-            update(CellEvent).where(CellEvent.position.is_(None)).values(position=CellEvent.id)
-        )
-    return int(getattr(result, "rowcount", 0) or 0)
+        return int(getattr(result, "rowcount", 0) or 0)
+    return _stamp_sqlite(session, limit)
 
 
 def events_after(

@@ -75,3 +75,26 @@ def test_the_stream_is_the_callers_own(fill_api: Caller, other_api: Caller) -> N
         "validation_error",
         "query.after",
     )
+
+
+def test_event_ids_count_per_database_and_say_nothing_of_other_workspaces(
+    fill_api: Caller, other_api: Caller, pipeline: Pipeline, sim: Simulator
+) -> None:
+    """Issue 24: a busy workspace's events do not show in another's ids — a new workspace's
+    first event is 1, whatever happened elsewhere; two databases interleaved each count on."""
+    busy = make_database(fill_api, NOTES_DB)
+    for n in range(6):
+        _row(fill_api, busy["id"], f"Busy page {n}.")
+    pipeline.drain()
+    assert [e["id"] for e in _read(fill_api, busy["id"], after=0)] == list(range(1, 13))
+
+    other_api.client.application.extensions["autofill.settings"] = pipeline.settings
+    quiet = make_database(other_api, NOTES_DB)
+    _row(other_api, quiet["id"], "The quiet workspace's first page.")
+    _row(fill_api, busy["id"], "Busy again, between the quiet one's events.")
+    pipeline.drain()
+    assert [e["id"] for e in _read(other_api, quiet["id"], after=0)] == [1, 2]
+    later = _read(fill_api, busy["id"], after=12)
+    assert [e["id"] for e in later] == [13, 14]
+    # Another workspace's database is not found, with or without a cursor.
+    assert_error(other_api.get(f"/v1/databases/{busy['id']}/events?timeout=0.1"), 404, "not_found")
