@@ -25,7 +25,13 @@ from autofill import tracing
 from autofill.config import Settings
 from autofill.db import Store, Workspace
 from autofill.errors import Forbidden, RateLimited, Unauthorized
-from autofill.services import EventHub, authenticate, from_validation_error, hash_token
+from autofill.services import (
+    EventHub,
+    authenticate,
+    from_validation_error,
+    hash_token,
+    web_sessions,
+)
 
 SPEC_ATTRIBUTE = "_autofill_endpoint"
 
@@ -93,30 +99,33 @@ def settings() -> Settings:
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def _bearer_token() -> str:
-    """The request's token: the Authorization header, or the web page's session cookie. A
-    cookie is sent by the browser on its own, so a change made with one must also carry the
-    page's CSRF token (X-CSRFToken), which another site cannot read."""
+def _caller(db: Session) -> tuple[Workspace, str]:
+    """The request's workspace and its token's hash: from the Authorization header, or from
+    the web page's session cookie (the session, on the server, names its token). A cookie is
+    sent by the browser on its own, so a change made with one must also carry the page's CSRF
+    token (X-CSRFToken), which another site cannot read."""
     header = request.headers.get("Authorization")
-    if header is None and session.get("token"):
+    secret = session.get("sid")
+    if header is None and secret:
         if request.method not in SAFE_METHODS:
             try:
                 validate_csrf(request.headers.get("X-CSRFToken"))
             except CSRFError as exc:
                 raise Forbidden(f"missing or invalid X-CSRFToken header: {exc}") from None
-        return str(session["token"])
+        found = web_sessions.resume(db, str(secret), idle_s=settings().web_session_idle_s)
+        return found.workspace, found.token_hash
     scheme, _, token = (header or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("send `Authorization: Bearer <token>`")
-    return token.strip()
+    return authenticate(db, token.strip()), hash_token(token.strip())
 
 
-def _count_request(token: str) -> None:
+def _count_request(token_hash: str) -> None:
     """One request against the token's limit (api.ratelimit); over it: 429."""
     limiter = current_app.extensions["autofill.rate_limiter"]
     assert isinstance(limiter, ApiRateLimiter)
     # Keyed by the token's hash, like its stored form: the secret itself is never a key.
-    quota = limiter.check(hash_token(token))
+    quota = limiter.check(token_hash)
     if quota is None:
         return
     g.rate_limit_headers = quota.headers()
@@ -164,9 +173,8 @@ def endpoint(
                 # Authenticate first: a caller without a valid token learns nothing else.
                 workspace = None
                 if auth:
-                    token = _bearer_token()
-                    workspace = authenticate(session, token)
-                    _count_request(token)
+                    workspace, token_hash = _caller(session)
+                    _count_request(token_hash)
                 if query is not None:
                     kwargs["query"] = _parse(query, request.args.to_dict(), "query")
                 if body is not None:

@@ -294,6 +294,17 @@ class Settings(BaseSettings):
         default=2.0, gt=0, description="How often the batcher looks for economy fills and checks"
     )
 
+    web_session_idle_s: float = Field(
+        default=7200,
+        gt=0,
+        description="A web page sign-in ends after this long without a request",
+    )
+    web_session_max_s: float = Field(
+        default=43200,
+        gt=0,
+        description="A web page sign-in ends this long after it began, however used",
+    )
+
     operator_workspaces: str = Field(
         default="",
         description="Comma-separated workspace ids whose members operate this server: only "

@@ -1,4 +1,5 @@
-"""Server-rendered pages. The token lives in the signed session cookie (HttpOnly, SameSite);
+"""Server-rendered pages. The signed session cookie (HttpOnly, SameSite) holds an opaque session
+id; the session and its token stay on the server (api.web.session);
 forms carry a CSRF token; the table's script calls the REST API with the cookie and the CSRF
 header, and listens to the events stream."""
 
@@ -11,17 +12,17 @@ from flask.typing import ResponseReturnValue
 
 from api.endpoint import store
 from api.web.blueprint import bp
-from api.web.session import page
+from api.web.session import SESSION_KEY, page, sign_in, sign_out
 from autofill.db import Workspace
 from autofill.errors import NotFound, Unauthorized
-from autofill.services import authenticate, database_out, get_database
+from autofill.services import database_out, get_database
 from autofill.services import databases as database_service
 from autofill.services import events as event_feed
 
 
 @bp.get("/")
 def home() -> ResponseReturnValue:
-    return redirect(url_for("web.databases" if session.get("token") else "web.login"))
+    return redirect(url_for("web.databases" if session.get(SESSION_KEY) else "web.login"))
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -30,20 +31,17 @@ def login() -> ResponseReturnValue:
     if request.method == "POST":
         token = (request.form.get("token") or "").strip()
         try:
-            with store().transaction() as db:
-                authenticate(db, token)
+            sign_in(token)
         except Unauthorized:
             error = "That token is unknown or revoked."
         else:
-            session.clear()
-            session["token"] = token
             return redirect(url_for("web.databases"))
     return render_template("login.html", error=error), 401 if error else 200
 
 
 @bp.post("/logout")
 def logout() -> Response:
-    session.clear()
+    sign_out()
     return redirect(url_for("web.login"))  # type: ignore[return-value]
 
 

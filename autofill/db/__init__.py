@@ -29,6 +29,7 @@ if TYPE_CHECKING:
         ProviderBatch,
         Row,
         SettledColumns,
+        WebSession,
         Workspace,
         WorkspaceUsage,
     )
@@ -56,6 +57,7 @@ __all__ = [
     "Row",
     "SettledColumns",
     "Store",
+    "WebSession",
     "Workspace",
     "WorkspaceUsage",
     "current_revision",

@@ -454,3 +454,23 @@ class ChoreLease(Base):
     holder: Mapped[str] = mapped_column(String(200))
     fencing: Mapped[int] = mapped_column(Integer)
     expires_at: Mapped[float] = mapped_column(Float)
+
+
+class WebSession(Base):
+    """A person signed in to the web page (issue 24). The cookie holds only a random secret;
+    this row, found by the secret's hash, says which token opened it, when, when it was last
+    used and when it ends at the latest. Ending it (sign-out), revoking its token, or letting it
+    sit idle or grow old makes the cookie worthless (autofill.services.web_sessions)."""
+
+    __tablename__ = "web_sessions"
+    __table_args__ = (Index("ix_web_sessions_token", "token_id"),)
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    token_id: Mapped[str] = mapped_column(ForeignKey("api_tokens.id", ondelete="CASCADE"))
+    workspace_id: Mapped[str] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    ended_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
         runs,
         serialize,
         store,
+        web_sessions,
         workspace_settings,
         workspaces,
     )
@@ -39,10 +40,12 @@ if TYPE_CHECKING:
     from autofill.services.preview import preview, preview_draft
     from autofill.services.serialize import cell_out, database_out, property_out, row_out, run_out
     from autofill.services.store import open_store
+    from autofill.services.web_sessions import SignedIn
     from autofill.services.workspaces import authenticate, create_workspace, hash_token
 
 __all__ = [
     "EventHub",
+    "SignedIn",
     "authenticate",
     "cell_out",
     "cells",
@@ -74,6 +77,7 @@ __all__ = [
     "runs",
     "serialize",
     "store",
+    "web_sessions",
     "workspace_settings",
     "workspaces",
 ]
