@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask, Response, g, request
 from flask_wtf.csrf import CSRFProtect
 
+from api.cookies import install as install_cookies
 from api.errors import register_error_handlers
 from api.ratelimit import ApiRateLimiter
 from api.routes import cells, databases, events, meta, properties, rows, runs, workspace
@@ -52,6 +53,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         settings.api_rate_limit, settings.redis_url, settings.limits_database_url()
     )
 
+    install_cookies(app, settings.trusted_proxies)
     csrf = CSRFProtect(app)
     for blueprint in (
         workspace.bp,

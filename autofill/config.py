@@ -419,7 +419,16 @@ class Settings(BaseSettings):
         description="Signs the web page's session cookie; a file in the data dir when unset",
     )
     secure_cookies: bool = Field(
-        default=False, description="Send the session cookie over HTTPS only (behind TLS)"
+        default=False,
+        description="Send the session cookie over HTTPS only, always (it already is on any "
+        "request that came over HTTPS)",
+    )
+    trusted_proxies: int = Field(
+        default=0,
+        ge=0,
+        le=8,
+        description="How many reverse proxies in front of the API set X-Forwarded-For/-Proto/"
+        "-Host (0: trust no such header); behind one, HTTPS there makes the cookie Secure",
     )
 
     def resolved_secret_key(self) -> str:
