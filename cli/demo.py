@@ -64,8 +64,8 @@ def demo(timeout: float) -> None:
         model = "sim:sim-1"
         console.print(
             "[bold yellow]No provider key set[/] (OPENAI_API_KEY or ANTHROPIC_API_KEY): "
-            "answers come from the built-in LLM [bold]simulator[/] and are marked [sim]. "
-            "They are not a model's."
+            "answers come from the built-in LLM [bold]simulator[/] and are marked "
+            f"{escape(SIM_MARK)}. They are not a model's."
         )
     else:
         model, said = provider
@@ -115,10 +115,15 @@ def _show(console: Console, api: _Api, timeout: float) -> None:
             "Danke für die schnelle Hilfe!"
         },
     )
-    api.call("PUT", f"/v1/rows/{first}/cells/{sentiment['id']}", {"value": "Positive"})
+    # The person picks another answer than the AI's, so the change shows.
+    answered = api.call("GET", f"/v1/rows/{first}")["cells"]["Sentiment"]["value"]
+    options = sentiment["ai"]["output"]["options"]
+    chosen = next(o for o in options if o != answered)
+    api.call("PUT", f"/v1/rows/{first}/cells/{sentiment['id']}", {"value": chosen})
     console.print(
         "\nEdited: a Status change (no AI column reads it), a typo made and undone, a page "
-        "rewritten (German ticket), and Sentiment on the first row written by a person:"
+        "rewritten (German ticket), and Sentiment on the first row changed by a person from "
+        f"{escape(str(answered))} to [bold]{escape(chosen)}[/] (the AI leaves it alone now):"
     )
     _watch(console, api, database, timeout)
 
@@ -188,6 +193,7 @@ def _table(database: dict[str, Any], rows: list[dict[str, Any]]) -> Table:
             if prop["type"] == "ai":
                 cell = row["cells"][prop["name"]]
                 shown = _shown(cell["value"]) if cell["value"] is not None else cell["status"]
+                shown = _marked(shown, cell)
                 cells.append(f"[{_STATE_STYLE[cell['status']]}]{_escape(shown)}[/]")
             else:
                 cells.append(_escape(str(row["properties"].get(prop["name"]) or "")))
@@ -198,6 +204,19 @@ def _table(database: dict[str, Any], rows: list[dict[str, Any]]) -> Table:
 def _shown(value: Any) -> str:
     text = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
     return text if len(text) <= 90 else text[:89] + "…"
+
+
+SIM_MARK = "[sim]"
+
+
+def _marked(shown: str, cell: dict[str, Any]) -> str:
+    """A simulated answer says so whatever its type: a select's or a number's value cannot
+    carry the simulator's own "[sim]" prefix (it must be one of the options), so the table
+    adds it from the cell's provenance."""
+    model = (cell.get("provenance") or {}).get("model") or ""
+    if model.startswith("sim:") and not shown.startswith(SIM_MARK):
+        return f"{SIM_MARK} {shown}"
+    return shown
 
 
 def _escape(text: str) -> str:

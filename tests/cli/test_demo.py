@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from tests.cli.conftest import Run
@@ -14,8 +15,16 @@ def test_demo_runs_on_a_bare_directory(run: Run, tmp_path: Path) -> None:
         assert name in out
     # No key is set here: the simulator answers, and the demo says so.
     assert "No provider key set" in out and "simulator" in out
-    assert "[sim]" in out and "pending" not in out.split("Edited:")[-1]
-    assert "Positive" in out  # the overridden cell shows its value
+    assert "are marked [sim]. They are not a model's." in out  # not eaten as markup
+    assert "pending" not in out.split("Edited:")[-1]
+    # The person's value differs from the AI's, and shows; a classification the simulator
+    # answered is marked too, though its value must be one of the options.
+    flat = " ".join(out.split())  # rich wraps sentences at the terminal's width
+    changed = re.search(r"changed by a person from (\w+) to (\w+)", flat)
+    assert changed and changed.group(1) != changed.group(2)
+    final = out.split("Edited:")[-1]
+    assert changed.group(2) in final
+    assert re.search(r"\[sim\] (Positive|Neutral|Negative)", out)
     assert "fills avoided" in out and "model calls" in out
     assert "Bearer af_" in out
     assert (tmp_path / ".autofill" / "autofill.db").exists()
