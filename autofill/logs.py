@@ -32,31 +32,36 @@ def configure_logging(level: str = "INFO") -> None:
 
 
 def _apply_pending() -> None:
+    # Under the lock to the end: a second thread's first log line must wait for the level to
+    # be applied, not go out through structlog's defaults (every level, to stdout) meanwhile —
+    # the embedded dispatcher's "chore lease taken" did so, into the demo's table.
     global _pending
     with _lock:
         level, _pending = _pending, None
-    if level is None:
-        return
-    import structlog
+        if level is None:
+            return
+        import structlog
 
-    renderer: structlog.typing.Processor = (
-        structlog.dev.ConsoleRenderer()
-        if sys.stderr.isatty()
-        else structlog.processors.JSONRenderer()
-    )
-    structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            structlog.processors.format_exc_info,
-            redact_event,  # after format_exc_info: tracebacks are redacted too
-            renderer,
-        ],
-        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
-        cache_logger_on_first_use=True,
-    )
+        renderer: structlog.typing.Processor = (
+            structlog.dev.ConsoleRenderer()
+            if sys.stderr.isatty()
+            else structlog.processors.JSONRenderer()
+        )
+        structlog.configure(
+            processors=[
+                structlog.contextvars.merge_contextvars,
+                structlog.processors.add_log_level,
+                structlog.processors.TimeStamper(fmt="iso", utc=True),
+                structlog.processors.format_exc_info,
+                redact_event,  # after format_exc_info: tracebacks are redacted too
+                renderer,
+            ],
+            wrapper_class=structlog.make_filtering_bound_logger(
+                logging.getLevelName(level.upper())
+            ),
+            logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+            cache_logger_on_first_use=True,
+        )
 
 
 class Logger:

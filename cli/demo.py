@@ -141,20 +141,26 @@ def _show(console: Console, api: _Api, timeout: float) -> None:
 
 
 def _watch(console: Console, api: _Api, database: dict[str, Any], timeout: float) -> None:
-    """Redraw the table until no cell is pending (or the timeout passes)."""
+    """Until no cell is pending (or the timeout passes): a one-line count while the cells
+    fill, then the table once. A live table taller than the terminal cannot be redrawn in
+    place — its title and top border were printed again with every frame."""
 
     def rows() -> list[dict[str, Any]]:
         return list(api.call("GET", f"/v1/databases/{database['id']}/rows")["items"])
 
+    def progress(current: list[dict[str, Any]]) -> str:
+        cells = [cell for row in current for cell in row["cells"].values()]
+        done = sum(cell["status"] != "pending" for cell in cells)
+        return f"[dim]{done} of {len(cells)} AI cells filled…[/]"
+
     deadline = time.monotonic() + timeout
     current = rows()
-    with Live(_table(database, current), console=console, refresh_per_second=8) as live:
-        while time.monotonic() < deadline:
+    with Live(progress(current), console=console, refresh_per_second=8, transient=True) as live:
+        while time.monotonic() < deadline and _pending(current):
             time.sleep(0.25)
             current = rows()
-            live.update(_table(database, current))
-            if not _pending(current):
-                break
+            live.update(progress(current))
+    console.print(_table(database, current))
     console.print()
     if _pending(current):
         raise click.ClickException(
