@@ -30,7 +30,22 @@ function renderAiCell(td, row, prop) {
   button.type = "button";
   button.className = "ai-cell";
   const value = shown(cell.value);
-  button.textContent = value || statusText(cell) || "—";
+  if (cell.status === "error") {
+    // The reason, short, in the cell itself: no click needed to learn why it failed.
+    const reason = (cell.error || "the fill failed").split("\n")[0];
+    button.textContent = `Error: ${reason.length > 80 ? reason.slice(0, 79) + "…" : reason}`;
+  } else {
+    button.textContent = value || statusText(cell) || "—";
+  }
+  const model = cell.provenance?.model || "";
+  if (model.startsWith("sim:") && !String(value).startsWith("[sim]")) {
+    // A select's or a number's value cannot carry the simulator's "[sim]": mark it here.
+    const mark = document.createElement("span");
+    mark.className = "sim-mark";
+    mark.textContent = "sim";
+    mark.title = "Answered by the LLM simulator, not a real model";
+    button.prepend(mark, " ");
+  }
   if (cell.status === "error") button.title = cell.error || "The fill failed";
   else if (cell.status === "filled" && cell.provenance) {
     const p = cell.provenance;

@@ -251,8 +251,11 @@ def test_the_table_works_at_phone_width_and_by_keyboard(site: Site, watched: Wat
     summary = _column_id(page, "Summary")
     expect(page.locator(f'td[data-property="{summary}"][data-status="filled"]')).to_have_count(2)
     expect(_cell(page, "Chen", summary)).to_contain_text("导出")
-    # The page itself never scrolls sideways; the table scrolls inside its box.
+    # The page itself never scrolls sideways; the table scrolls inside its box, and its
+    # columns keep a readable width instead of a few letters per line.
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    box = _cell(page, "Chen", summary).bounding_box()
+    assert box is not None and box["width"] >= 140, box
     screenshot(page, "table-phone")
 
     # Keyboard only: tab to the Score of Chen, edit it, Enter saves; Escape cancels an edit.
@@ -306,4 +309,54 @@ def test_the_table_works_at_phone_width_and_by_keyboard(site: Site, watched: Wat
 
     page.get_by_role("link", name="Eval reports").click()
     expect(page.get_by_role("heading", name="Prompt eval reports")).to_be_visible()
+    assert watched.problems == []
+
+
+def test_cells_explain_themselves_and_controls_show_only_when_they_apply(
+    site: Site, watched: Watched
+) -> None:
+    """Issue 24: an error cell says why inline; a simulated classification (whose value must be
+    one of the options, so it cannot start with "[sim]") is marked; the legend names every
+    state; "Cancel run" is not offered before a run exists."""
+    page = watched.page
+    database = _database(site, "Explained", [{"properties": {"Name": "Ivo"}, "content": "Great!"}])
+    mood_column = {
+        "name": "Mood",
+        "type": "ai",
+        "ai": {
+            "task": "classify",
+            "model": "sim:sim-1",
+            "output": {"type": "select", "options": ["Positive", "Negative"]},
+        },
+    }
+    # The provider refuses the next request as malformed (400: never retried): an error cell.
+    site.sim.configure(schedule=["400"])
+    broken_column = {
+        "name": "Broken",
+        "type": "ai",
+        "ai": {"task": "summary", "model": "sim:sim-1"},
+    }
+    site.call("POST", f"/v1/databases/{database['id']}/properties", json=broken_column)
+    sign_in(page, site)
+    _open(page, "Explained")
+    broken = _column_id(page, "Broken")
+    error = page.locator(f'td[data-property="{broken}"][data-status="error"]')
+    expect(error).to_have_count(1, timeout=60_000)
+    expect(error).to_contain_text("Error: ")
+    assert len(error.inner_text()) > len("Error: ") + 5  # a reason, not just the word
+    site.call("POST", f"/v1/databases/{database['id']}/properties", json=mood_column)
+    page.reload()
+    expect(page.locator("#live")).to_have_text(re.compile("Live"))
+    mood = _column_id(page, "Mood")
+    filled = page.locator(f'td[data-property="{mood}"][data-status="filled"]')
+    expect(filled).to_have_count(1)
+    expect(filled.locator(".sim-mark")).to_have_text("sim")
+    legend = page.locator(".legend")
+    for state in ("filled by AI", "written by a person", "out of date", "the fill failed"):
+        expect(legend).to_contain_text(state)
+    screenshot(page, "cells-explained")
+    page.get_by_role("button", name="Fill the column Mood").click()
+    fill = page.locator("#fill-dialog")
+    expect(fill.get_by_role("button", name="Start fill")).to_be_visible()
+    expect(fill.locator("#fill-cancel")).to_be_hidden()
     assert watched.problems == []
