@@ -6,6 +6,7 @@ bulk fill to the end (and cancels one). Screenshots at desktop and phone width a
 from __future__ import annotations
 
 import re
+import subprocess
 import time
 from typing import Any
 
@@ -359,4 +360,30 @@ def test_cells_explain_themselves_and_controls_show_only_when_they_apply(
     fill = page.locator("#fill-dialog")
     expect(fill.get_by_role("button", name="Start fill")).to_be_visible()
     expect(fill.locator("#fill-cancel")).to_be_hidden()
+    assert watched.problems == []
+
+
+def test_every_script_we_claim_has_a_font_in_the_screenshots(site: Site, watched: Watched) -> None:
+    """Issue 24: Thai, Devanagari, Arabic and emoji were boxes in the screenshots (only CJK
+    fonts were installed). The fonts are a precondition here, and the table is shown with a
+    row in each script."""
+    for language in ("th", "hi", "ar", "ja"):
+        found = subprocess.run(["fc-list", f":lang={language}"], capture_output=True, text=True)
+        assert found.stdout.strip(), f"no font for {language}: install Debian's fonts-noto-core"
+    emoji = subprocess.run(["fc-list"], capture_output=True, text=True).stdout
+    assert "color emoji" in emoji.lower(), "no emoji font: install fonts-noto-color-emoji"
+    page = watched.page
+    pages = {
+        "สมชาย": "ลูกค้าต้องการส่งออกใบแจ้งหนี้ได้เร็วขึ้น",
+        "प्रिया": "ग्राहक को मार्च का चालान चाहिए।",
+        "ليلى": "العميلة تريد الوضع الداكن في التطبيق.",
+        "Kai 🎉": "Loves the new search 🚀✨",
+    }
+    rows = [{"properties": {"Name": name}, "content": text} for name, text in pages.items()]
+    _database(site, "Scripts", rows)
+    sign_in(page, site)
+    _open(page, "Scripts")
+    for name in pages:
+        expect(page.locator("#table tbody")).to_contain_text(name)
+    screenshot(page, "table-scripts")
     assert watched.problems == []
