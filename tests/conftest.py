@@ -69,6 +69,21 @@ def _loopback_only(host, *args, **kwargs):  # type: ignore[no-untyped-def]
 socket.getaddrinfo = _loopback_only
 
 
+def require_namespaces() -> None:
+    """Test hosts of bench.netns need root, iproute2 and nftables: skip, or fail in CI."""
+    reason = netns.available()
+    if reason is not None:
+        unavailable("network namespaces (ip netns, nft)", RuntimeError(reason))
+
+
+@pytest.fixture
+def network() -> Iterator[netns.Network]:
+    """A bridge of the test's own, for hosts it adds (bench.netns); removed afterwards."""
+    require_namespaces()
+    with netns.network() as net:
+        yield net
+
+
 def services_required() -> bool:
     return (
         os.environ.get("CI", "").lower() == "true"

@@ -5,23 +5,10 @@ leaves no namespace, link or bridge behind."""
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from bench import netns
 from bench.services import RedisServer, server_port
-from tests.conftest import unavailable
-
-
-@pytest.fixture
-def network() -> Iterator[netns.Network]:
-    reason = netns.available()
-    if reason is not None:
-        unavailable("network namespaces (ip netns, nft)", RuntimeError(reason))
-    with netns.network() as net:
-        yield net
 
 
 def _ping(host: netns.Host, address: str, port: int) -> str:

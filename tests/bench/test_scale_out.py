@@ -6,17 +6,14 @@ from __future__ import annotations
 
 import pytest
 
-from bench import netns
 from bench.scale_out import one_run
-from tests.conftest import unavailable
+from tests.conftest import require_namespaces
 
 pytestmark = pytest.mark.timeout(300)
 
 
 def test_two_worker_hosts_fill_every_row_and_the_counters_see_each_fill() -> None:
-    reason = netns.available()
-    if reason is not None:
-        unavailable("network namespaces (ip netns, nft)", RuntimeError(reason))
+    require_namespaces()
     result = one_run(worker_hosts=2, rows=80, per_host=10, latency_ms=100, jitter=0.1)
     assert result["fills"] == 80 and result["errors"] == 0
     assert result["steady_fills_per_s"] > 0

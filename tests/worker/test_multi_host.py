@@ -15,7 +15,7 @@ import os
 import re
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx2
@@ -27,7 +27,6 @@ from autofill.fills import chores
 from bench import netns
 from bench.services import wait_until_ready
 from bench.topology import Topology, topology
-from tests.conftest import unavailable
 
 pytestmark = pytest.mark.timeout(420)
 
@@ -46,15 +45,6 @@ SETTINGS = {
     "AUTOFILL_CHORE_LEASE_S": str(LEASE_S),
     "AUTOFILL_LOG_LEVEL": "INFO",
 }
-
-
-@pytest.fixture
-def network() -> Iterator[netns.Network]:
-    reason = netns.available()
-    if reason is not None:
-        unavailable("network namespaces (ip netns, nft)", RuntimeError(reason))
-    with netns.network() as net:
-        yield net
 
 
 def _wait(condition: Callable[[], Any], timeout: float, topo: Topology) -> Any:
