@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import click
 from sqlalchemy.orm import Session
@@ -14,9 +15,11 @@ from autofill.errors import AutofillError
 from autofill.services import store as stores
 
 
-def open_store(settings: Settings | None = None, *, migrate: bool = True) -> Store:
+def open_store(
+    settings: Settings | None = None, *, migrate: bool = True, **engine_kwargs: Any
+) -> Store:
     settings = settings or get_settings()
-    store = stores.open_store(settings.resolved_database_url())
+    store = stores.open_store(settings.resolved_database_url(), **engine_kwargs)
     if migrate:
         upgrade(store)
     return store

@@ -9,6 +9,7 @@ from types import FrameType
 import click
 
 from autofill.config import get_settings
+from autofill.db.session import SHORT_TRANSACTIONS
 from autofill.fills import Dispatcher
 from cli.common import open_store
 
@@ -116,7 +117,8 @@ def _dispatcher(heartbeat: Path | None = None) -> Dispatcher:
     from worker import send_fills
 
     settings = get_settings()
-    return Dispatcher(open_store(settings), send_fills, settings, heartbeat=heartbeat)
+    store = open_store(settings, server_side=SHORT_TRANSACTIONS)
+    return Dispatcher(store, send_fills, settings, heartbeat=heartbeat)
 
 
 def _serve_metrics(port: int | None) -> None:

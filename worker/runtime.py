@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from autofill.config import Settings, get_settings
 from autofill.db import Store
+from autofill.db.session import SHORT_TRANSACTIONS
 from autofill.fills import Calls, shared_limiter
 from autofill.llm import Completer
 from autofill.services import open_store
@@ -42,7 +43,13 @@ def worker_store(settings: Settings) -> Store:
     # pre-ping (two round trips per fill): a fill's transactions run through ``Store.run``,
     # which runs a transaction again when its connection turns out dead.
     size = max(5, min(settings.worker_concurrency // 4, 40))
-    return open_store(url, pool_size=size, max_overflow=size, pool_pre_ping=False)
+    return open_store(
+        url,
+        pool_size=size,
+        max_overflow=size,
+        pool_pre_ping=False,
+        server_side=SHORT_TRANSACTIONS,
+    )
 
 
 def current() -> Runtime:

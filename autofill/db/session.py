@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -58,6 +58,11 @@ SERVER_SIDE = {
     "tcp_user_timeout": 20_000,
     "idle_in_transaction_session_timeout": 60_000,
 }
+# The worker's and the dispatcher's transactions are a few statements each, never waiting on a
+# model call: one left idle for seconds belongs to a process that was cut off or hangs, and the
+# row locks it holds keep a person's edit of that row waiting (up to the ~20 s above). So
+# theirs end sooner; the API's and the CLI's keep the minute (an import, an eval run).
+SHORT_TRANSACTIONS = {"idle_in_transaction_session_timeout": 5_000}
 POSTGRES_TCP: dict[str, Any] = {
     "connect_timeout": 10,
     "keepalives": 1,
@@ -65,18 +70,23 @@ POSTGRES_TCP: dict[str, Any] = {
     "keepalives_interval": 5,
     "keepalives_count": 3,
     "tcp_user_timeout": 20_000,
-    "options": " ".join(f"-c {name}={value}" for name, value in SERVER_SIDE.items()),
 }
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+def _options(server_side: Mapping[str, int]) -> str:
+    return " ".join(f"-c {name}={value}" for name, value in server_side.items())
+
+
+def make_engine(url: str, *, server_side: Mapping[str, int] | None = None, **kwargs: Any) -> Engine:
+    """An engine for ``url``; on PostgreSQL ``server_side`` overrides settings of SERVER_SIDE."""
     if url.startswith("sqlite"):
         engine = create_engine(url, **kwargs)
         _configure_sqlite(engine)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     given = make_url(url).query
-    connect_args = {k: v for k, v in POSTGRES_TCP.items() if k not in given}
+    tcp = {**POSTGRES_TCP, "options": _options({**SERVER_SIDE, **(server_side or {})})}
+    connect_args = {k: v for k, v in tcp.items() if k not in given}
     kwargs["connect_args"] = {**connect_args, **kwargs.get("connect_args", {})}
     return create_engine(url, **kwargs)
 

@@ -10,8 +10,13 @@ Times are the database's clock (as for the shared rate limits), so hosts whose c
 still agree on when a lease ends. A holder cut off from the database (a partition) may still
 think it holds the lease after it expired; so each of the sweep's transactions first renews
 the lease in the same transaction (``renew``), which fails if another has taken it — and on
-PostgreSQL the renewal's row lock makes a takeover wait for that transaction to end. The one
-step outside a transaction, VACUUM, is harmless if two run it.
+PostgreSQL the renewal's row lock makes a takeover wait for that transaction to end. A holder
+cut off in the middle of such a transaction cannot end it, and the server would only notice
+the dead connection after its keepalives give up (about 20 s, autofill.db.session); so every
+transaction that locks the lease row tells the server to abort it once it has waited
+``lease_s`` for its client (``idle_in_transaction_session_timeout``, set for that transaction
+only). The row lock is then gone about when the lease expires, and a takeover stays within
+the lease's bound. The one step outside a transaction, VACUUM, is harmless if two run it.
 """
 
 from __future__ import annotations
@@ -21,7 +26,17 @@ import secrets
 import socket
 import threading
 
-from sqlalchemy import ColumnElement, Float, and_, case, literal_column, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    and_,
+    case,
+    literal_column,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from autofill.db import ChoreLease, Store, upsert
@@ -45,9 +60,21 @@ def _now(session: Session) -> ColumnElement[float]:
     return literal_column("((julianday('now') - 2440587.5) * 86400.0)", Float)
 
 
+def _abort_when_cut_off(session: Session, lease_s: float) -> None:
+    """PostgreSQL ends this transaction (and frees the lease row) if its client goes quiet for
+    ``lease_s`` inside it: a holder cut off mid-transaction must not keep the row locked until
+    its connection is found dead. ``set_config(..., true)`` is SET LOCAL: this transaction only."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text("SELECT set_config('idle_in_transaction_session_timeout', :ms, true)"),
+            {"ms": str(max(1, round(lease_s * 1000)))},
+        )
+
+
 def take(session: Session, name: str, holder: str, lease_s: float) -> int | None:
     """Take or renew the lease ``name`` for ``holder`` if it is free, expired or already
     ``holder``'s; its fencing number if so, None if another holds it."""
+    _abort_when_cut_off(session, lease_s)
     now = _now(session)
     inserting = upsert(session, ChoreLease).values(
         name=name, holder=holder, fencing=1, expires_at=now + lease_s
@@ -69,6 +96,7 @@ def take(session: Session, name: str, holder: str, lease_s: float) -> int | None
 def renew(session: Session, name: str, holder: str, fencing: int, lease_s: float) -> bool:
     """Extend the lease if ``holder`` still holds it with ``fencing`` and it has not expired;
     in the caller's transaction, so the work that follows commits only under the lease."""
+    _abort_when_cut_off(session, lease_s)
     now = _now(session)
     renewed = session.execute(
         update(ChoreLease)

@@ -6,12 +6,18 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
 
+import pytest
+from sqlalchemy import delete
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from autofill.config import Settings
-from autofill.db import Store
+from autofill.db import ChoreLease, Store
+from autofill.db.migrate import upgrade
 from autofill.fills import chores, upkeep
+from autofill.services.store import open_store
 
 
 def _take(store: Store, holder: str, lease_s: float = 30.0) -> int | None:
@@ -80,3 +86,45 @@ def test_a_sweep_does_nothing_once_its_lease_is_lost(store: Store, settings: Set
 
     assert upkeep.sweep(store, settings, lost) == upkeep.Swept()
     assert len(asked) == 1
+
+
+@pytest.fixture
+def postgres_store(postgres_url: str) -> Iterator[Store]:
+    """Row locks that outlive their client are PostgreSQL's (SQLite locks the whole file, on
+    one host): this test needs the real server."""
+    store = open_store(postgres_url)
+    upgrade(store)
+    yield store
+    with store.transaction() as session:
+        session.execute(delete(ChoreLease))
+    store.dispose()
+
+
+def test_a_holder_gone_quiet_inside_a_lease_transaction_does_not_hold_off_the_takeover(
+    postgres_store: Store,
+) -> None:
+    """A holder cut off between renewing the lease and committing (its packets dropped) cannot
+    end its transaction; its row lock must not outlive the lease by the ~20 s the server takes
+    to find the connection dead. Here the holder's session simply stops talking."""
+    store, lease_s = postgres_store, 0.5
+    with store.transaction() as session:
+        session.execute(delete(ChoreLease))
+    assert _take(store, "a", lease_s=lease_s) == 1
+    quiet = store.sessions()
+    try:
+        assert chores.renew(quiet, chores.SWEEP, "a", 1, lease_s)  # locks the lease row
+        started = time.monotonic()
+        taken: int | None = None
+        while taken is None and time.monotonic() - started < 10:
+            taken = _take(store, "b", lease_s=30.0)  # waits on the lock while it is held
+            if taken is None:
+                time.sleep(lease_s / 3)
+        waited = time.monotonic() - started
+        assert taken == 2
+        # The lease's length after its renewal, a third of it between tries, and slack: far
+        # below the ~20 s in which the server would find a dead connection by itself.
+        assert waited < 3 * lease_s + 1.0, waited
+        with pytest.raises(DBAPIError):  # the server ended the quiet transaction
+            quiet.commit()
+    finally:
+        quiet.close()
