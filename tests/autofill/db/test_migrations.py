@@ -144,8 +144,8 @@ def test_0013_keeps_the_cell_values_sqlite_had_stored(blank_url: str) -> None:
             )
     upgrade(store)
     with store.transaction() as session:
-        found: dict[str, Any] = dict(
-            session.execute(select(Cell.row_id, Cell.value)).tuples().all()
-        )
+        found: dict[str, Any] = {
+            row_id: value for row_id, value in session.execute(select(Cell.row_id, Cell.value))
+        }
     assert [found[f"row_{n}"] for n in range(len(stored))] == stored
     store.dispose()
