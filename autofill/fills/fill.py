@@ -161,11 +161,16 @@ def hand_back(
     store: Store, row_id: str, property_id: str, generation: int, *, delay_s: float = 0.0
 ) -> Outcome:
     """A worker gives back a fill it will not run or finish (it is stopping, or the database
-    failed under it): due again in ``delay_s``, for any worker."""
+    failed under it): due again in ``delay_s``, for any worker. SUPERSEDED when there was
+    nothing of this generation left to give back (an edit or another worker got there first),
+    so the log says what happened, not what was tried."""
     due_at = utcnow() + timedelta(seconds=delay_s)
-    store.run(lambda session: outbox.hand_back(session, row_id, property_id, generation, due_at))
-    _log(Outcome.HANDED_BACK, row_id, property_id, generation, delay_s=delay_s)
-    return Outcome.HANDED_BACK
+    moved = store.run(
+        lambda session: outbox.hand_back(session, row_id, property_id, generation, due_at)
+    )
+    outcome = Outcome.HANDED_BACK if moved else Outcome.SUPERSEDED
+    _log(outcome, row_id, property_id, generation, delay_s=delay_s)
+    return outcome
 
 
 def hand_back_after_crash(

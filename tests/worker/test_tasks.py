@@ -114,3 +114,32 @@ def test_only_a_database_that_went_away_is_not_the_fills_fault() -> None:
     assert database_out(InterfaceError("SELECT 1", {}, cause))
     assert not database_out(IntegrityError("INSERT", {}, cause))
     assert not database_out(DataError("INSERT", {}, cause))
+
+
+def test_handing_back_a_fill_an_edit_superseded_says_so(
+    api: Caller,
+    app: object,
+    store: Store,
+    settings: Settings,
+    sim: Simulator,
+    stopping_runtime: None,
+) -> None:
+    """Nothing of the sent generation is left to give back once the row was edited: the outcome
+    (and the worker's log line) is ``superseded``, and the newer fill stays as it was."""
+    quick = settings.model_copy(update={"debounce_s": 0.0})
+    app.extensions["autofill.settings"] = quick  # type: ignore[attr-defined]
+    database = make_database(api, NOTES_DB)
+    row = _row(api, database["id"], "Sent, then edited, then the worker stops.")
+    sent: list[tuple[str, str, int]] = []
+
+    def send(fills: list[tuple[str, str, int]], lane: str = "") -> None:
+        sent.extend(fills)
+
+    assert dispatch_due(store, send, quick) == 1
+    edited = api.patch(f"/v1/rows/{row['id']}", json={"content": "The edit that came after."})
+    assert edited.status_code == 200, edited.get_json()
+
+    assert tasks.fill_cell.run(*sent[0]) == "superseded"
+    with store.transaction() as session:
+        entry = session.scalars(select(OutboxEntry)).one()
+        assert entry.generation == sent[0][2] + 1 and entry.state == "waiting"
