@@ -11,7 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -106,6 +106,23 @@ class Topology:
         )
         self.processes[name] = process
         return process
+
+    def wait_for(
+        self, condition: Callable[[], Any], timeout: float = 60.0, every: float = 0.2
+    ) -> Any:
+        """``condition()``'s first truthy result within ``timeout`` seconds; else an error
+        quoting the end of every process's log."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            result = condition()
+            if result:
+                return result
+            time.sleep(every)
+        tails = "\n".join(
+            f"--- {log.name}\n{log.read_text(errors='replace')[-2500:]}"
+            for log in sorted(self.logs.glob("*.log"))
+        )
+        raise AssertionError(f"timed out waiting for {condition}\n{tails}")
 
     def ours(self) -> dict[str, int]:
         """Our processes (not the simulator, PostgreSQL or Redis): name → pid."""

@@ -9,7 +9,7 @@ from types import FrameType
 import click
 
 from autofill.config import get_settings
-from autofill.db.session import SHORT_TRANSACTIONS
+from autofill.db import SHORT_TRANSACTIONS
 from autofill.fills import Dispatcher
 from cli.common import open_store
 

@@ -10,8 +10,7 @@ import threading
 from dataclasses import dataclass
 
 from autofill.config import Settings, get_settings
-from autofill.db import Store
-from autofill.db.session import SHORT_TRANSACTIONS
+from autofill.db import SHORT_TRANSACTIONS, Store
 from autofill.fills import Calls, shared_limiter
 from autofill.llm import Completer
 from autofill.services import open_store

@@ -33,10 +33,11 @@ if TYPE_CHECKING:
         Workspace,
         WorkspaceUsage,
     )
-    from autofill.db.session import Store
+    from autofill.db.session import SHORT_TRANSACTIONS, Store
     from autofill.db.types import upsert, utcnow
 
 __all__ = [
+    "SHORT_TRANSACTIONS",
     "ApiToken",
     "Base",
     "BatchItem",

@@ -15,7 +15,6 @@ import os
 import re
 import time
 from collections import Counter
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -47,20 +46,6 @@ SETTINGS = {
     "AUTOFILL_CHORE_LEASE_S": str(LEASE_S),
     "AUTOFILL_LOG_LEVEL": "INFO",
 }
-
-
-def _wait(condition: Callable[[], Any], timeout: float, topo: Topology) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = condition()
-        if result:
-            return result
-        time.sleep(0.2)
-    tails = "\n".join(
-        f"--- {log.name}\n{log.read_text(errors='replace')[-2500:]}"
-        for log in sorted(topo.logs.glob("*.log"))
-    )
-    raise AssertionError(f"timed out waiting for {condition}\n{tails}")
 
 
 def _holder(topo: Topology) -> tuple[str, int] | None:
@@ -122,7 +107,7 @@ def test_fills_hold_across_hosts_while_a_worker_and_the_lease_holder_are_cut_off
         )
         assert database.status_code == 201, database.text
         database_id = database.json()["id"]
-        holder, fencing = _wait(lambda: _holder(topo), 60, topo)
+        holder, fencing = topo.wait_for(lambda: _holder(topo), 60)
         holder_name = next(n for n, p in dispatchers.items() if f":{p.pid}:" in f"{holder}:")
 
         latest: dict[str, str] = {}
@@ -143,7 +128,7 @@ def test_fills_hold_across_hosts_while_a_worker_and_the_lease_holder_are_cut_off
             return True
 
         # Both workers busy, then the cut: w1 with fills in flight, and the lease's holder.
-        _wait(lambda: sum(_fill_outcomes(topo, n)["filled"] > 0 for n in workers) == 2, 90, topo)
+        topo.wait_for(lambda: sum(_fill_outcomes(topo, n)["filled"] > 0 for n in workers) == 2, 90)
         hosts["w1"].cut_off()
         hosts[holder_name].cut_off()
         cut_at = time.monotonic()
@@ -162,8 +147,8 @@ def test_fills_hold_across_hosts_while_a_worker_and_the_lease_holder_are_cut_off
 
         with ThreadPoolExecutor(1) as pool:
             editing = pool.submit(edit)
-            new_holder, new_fencing = _wait(
-                lambda: (h := _holder(topo)) and h[0] != holder and h, 60, topo
+            new_holder, new_fencing = topo.wait_for(
+                lambda: (h := _holder(topo)) and h[0] != holder and h, 60
             )
             took = time.monotonic() - cut_at
             editing.result(timeout=120)
@@ -179,7 +164,7 @@ def test_fills_hold_across_hosts_while_a_worker_and_the_lease_holder_are_cut_off
         assert new_fencing == fencing + 1
         assert took <= TAKEOVER_BOUND_S, f"took over after {took:.1f} s"
 
-        _wait(all_filled, 120, topo)  # by w2 alone, with w1 still cut off
+        topo.wait_for(all_filled, 120)  # by w2 alone, with w1 still cut off
         time.sleep(max(0.0, CUT_S - (time.monotonic() - cut_at)))
         w1_log_size = (topo.logs / "w1.log").stat().st_size
         hosts["w1"].restore()
@@ -196,8 +181,8 @@ def test_fills_hold_across_hosts_while_a_worker_and_the_lease_holder_are_cut_off
             content = latest[row_id].replace("first", "third")
             assert client.patch(f"/v1/rows/{row_id}", json={"content": content}).status_code == 200
             latest[row_id] = content
-        _wait(all_filled, 120, topo)
-        _wait(lambda: _fill_outcomes(topo, "w1", w1_log_size)["filled"] > 0, 60, topo)
+        topo.wait_for(all_filled, 120)
+        topo.wait_for(lambda: _fill_outcomes(topo, "w1", w1_log_size)["filled"] > 0, 60)
         for name in workers:
             log = (topo.logs / f"{name}.log").read_text(errors="replace")
             errors = [line[:300] for line in log.splitlines() if "ERROR" in line]
