@@ -60,15 +60,23 @@ def _now(session: Session) -> ColumnElement[float]:
     return literal_column("((julianday('now') - 2440587.5) * 86400.0)", Float)
 
 
+# The session's idle-in-transaction timeout, lowered to :ms for this transaction only
+# (set_config's third argument: SET LOCAL) and never raised: a dispatcher's sessions end theirs
+# after 5 s already (autofill.db.SHORT_TRANSACTIONS), below the default 30 s lease; 0 is "none".
+_AT_MOST = text(
+    "SELECT set_config('idle_in_transaction_session_timeout', "
+    "CASE WHEN set_ms = 0 OR set_ms > :ms THEN :ms ELSE set_ms END::bigint::text, true) "
+    "FROM (SELECT extract(epoch FROM "
+    "current_setting('idle_in_transaction_session_timeout')::interval) * 1000 AS set_ms) AS now_set"
+)
+
+
 def _abort_when_cut_off(session: Session, lease_s: float) -> None:
     """PostgreSQL ends this transaction (and frees the lease row) if its client goes quiet for
     ``lease_s`` inside it: a holder cut off mid-transaction must not keep the row locked until
-    its connection is found dead. ``set_config(..., true)`` is SET LOCAL: this transaction only."""
+    its connection is found dead."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(
-            text("SELECT set_config('idle_in_transaction_session_timeout', :ms, true)"),
-            {"ms": str(max(1, round(lease_s * 1000)))},
-        )
+        session.execute(_AT_MOST, {"ms": max(1, round(lease_s * 1000))})
 
 
 def take(session: Session, name: str, holder: str, lease_s: float) -> int | None:

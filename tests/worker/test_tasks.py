@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -37,6 +38,23 @@ def stopping_runtime(store: Store, settings: Settings) -> Iterator[None]:
     runtime._current = before
 
 
+def _sent_fill(
+    api: Caller, app: object, store: Store, settings: Settings, content: str
+) -> tuple[dict[str, Any], tuple[str, str, int]]:
+    """A row written and its fill dispatched (to no worker yet): the row, and the fill as sent."""
+    quick = settings.model_copy(update={"debounce_s": 0.0})
+    app.extensions["autofill.settings"] = quick  # type: ignore[attr-defined]
+    database = make_database(api, NOTES_DB)
+    row = _row(api, database["id"], content)
+    sent: list[tuple[str, str, int]] = []
+
+    def send(fills: list[tuple[str, str, int]], lane: str = "") -> None:
+        sent.extend(fills)
+
+    assert dispatch_due(store, send, quick) == 1
+    return row, sent[0]
+
+
 def test_a_fill_received_while_stopping_is_handed_back(
     api: Caller,
     app: object,
@@ -45,25 +63,21 @@ def test_a_fill_received_while_stopping_is_handed_back(
     sim: Simulator,
     stopping_runtime: None,
 ) -> None:
-    quick = settings.model_copy(update={"debounce_s": 0.0})
-    app.extensions["autofill.settings"] = quick  # type: ignore[attr-defined]
-    database = make_database(api, NOTES_DB)
-    _row(api, database["id"], "Sent, then the worker stops.")
-    sent: list[tuple[str, str, int]] = []
+    _, fill = _sent_fill(api, app, store, settings, "Sent, then the worker stops.")
 
-    def send(fills: list[tuple[str, str, int]], lane: str = "") -> None:
-        sent.extend(fills)
-
-    assert dispatch_due(store, send, quick) == 1
-
-    assert tasks.fill_cell.run(*sent[0]) == "handed_back"
+    assert tasks.fill_cell.run(*fill) == "handed_back"
     with store.transaction() as session:
         entry = session.scalars(select(OutboxEntry)).one()
         assert entry.state == "waiting" and entry.attempts == 0
         assert entry.due_at.replace(tzinfo=UTC) <= utcnow()
     # Sent again; a stale message (an older generation) does not give the new one back.
-    assert dispatch_due(store, send, quick) == 1
-    row_id, property_id, generation = sent[1]
+    again: list[tuple[str, str, int]] = []
+
+    def send(fills: list[tuple[str, str, int]], lane: str = "") -> None:
+        again.extend(fills)
+
+    assert dispatch_due(store, send, app.extensions["autofill.settings"]) == 1  # type: ignore[attr-defined]
+    row_id, property_id, generation = again[0]
     tasks.fill_cell.run(row_id, property_id, generation - 1)
     with store.transaction() as session:
         assert session.scalars(select(OutboxEntry.state)).one() == "dispatched"
@@ -126,20 +140,11 @@ def test_handing_back_a_fill_an_edit_superseded_says_so(
 ) -> None:
     """Nothing of the sent generation is left to give back once the row was edited: the outcome
     (and the worker's log line) is ``superseded``, and the newer fill stays as it was."""
-    quick = settings.model_copy(update={"debounce_s": 0.0})
-    app.extensions["autofill.settings"] = quick  # type: ignore[attr-defined]
-    database = make_database(api, NOTES_DB)
-    row = _row(api, database["id"], "Sent, then edited, then the worker stops.")
-    sent: list[tuple[str, str, int]] = []
-
-    def send(fills: list[tuple[str, str, int]], lane: str = "") -> None:
-        sent.extend(fills)
-
-    assert dispatch_due(store, send, quick) == 1
+    row, fill = _sent_fill(api, app, store, settings, "Sent, then edited, then the worker stops.")
     edited = api.patch(f"/v1/rows/{row['id']}", json={"content": "The edit that came after."})
     assert edited.status_code == 200, edited.get_json()
 
-    assert tasks.fill_cell.run(*sent[0]) == "superseded"
+    assert tasks.fill_cell.run(*fill) == "superseded"
     with store.transaction() as session:
         entry = session.scalars(select(OutboxEntry)).one()
-        assert entry.generation == sent[0][2] + 1 and entry.state == "waiting"
+        assert entry.generation == fill[2] + 1 and entry.state == "waiting"

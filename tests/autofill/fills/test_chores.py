@@ -9,12 +9,12 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import delete
+from sqlalchemy import delete, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from autofill.config import Settings
-from autofill.db import ChoreLease, Store
+from autofill.db import SHORT_TRANSACTIONS, ChoreLease, Store
 from autofill.db.migrate import upgrade
 from autofill.fills import chores, upkeep
 from autofill.services.store import open_store
@@ -128,3 +128,27 @@ def test_a_holder_gone_quiet_inside_a_lease_transaction_does_not_hold_off_the_ta
             quiet.commit()
     finally:
         quiet.close()
+
+
+def test_a_lease_transaction_s_idle_timeout_is_lowered_to_the_lease_never_raised(
+    postgres_store: Store,
+) -> None:
+    """The lease's length bounds its transactions' idle time, but a session that ends idle
+    transactions sooner (a dispatcher's 5 s) keeps its own."""
+    store = postgres_store
+    with store.transaction() as session:
+        session.execute(delete(ChoreLease))
+    show = text("SHOW idle_in_transaction_session_timeout")
+    for lease_s, expected in ((0.5, "500ms"), (30.0, "30s"), (120.0, "1min")):
+        with store.transaction() as session:
+            chores.take(session, chores.SWEEP, "a", lease_s)
+            assert session.scalar(show) == expected, lease_s
+        with store.transaction() as session:
+            assert session.scalar(show) == "1min"  # this transaction only
+    short = open_store(store.url, server_side=SHORT_TRANSACTIONS)
+    try:
+        with short.transaction() as session:
+            assert chores.renew(session, chores.SWEEP, "a", 1, 30.0)
+            assert session.scalar(show) == "5s"
+    finally:
+        short.dispose()
