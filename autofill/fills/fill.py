@@ -349,7 +349,7 @@ def warm_up() -> None:
     OpenAI models' cl100k_base, 33 MiB) loads with the first fill that counts with it."""
     encoding(ENCODINGS[0])
     detect_language("Warming up the language detector.")
-    describe("fr")  # langcodes' table of language names
+    describe("fr")  # the table of language names (autofill/language_names.json)
 
 
 @dataclass
