@@ -69,6 +69,16 @@ def rss_mib(pid: int) -> float:
     return 0.0
 
 
+def pss_mib(pid: int) -> float:
+    """A process's proportional set size: its private pages, plus each page it shares with
+    others divided by how many share it. Processes forked from one parent share what it
+    loaded: their RSS counts those pages in each, their PSS adds up to what the host holds."""
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        if line.startswith("Pss:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def machine_cpu_seconds() -> float:
     """All CPU time spent on the machine (every process, PostgreSQL and Redis included)."""
     parts = Path("/proc/stat").read_text().splitlines()[0].split()[1:]

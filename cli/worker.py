@@ -27,7 +27,16 @@ metrics_port_option = click.option(
     "--concurrency",
     default=None,
     type=click.IntRange(1, 1000),
-    help="Fills in flight in this process [default: AUTOFILL_WORKER_CONCURRENCY, 100]",
+    help="Fills in flight, shared evenly by the processes "
+    "[default: AUTOFILL_WORKER_CONCURRENCY, 100]",
+)
+@click.option(
+    "--processes",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Worker processes, forked after loading once what all of them use (the tokenizer, "
+    "the language detector, the SDK): one per core the fills should use, sharing that memory.",
 )
 @click.option(
     "--pool",
@@ -44,11 +53,16 @@ metrics_port_option = click.option(
     "both, edits first. Big workers on bulk and a small one on interactive keep edits quick "
     "while a backfill keeps every other thread busy.",
 )
-@click.option("--with-dispatcher", is_flag=True, help="Also run the dispatcher in this process.")
+@click.option(
+    "--with-dispatcher",
+    is_flag=True,
+    help="Also run the dispatcher (in the first process, with --processes).",
+)
 @metrics_port_option
 @click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
 def worker(
     concurrency: int | None,
+    processes: int,
     pool: str,
     lane: str,
     with_dispatcher: bool,
@@ -56,12 +70,19 @@ def worker(
     celery_args: tuple[str, ...],
 ) -> None:
     """Start a Celery worker that fills cells. Model calls wait on the network, so a thread
-    pool keeps many in flight per process; extra arguments go to Celery unchanged."""
+    pool keeps many in flight per process; extra arguments go to Celery unchanged. With
+    --processes N, N workers (node names suffixed -0, -1, ...; metrics on the port + 0, 1, ...)
+    under one parent that restarts any that dies."""
     from autofill.llm import answers_notice
-    from worker import app, queues_for_lane, set_in_flight, task_threads
 
     settings = get_settings()
     in_flight = concurrency or settings.worker_concurrency
+    if processes > in_flight:
+        raise click.BadParameter(
+            f"{processes} processes need at least as many fills in flight (--concurrency "
+            f"is {in_flight})",
+            param_hint="--processes",
+        )
     if lane == "bulk":
         click.echo(
             "worker: backfills and runs only; people's edits need a worker with "
@@ -71,6 +92,48 @@ def worker(
     notice = answers_notice(settings)
     if notice:
         click.echo(f"worker: {notice}", err=True)
+    from worker.memory import limit_malloc_arenas
+
+    limit_malloc_arenas()
+    if processes == 1:
+        _run_worker(in_flight, pool, lane, with_dispatcher, metrics_port, list(celery_args))
+        return
+    import worker.tasks  # noqa: F401  (the tasks and the Celery app, loaded once for all)
+    from autofill.fills import warm_up
+    from autofill.llm import preload_sdks
+    from worker.supervisor import Supervisor, indexed_celery_args, split
+
+    warm_up(for_fork=True)
+    preload_sdks(settings)
+    shares = split(in_flight, processes)
+
+    def run(index: int) -> None:
+        port = metrics_port or settings.metrics_port
+        _run_worker(
+            shares[index],
+            pool,
+            lane,
+            with_dispatcher and index == 0,
+            None if port is None else port + index,
+            indexed_celery_args(celery_args, index),
+        )
+
+    click.echo(f"worker: {processes} processes, {'/'.join(map(str, shares))} in flight", err=True)
+    raise SystemExit(Supervisor(processes, run).run())
+
+
+def _run_worker(
+    in_flight: int,
+    pool: str,
+    lane: str,
+    with_dispatcher: bool,
+    metrics_port: int | None,
+    celery_args: list[str],
+) -> None:
+    """One Celery worker in this process, ``in_flight`` fills at a time."""
+    from worker import app, queues_for_lane, set_in_flight, task_threads
+
+    settings = get_settings()
     _serve_metrics(metrics_port)
     if with_dispatcher:
         _dispatcher().start_thread()

@@ -22,7 +22,7 @@ from functools import partial
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, configure_mappers
 from sqlalchemy.orm.attributes import set_committed_value
 
 from autofill import metrics, tracing
@@ -30,7 +30,16 @@ from autofill.config import Settings
 from autofill.db import Cell, OutboxEntry, Property, Row, Store, Workspace, utcnow
 from autofill.fills import cell_state, changes, outbox, runs, usage
 from autofill.fills.blocking import any_chain, is_blocked, upstream_ai
-from autofill.kinds import CellStatus, EntryState, ErrorCode, Lane, Outcome, PropertyType, Reason
+from autofill.kinds import (
+    CellStatus,
+    EntryState,
+    ErrorCode,
+    Lane,
+    Outcome,
+    PromptTask,
+    PropertyType,
+    Reason,
+)
 from autofill.language import PageLanguage, detect_language
 from autofill.language_names import describe
 from autofill.llm import (
@@ -44,7 +53,7 @@ from autofill.llm import (
     reask_turns,
 )
 from autofill.logs import get_logger
-from autofill.prompts import CannotPrepare, Prepared, prepare_for_row
+from autofill.prompts import CannotPrepare, Prepared, load_prompt, prepare_for_row
 from autofill.redaction import redact
 
 log = get_logger(__name__)
@@ -342,14 +351,25 @@ def keep_page_language(session: Session, row: Row, language: PageLanguage) -> No
     set_committed_value(row, "content_language", stored)
 
 
-def warm_up() -> None:
+def warm_up(*, for_fork: bool = False) -> None:
     """Load once what nearly every fill needs (the default tokenizer, the language detector),
     before the first fills: otherwise a new worker's first hundred threads each wait for it,
     and a benchmark counts a start-up cost as the cost of a fill. The other encoding (older
-    OpenAI models' cl100k_base, 33 MiB) loads with the first fill that counts with it."""
+    OpenAI models' cl100k_base, 33 MiB) loads with the first fill that counts with it.
+
+    ``for_fork``: also what fills load on first use and then only read — the ORM's mapper
+    configuration, the shipped prompts, the model catalogue — for a parent that forks its
+    workers after (worker.supervisor): loaded there once and shared, instead of once in each
+    worker, in pages of its own."""
     encoding(ENCODINGS[0])
     detect_language("Warming up the language detector.")
     describe("fr")  # the table of language names (autofill/language_names.json)
+    if not for_fork:
+        return
+    configure_mappers()
+    for task in PromptTask:
+        load_prompt(task)
+    catalogue()
 
 
 @dataclass

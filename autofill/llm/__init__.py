@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from autofill.llm.providers.batches import BatchAPI, ItemResult
     from autofill.llm.providers.batches import BatchState as BatchView
     from autofill.llm.ratelimit import RateLimiter, parse_limits
-    from autofill.llm.registry import Providers, Route, answers_notice
+    from autofill.llm.registry import Providers, Route, answers_notice, preload_sdks
     from autofill.llm.registry import current as current_providers
     from autofill.llm.schema_limits import strict_schema
     from autofill.llm.tokenizer import ENCODINGS, count_tokens, encoding
@@ -73,6 +73,7 @@ __all__ = [
     "parse_answer",
     "parse_limits",
     "plan_call",
+    "preload_sdks",
     "prompt_tokens",
     "provider_count",
     "reask_room",

@@ -226,3 +226,15 @@ def answers_notice(settings: Settings) -> str | None:
         "For real answers set OPENAI_API_KEY or ANTHROPIC_API_KEY and AUTOFILL_DEFAULT_MODEL "
         "(e.g. openai:gpt-4.1-mini)."
     )
+
+
+def preload_sdks(settings: Settings) -> None:
+    """Import the SDKs ``settings`` may route calls to, without building a client (a client
+    holds a connection pool, which must not be shared across a fork): for a process that
+    forks its workers after loading what they all need (worker.supervisor). The OpenAI SDK
+    always: it serves OpenAI, OpenAI-compatible servers and the simulator (the default
+    model's); the Anthropic one when a key for it is set."""
+    import autofill.llm.providers.openai_chat
+
+    if settings.anthropic_api_key is not None:
+        import autofill.llm.providers.anthropic_messages  # noqa: F401

@@ -5,9 +5,11 @@ is SIGKILLed mid-fill, Redis is killed and restarted while rows are written."""
 from __future__ import annotations
 
 import json
+import os
 import signal
 import time
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -283,3 +285,52 @@ def test_one_worker_process_can_run_the_dispatcher_too(topology: Topology) -> No
     database = _database(topology)
     row = _row(topology, database["id"], "One process does it all.")
     topology.wait_for(lambda: _filled_with(topology, row, "[sim] One process does it all."))
+
+
+def test_forked_worker_processes_fill_and_stop_together(topology: Topology) -> None:
+    """`autofill worker --processes 2`: both workers come up under their own node names, the
+    dispatcher runs in the first, rows fill, a killed worker is replaced, and a SIGTERM to
+    the parent stops them all warmly."""
+    parent = topology.spawn(
+        "worker", "--processes", "2", "--concurrency", "8", "--with-dispatcher", "-n", "w@localhost"
+    )
+    log = topology.logs / "worker-0.log"
+    topology.wait_for(lambda: log.read_text(errors="replace").count("ready.") >= 2)
+    text = log.read_text(errors="replace")
+    assert "w-0@localhost" in text and "w-1@localhost" in text
+    database = _database(topology)
+    rows = [_row(topology, database["id"], f"Forked worker page {n}.") for n in range(6)]
+    topology.wait_for(
+        lambda: all(
+            _filled_with(topology, row, f"[sim] Forked worker page {n}.")
+            for n, row in enumerate(rows)
+        )
+    )
+
+    workers = _children(parent.pid)
+    assert len(workers) == 2
+    os.kill(workers[1], signal.SIGKILL)
+    topology.wait_for(
+        lambda: len(_children(parent.pid)) == 2 and workers[1] not in _children(parent.pid)
+    )
+    topology.wait_for(lambda: log.read_text(errors="replace").count("ready.") >= 3)
+    row = _row(topology, database["id"], "After a worker was replaced.")
+    topology.wait_for(lambda: _filled_with(topology, row, "[sim] After a worker was replaced."))
+
+    left = _children(parent.pid)
+    parent.send_signal(signal.SIGTERM)
+    assert parent.wait(30) == 0
+    assert not [pid for pid in left if Path(f"/proc/{pid}").exists()]
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(stat[1]) == pid and stat[0] != "Z":
+                found.append(int(entry.name))
+    return sorted(found)
