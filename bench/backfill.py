@@ -14,6 +14,10 @@ beside it. CPU per fill counts our processes (workers, dispatcher), then the who
 (PostgreSQL, Redis and the simulator included). Worker memory is read at 10 % of the run and at
 its end: it must not grow with the run's size.
 
+The workers are one ``autofill worker --processes W`` (the parent loads what they share once and
+forks them) unless ``--separate`` starts W commands. Memory per worker is what the host holds:
+the workers' PSS plus the parent's, over W (RSS counts each shared page in every worker).
+
 With ``--rpm N`` the simulator refuses (429) more than N requests in any minute, and the
 workers are told the same limit (``AUTOFILL_RATE_LIMITS``, as N/60 a second, so no minute holds
 more than N): the figure is the sustained call rate as a share of N, and no 429 may reach a
