@@ -38,6 +38,13 @@ def stopping_runtime(store: Store, settings: Settings) -> Iterator[None]:
     runtime._current = before
 
 
+class Sent(list[tuple[str, str, int]]):
+    """The broker's sender, faked: every fill sent, in order."""
+
+    def __call__(self, fills: list[tuple[str, str, int]], lane: str = "") -> None:
+        self.extend(fills)
+
+
 def _sent_fill(
     api: Caller, app: object, store: Store, settings: Settings, content: str
 ) -> tuple[dict[str, Any], tuple[str, str, int]]:
@@ -46,12 +53,8 @@ def _sent_fill(
     app.extensions["autofill.settings"] = quick  # type: ignore[attr-defined]
     database = make_database(api, NOTES_DB)
     row = _row(api, database["id"], content)
-    sent: list[tuple[str, str, int]] = []
-
-    def send(fills: list[tuple[str, str, int]], lane: str = "") -> None:
-        sent.extend(fills)
-
-    assert dispatch_due(store, send, quick) == 1
+    sent = Sent()
+    assert dispatch_due(store, sent, quick) == 1
     return row, sent[0]
 
 
@@ -71,12 +74,8 @@ def test_a_fill_received_while_stopping_is_handed_back(
         assert entry.state == "waiting" and entry.attempts == 0
         assert entry.due_at.replace(tzinfo=UTC) <= utcnow()
     # Sent again; a stale message (an older generation) does not give the new one back.
-    again: list[tuple[str, str, int]] = []
-
-    def send(fills: list[tuple[str, str, int]], lane: str = "") -> None:
-        again.extend(fills)
-
-    assert dispatch_due(store, send, app.extensions["autofill.settings"]) == 1  # type: ignore[attr-defined]
+    again = Sent()
+    assert dispatch_due(store, again, app.extensions["autofill.settings"]) == 1  # type: ignore[attr-defined]
     row_id, property_id, generation = again[0]
     tasks.fill_cell.run(row_id, property_id, generation - 1)
     with store.transaction() as session:
@@ -100,15 +99,11 @@ def test_a_fill_that_always_crashes_ends_in_error_at_the_attempt_cap(
     try:
         database = make_database(api, NOTES_DB)
         row = _row(api, database["id"], "This page's fill always crashes.")
-        sent: list[tuple[str, str, int]] = []
-
-        def send(fills: list[tuple[str, str, int]], lane: str = "") -> None:
-            sent.extend(fills)
-
+        sent = Sent()
         outcomes = []
         for _ in range(quick.max_fill_attempts):
             fake_clock.advance(61)  # past the crash's backoff
-            assert dispatch_due(store, send, quick) == 1
+            assert dispatch_due(store, sent, quick) == 1
             outcomes.append(tasks.fill_cell.run(*sent[-1]))
     finally:
         runtime._current = before
