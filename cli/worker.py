@@ -92,7 +92,7 @@ def worker(
     notice = answers_notice(settings)
     if notice:
         click.echo(f"worker: {notice}", err=True)
-    from worker.memory import limit_malloc_arenas
+    from worker import limit_malloc_arenas
 
     limit_malloc_arenas()
     if processes == 1:
@@ -101,11 +101,11 @@ def worker(
     import worker.tasks  # noqa: F401  (the tasks and the Celery app, loaded once for all)
     from autofill.fills import warm_up
     from autofill.llm import preload_sdks
-    from worker.supervisor import Supervisor, indexed_celery_args, split
+    from worker import Supervisor, indexed_celery_args, split_in_flight
 
     warm_up(for_fork=True)
     preload_sdks(settings)
-    shares = split(in_flight, processes)
+    shares = split_in_flight(in_flight, processes)
 
     def run(index: int) -> None:
         port = metrics_port or settings.metrics_port

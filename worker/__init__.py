@@ -1,6 +1,7 @@
 """The Celery adapter: the app and its delivery settings (celery_app), thin tasks that fill
-cells by ids (tasks), the process's runtime (runtime), and embedded mode, where the dispatcher
-and a worker run as threads of the calling process (in_process).
+cells by ids (tasks), the process's runtime (runtime), embedded mode, where the dispatcher
+and a worker run as threads of the calling process (in_process), and the parent that forks
+several workers after loading what they share (supervisor, memory).
 
 What other packages use comes from here. The names load on first use (PEP 562): building the
 Celery app reads the settings and configures its transport, which a process that only runs
@@ -20,14 +21,22 @@ _FROM = {
     "task_threads": "worker.runtime",
     "embedded": "worker.in_process",
     "start_embedded": "worker.in_process",
+    "Supervisor": "worker.supervisor",
+    "indexed_celery_args": "worker.supervisor",
+    "split_in_flight": "worker.supervisor",
+    "limit_malloc_arenas": "worker.memory",
 }
 
 __all__ = [
+    "Supervisor",
     "app",
     "embedded",
+    "indexed_celery_args",
+    "limit_malloc_arenas",
     "queues_for_lane",
     "send_fills",
     "set_in_flight",
+    "split_in_flight",
     "start_embedded",
     "task_threads",
 ]

@@ -41,7 +41,7 @@ GIVE_UP_AFTER = 3
 ORPHAN_CHECK_S = 1.0
 
 
-def split(total: int, parts: int) -> list[int]:
+def split_in_flight(total: int, parts: int) -> list[int]:
     """``total`` fills in flight over ``parts`` workers, as evenly as whole numbers go."""
     return [total // parts + (1 if i < total % parts else 0) for i in range(parts)]
 

@@ -15,15 +15,15 @@ from pathlib import Path
 
 import pytest
 
-from worker.supervisor import GIVE_UP_AFTER, indexed_celery_args, split
+from worker.supervisor import GIVE_UP_AFTER, indexed_celery_args, split_in_flight
 
 pytestmark = pytest.mark.timeout(60)
 
 
 def test_fills_in_flight_are_split_evenly() -> None:
-    assert split(100, 3) == [34, 33, 33]
-    assert split(4, 4) == [1, 1, 1, 1]
-    assert sum(split(1000, 7)) == 1000
+    assert split_in_flight(100, 3) == [34, 33, 33]
+    assert split_in_flight(4, 4) == [1, 1, 1, 1]
+    assert sum(split_in_flight(1000, 7)) == 1000
 
 
 @pytest.mark.parametrize(
