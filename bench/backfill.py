@@ -54,6 +54,7 @@ from bench.topology import (
     rss_mib,
     topology,
 )
+from worker import split_in_flight
 
 PAGES = [
     "The customer cannot export invoices since the last update. They tried twice, on Chrome "
@@ -152,9 +153,8 @@ def start_workers(topo: Topology, in_flight: int, workers: int, forked: bool) ->
         wait_ready(topo, ["workers"], each=workers)
         return sorted(children_of(parent.pid))
     names = [f"worker{i}" for i in range(workers)]
-    for i, name in enumerate(names):
-        # Threads split so that exactly `in_flight` calls can be out at once.
-        threads = in_flight // workers + (1 if i < in_flight % workers else 0)
+    # Split as `--processes` splits them, so that exactly `in_flight` calls can be out at once.
+    for name, threads in zip(names, split_in_flight(in_flight, workers), strict=True):
         topo.spawn(name, "worker", "--concurrency", str(threads), "-n", f"{name}@bench")
     wait_ready(topo, names)
     return [topo.processes[name].pid for name in names]
