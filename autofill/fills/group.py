@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from autofill.config import Settings
 from autofill.db import OutboxEntry, Row, Workspace
-from autofill.fills.fill import Claim, GroupReads, _claim, _record
+from autofill.fills.fill import Claim, GroupReads, _claim, _record, keep_page_languages
 from autofill.kinds import Outcome
 from autofill.llm import Completion, FillFailed
 
@@ -38,7 +38,9 @@ def claim_group(
 ) -> list[Claim | Outcome]:
     """Each fill's claim (or why it does not go ahead), in the order of ``refs``."""
     reads = _lock(session, refs)
-    return [_claim(session, settings, *ref, group=reads) for ref in refs]
+    claims = [_claim(session, settings, *ref, group=reads) for ref in refs]
+    keep_page_languages(session, reads.languages)
+    return claims
 
 
 def record_group(
