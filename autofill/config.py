@@ -190,6 +190,14 @@ class Settings(BaseSettings):
         description="Bulk fills sent as one message, claimed and recorded together (1: each "
         "alone); people's edits always go alone",
     )
+    bulk_record_linger_s: float = Field(
+        default=0.5,
+        ge=0,
+        le=10,
+        description="How long a worker holds a bulk answer to record it with others in one "
+        "transaction (autofill.fills.recorder): a backfill's cells appear up to this much "
+        "later, for a fraction of the CPU; people's edits are recorded at once",
+    )
     # Short: bulk fills go out in groups now, so the dispatcher fills the queue in a blink, and
     # whatever waits there is served in order — a backfill that starts first would have the
     # whole queue ahead of a second workspace's (two backfills' shares 0.79 with 1,000 against

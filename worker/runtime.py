@@ -67,7 +67,7 @@ def calls() -> Calls:
     with _lock:
         if _calls is None:
             in_flight = _in_flight or settings.worker_concurrency
-            _calls = Calls(in_flight, settings.bulk_group_size)
+            _calls = Calls(in_flight, settings.bulk_group_size, settings.bulk_record_linger_s)
         return _calls
 
 

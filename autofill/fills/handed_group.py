@@ -8,8 +8,9 @@ model calls side by side on the process's call threads, record the answers as th
   plus one group: a group waits for room before it claims, so a fill's lease never runs while
   it waits behind other groups for a call thread; each fill gives its room back as its answer
   comes in, so the next group is claimed while the call threads are still busy.
-- Answers are recorded a few at a time: after the first of those pending comes back, the task
-  waits ``LINGER_S`` more for others and records all that are in, in one transaction.
+- Answers are recorded by the process's recorder (autofill.fills.recorder), with those of its
+  other groups that came back within ``bulk_record_linger_s``, in one transaction; the task
+  waits for its fills' outcomes before its message is acknowledged.
 - Failures keep a single fill's rules (autofill.fills.handed): the database lost under a claim
   or a record hands the group's fills back; anything else the group's transaction raises
   (a bug, a statement the database refuses) runs its fills one by one, so only a bad fill
@@ -28,19 +29,19 @@ from sqlalchemy.exc import DBAPIError
 
 from autofill.config import Settings
 from autofill.db import Store
-from autofill.fills.fill import Claim, _log, _ms, _record, call_model, hand_back
-from autofill.fills.group import Answered, FillRef, claim_group, record_group
+from autofill.fills.fill import Claim, _log, _ms, call_model, hand_back
+from autofill.fills.group import Answered, FillRef, claim_group
 from autofill.fills.handed import (
     _count_the_crash,
     _hand_back_when_the_database_is_back,
     database_out,
     run_handed_fill,
 )
+from autofill.fills.recorder import Recorded, Recorder
 from autofill.llm import Completer, Completion, FillFailed
 from autofill.logs import get_logger
 
 log = get_logger(__name__)
-LINGER_S = 0.05  # after one answer, how long to wait for others to record with it
 
 
 class Room:
@@ -96,16 +97,19 @@ class Held:
 
 
 class Calls:
-    """One per worker process: the threads that make bulk groups' model calls, and the room
-    for claimed fills."""
+    """One per worker process: the threads that make bulk groups' model calls, the room for
+    claimed fills, and the recorder of their answers (autofill.fills.recorder)."""
 
-    def __init__(self, in_flight: int, group_size: int) -> None:
+    def __init__(self, in_flight: int, group_size: int, record_linger_s: float = 0.5) -> None:
         self.in_flight = in_flight
         self.pool = ThreadPoolExecutor(max_workers=in_flight, thread_name_prefix="autofill-call")
         self.claims = Room(in_flight + group_size)
+        # A transaction records at most what the process has in flight: its locks stay few.
+        self.recorder = Recorder(record_linger_s, most=max(group_size, in_flight))
 
     def close(self, *, wait: bool = True) -> None:
         self.pool.shutdown(wait=wait)
+        self.recorder.close(wait=wait)
 
 
 def run_handed_group(
@@ -161,12 +165,10 @@ def _call_and_record(
         for ref, claimed in live
     }
     outcomes: dict[FillRef, str] = {}
+    recording: list[tuple[FillRef, Claim, float, Future[Recorded]]] = []
     pending = set(futures)
     while pending:
         done, pending = wait(pending, return_when=FIRST_COMPLETED)
-        if pending:
-            more, pending = wait(pending, timeout=LINGER_S)
-            done |= more
         held.give(len(done))  # answered: room for the next group's claims while these record
         answered: list[Answered] = []
         for future in done:
@@ -175,49 +177,26 @@ def _call_and_record(
                 answered.append((ref, claimed, future.result()))
             except Exception as exc:  # the call raised: a bug or a library failing
                 outcomes[ref] = _count_the_crash(store, settings, *ref, exc)
-        answered.sort(key=lambda item: item[0])
         answered_at = time.perf_counter()
-        recorded = _record_answers(store, settings, answered)
-        for (ref, claimed, _), outcome in zip(answered, recorded, strict=True):
-            outcomes[ref] = outcome
-            _log(
-                outcome,
-                *ref,
-                lane=claimed.lane,
-                claim_ms=claim_ms,
-                call_ms=_ms(called_at, answered_at),
-                record_ms=_ms(answered_at, time.perf_counter()),
-                group=len(live),
-            )
+        handed = calls.recorder.record(store, settings, answered)
+        for (ref, claimed, _), record in zip(answered, handed, strict=True):
+            recording.append((ref, claimed, answered_at, record))
+    for ref, claimed, answered_at, record in recording:
+        try:
+            outcome, recorded_at = record.result()
+        except Exception as exc:  # recording failed, and so did handing it back
+            outcome, recorded_at = _count_the_crash(store, settings, *ref, exc), time.perf_counter()
+        outcomes[ref] = outcome
+        _log(
+            outcome,
+            *ref,
+            lane=claimed.lane,
+            claim_ms=claim_ms,
+            call_ms=_ms(called_at, answered_at),
+            record_ms=_ms(answered_at, recorded_at),
+            group=len(live),
+        )
     return outcomes
-
-
-def _record_answers(store: Store, settings: Settings, answered: list[Answered]) -> list[str]:
-    if not answered:
-        return []
-    try:
-        outcomes = store.run(lambda session: record_group(session, settings, answered))
-        return [outcome.value for outcome in outcomes]
-    except DBAPIError as exc:
-        if database_out(exc):
-            log.warning("group record lost the database; handing it back", error=str(exc))
-            return [_hand_back_when_the_database_is_back(store, *ref) for ref, _, _ in answered]
-        log.warning("group record failed; recording one by one", error=str(exc))
-    except Exception as exc:
-        log.warning("group record failed; recording one by one", error=str(exc))
-    return [_record_one(store, settings, item) for item in answered]
-
-
-def _record_one(store: Store, settings: Settings, item: Answered) -> str:
-    ref, claimed, result = item
-    try:
-        return store.run(lambda session: _record(session, settings, *ref, claimed, result)).value
-    except DBAPIError as exc:
-        if database_out(exc):
-            return _hand_back_when_the_database_is_back(store, *ref)
-        return _count_the_crash(store, settings, *ref, exc)
-    except Exception as exc:
-        return _count_the_crash(store, settings, *ref, exc)
 
 
 def _one_by_one(
