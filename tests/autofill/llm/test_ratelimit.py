@@ -15,7 +15,7 @@ import pytest
 import redis
 
 from autofill.clock import FakeClock
-from autofill.llm.ratelimit import RateLimiter, parse_limits
+from autofill.llm.ratelimit import PAUSE_READ_EVERY_S, RateLimiter, parse_limits
 from autofill.llm.simulator import Simulator
 from tests.conftest import REDIS_URL, unavailable
 
@@ -78,6 +78,21 @@ def test_provider_headers_pause_everyone_on_the_key(redis_url: str, fake_clock: 
     first.observe("sim:k", {"retry-after": "0.4"}, status=429)
     assert 0.3 < second.acquire("sim:k") < 0.8
     assert second.acquire("sim:other") < 0.05
+
+
+def test_a_pause_from_another_process_arrives_within_the_read_interval(
+    redis_url: str, fake_clock: FakeClock
+) -> None:
+    # Each process reads a key's pause at most every PAUSE_READ_EVERY_S (not before each
+    # call): a pause the other one learns meanwhile holds this one's calls from the next read.
+    first, second = RateLimiter({}, redis_url), RateLimiter({}, redis_url)
+    assert second.acquire("sim:k") < 0.05  # read: no pause
+    first.observe("sim:k", {"retry-after": "30"}, status=429)
+    assert second._pause_left("sim:k") <= 0  # still the view it read
+    time.sleep(PAUSE_READ_EVERY_S)
+    assert 29 < second._pause_left("sim:k") <= 30
+    first.observe("sim:k", {"retry-after": "40"}, status=429)
+    assert 39 < first._pause_left("sim:k") <= 40  # the process that learned it knows at once
 
 
 WORKER = """
