@@ -13,7 +13,7 @@ import re
 from collections.abc import MutableMapping
 from typing import Any
 
-from autofill.config import SettingsError, get_settings
+from autofill.config import Settings, SettingsError, get_settings
 
 REDACTED = "[redacted]"
 # Shapes of provider keys: OpenAI (sk-…, sk-proj-…), Anthropic (sk-ant-…), bearer tokens.
@@ -21,13 +21,24 @@ _KEY_SHAPES = re.compile(r"\b(sk-[A-Za-z0-9_\-]{8,}|Bearer\s+[A-Za-z0-9_\-.=]{8,
 _MIN_SECRET = 8  # shorter values ("not-needed", "x") are placeholders, not secrets
 
 
+# The keys of the settings last asked about: gathering them scans the environment, and every
+# log line asks (two per fill). New settings (``use_settings``) gather them again.
+_gathered: tuple[Settings, list[str]] | None = None
+
+
 def configured_keys() -> list[str]:
+    global _gathered
     try:
-        values = get_settings().secret_values()
+        settings = get_settings()
     except SettingsError:  # the process is about to stop on it; key shapes still apply
-        values = []
-    keys = {value for value in values if len(value) >= _MIN_SECRET}
-    return sorted(keys, key=len, reverse=True)  # longest first: no partial leftovers
+        return []
+    gathered = _gathered
+    if gathered is not None and gathered[0] is settings:
+        return gathered[1]
+    keys = {value for value in settings.secret_values() if len(value) >= _MIN_SECRET}
+    ordered = sorted(keys, key=len, reverse=True)  # longest first: no partial leftovers
+    _gathered = (settings, ordered)
+    return ordered
 
 
 def redact(text: str, keys: list[str] | None = None) -> str:

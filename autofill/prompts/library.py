@@ -29,8 +29,13 @@ class LoadedPrompt:
 
 def prompts_dir() -> Path:
     """``AUTOFILL_PROMPTS_DIR``, else prompts/ beside the package (repo checkout or wheel)."""
-    configured = get_settings().prompts_dir
-    return configured or Path(autofill.__file__).resolve().parent.parent / "prompts"
+    return get_settings().prompts_dir or _shipped_prompts()
+
+
+@lru_cache(maxsize=1)
+def _shipped_prompts() -> Path:
+    # Resolved once: resolving a path walks it with a system call per part, per fill.
+    return Path(autofill.__file__).resolve().parent.parent / "prompts"
 
 
 def load_file(path: Path) -> LoadedPrompt:

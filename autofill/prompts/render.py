@@ -246,6 +246,30 @@ def render(
     examples: list[Example],
     page: PageLanguage,
 ) -> Rendered:
+    prefix, prompt_version = _static_part(loaded, examples)
+    turn, doc = user_turn(
+        loaded.prompt.task, column.request, column.target_language, column.output, row, page
+    )
+    messages = [*prefix, ChatMessage("user", turn)]
+    return Rendered(messages, [e.id for e in examples], prompt_version, doc.cut_properties)
+
+
+# The static part (instructions, then the examples in their order) is the same for every row
+# whose page ranks the examples alike: built once per process for each order, not per fill.
+# Keyed by the file's hash, so an edited prompt file is built anew; a few orders per language.
+_STATIC_PARTS: dict[tuple[str, tuple[str, ...]], tuple[tuple[ChatMessage, ...], str]] = {}
+_STATIC_PARTS_KEPT = 512
+
+
+def _static_part(
+    loaded: LoadedPrompt, examples: list[Example]
+) -> tuple[tuple[ChatMessage, ...], str]:
+    """The messages before the row's turn, and the prompt version they make."""
+    ids = tuple(example.id for example in examples)
+    key = (loaded.file_hash, ids)
+    found = _STATIC_PARTS.get(key)
+    if found is not None:
+        return found
     prompt = loaded.prompt
     task = prompt.task
     rules = "\n".join(f"- {rule}" for rule in prompt.rules)
@@ -260,11 +284,12 @@ def render(
                 cache_boundary=position == len(examples) - 1,
             )
         )
-    turn, doc = user_turn(task, column.request, column.target_language, column.output, row, page)
-    messages.append(ChatMessage("user", turn))
-    ids = [example.id for example in examples]
     digest = hashlib.sha256((loaded.file_hash + "|" + ",".join(ids)).encode()).hexdigest()
-    return Rendered(messages, ids, f"{task}:{digest[:12]}", doc.cut_properties)
+    found = (tuple(messages), f"{task}:{digest[:12]}")
+    if len(_STATIC_PARTS) >= _STATIC_PARTS_KEPT:
+        _STATIC_PARTS.clear()  # prompt files edited many times over: start again
+    _STATIC_PARTS[key] = found
+    return found
 
 
 # An example's turn is the same for every row (its file unchanged): rendered once per process.
