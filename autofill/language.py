@@ -195,6 +195,11 @@ def _page_language(sample: str) -> PageLanguage:
     return PageLanguage(code, script, top.value >= CONFIDENT and letters >= MIN_LETTERS)
 
 
+def forget_pages() -> None:
+    """Forget the pages looked at so far (a benchmark that measures the detection again)."""
+    _page_language.cache_clear()
+
+
 def candidates(text: str, count: int = 3) -> list[tuple[str, float]]:
     """The most likely languages of ``text`` with lingua's confidence, for a judgement that
     may accept a close second (an eval check); empty for a script one language owns."""

@@ -211,6 +211,7 @@ def one_run(
     columns: int = 2,
     rpm: int | None = None,
     forked: bool = False,
+    profile_out: Path | None = None,
 ) -> dict[str, Any]:
     sim_args = ["--latency-ms", str(latency_ms), "--jitter", str(jitter)]
     env = {}
@@ -238,7 +239,7 @@ def one_run(
                 marks["p10"] = now
                 memory_early = worker_memory(topo, pids, forked)
                 if do_profile:
-                    profiled = profile(pids[0], 20, topo.logs / "spy.txt")
+                    profiled = profile(pids[0], 20, profile_out or topo.logs / "spy.txt")
             if settled >= 0.9 * total and "p90" not in marks:
                 marks["p90"] = now
             if settled >= total:
@@ -294,6 +295,12 @@ def one_run(
 @click.option("--runs", default=1, show_default=True, help="median of this many runs")
 @click.option("--profile", "do_profile", is_flag=True, help="py-spy one worker at 10 %")
 @click.option(
+    "--profile-out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="with --profile: keep py-spy's raw stacks here (one line per stack, then its count)",
+)
+@click.option(
     "--forked/--separate",
     default=True,
     show_default=True,
@@ -309,6 +316,7 @@ def main(
     rpm: int | None,
     runs: int,
     do_profile: bool,
+    profile_out: Path | None,
     forked: bool,
 ) -> None:
     busy = busy_share()
@@ -324,6 +332,7 @@ def main(
             columns,
             rpm,
             forked,
+            profile_out,
         )
         click.echo(json.dumps(result))
         results.append(result)
