@@ -4,10 +4,10 @@ its groups that came back within ``bulk_record_linger_s`` of the first one waiti
 A record's transaction costs about the same for one answer as for twenty — the rows, entries
 and workspaces locked and read, a flush, a commit — and a fill's own part is a fraction of it
 (``python -m bench.fill_steps``, 2026-12-03: 9.8–10.4 ms of CPU per fill recorded alone,
-3.4–4.3 in fives, 1.4–1.8 in twenties). Answers of one group come back over a second or so, a few every tenth of a
-second, so a group recording its own answers as they came recorded one or two at a time. One
-recorder per process takes every group's answers: under a backfill it records tens at a time,
-and a cell appears at most the linger later than its answer came.
+3.4–4.3 in fives, 1.4–1.8 in twenties). Answers of one group come back over a second or so, a
+few every tenth of a second, so a group recording its own answers as they came recorded one or
+two at a time. One recorder per process takes every group's answers: under a backfill it
+records tens at a time, and a cell appears at most the linger later than its answer came.
 
 Each answer keeps a single fill's rules (``autofill.fills.fill._record``), and a failure keeps
 a single fill's handling: the database lost hands the answers back, anything else records them
