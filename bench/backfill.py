@@ -230,6 +230,7 @@ def one_run(
         property_ids = add_columns(topo, database_id, columns)
         marks: dict[str, float] = {}
         memory_early: dict[str, Any] = {}
+        memory_half: dict[str, Any] = {}
         profiled: dict[str, list[tuple[str, float]]] = {}
         while True:
             counts = statuses(topo, property_ids)
@@ -240,6 +241,9 @@ def one_run(
                 memory_early = worker_memory(topo, pids, forked)
                 if do_profile:
                     profiled = profile(pids[0], 20, profile_out or topo.logs / "spy.txt")
+            if settled >= 0.5 * total and "p50" not in marks:
+                marks["p50"] = now  # in full flow: the memory a worker holds under load
+                memory_half = worker_memory(topo, pids, forked)
             if settled >= 0.9 * total and "p90" not in marks:
                 marks["p90"] = now
             if settled >= total:
@@ -279,6 +283,7 @@ def one_run(
             "forked": forked,
             "worker_rss_mib_at_10pct": memory_early["rss_mib"],
             "worker_rss_mib_at_end": memory_end["rss_mib"],
+            "worker_memory_at_half": memory_half,
             "worker_memory_at_end": memory_end,
             "profile": profiled,
         }
@@ -412,8 +417,13 @@ def main(
             busy=busy,
         )
         # What the host holds per worker (PSS, the parent's share included): RSS counts the
-        # pages forked workers share once in each of them (BENCHMARKS.md, worker_rss).
-        worst = max(r["worker_memory_at_end"]["per_worker_mib"] for r in results)
+        # pages forked workers share once in each of them (BENCHMARKS.md, worker_rss). Halfway,
+        # in full flow, and at the end: the worse of the two, in the worst run.
+        worst = max(
+            r[moment]["per_worker_mib"]
+            for r in results
+            for moment in ("worker_memory_at_half", "worker_memory_at_end")
+        )
         record(
             "worker_rss",
             worst,
@@ -422,8 +432,12 @@ def main(
             met=worst <= 150,
             command=command,
             details={
-                "measure": "PSS per worker, the parent's share included; the worst run",
-                "by_run": [r["worker_memory_at_end"] for r in results],
+                "measure": "PSS per worker, the parent's share included, halfway through "
+                "the run and at its end; the worst of both in the worst run",
+                "by_run": [
+                    {"half": r["worker_memory_at_half"], "end": r["worker_memory_at_end"]}
+                    for r in results
+                ],
             },
             busy=busy,
         )
