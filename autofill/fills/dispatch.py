@@ -30,11 +30,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from autofill import metrics
 from autofill.config import Settings
-from autofill.db import OutboxEntry, Property, ProviderBatch, Store, utcnow
+from autofill.db import Database, OutboxEntry, Property, ProviderBatch, Store, utcnow
 from autofill.fills import chores, economy, events, outbox, upkeep
 from autofill.fills.blocking import upstream_ai
 from autofill.fills.waker import Waker
@@ -93,14 +93,16 @@ def dispatch_due(store: Store, send: Send, settings: Settings) -> int:
             return 0
         outgoing: dict[str, list[tuple[str, str, int]]] = {}
         blocked = _blocked(session, entries)
+        sent: list[OutboxEntry] = []
         for entry in entries:
             if (entry.row_id, entry.property_id) in blocked:
                 outbox.block(entry)
                 continue
-            outbox.dispatch(entry, now)
+            sent.append(entry)
             fill = (entry.row_id, entry.property_id, entry.generation)
             outgoing.setdefault(entry.lane, []).append(fill)
         session.flush()
+        outbox.dispatch_many(session, sent, now)
         for lane, fills in outgoing.items():
             size = settings.bulk_group_size if lane == Lane.BULK.value else 1
             for start in range(0, len(fills), size):
@@ -205,8 +207,15 @@ def _fair_bulk(
 def _blocked(session: Session, entries: list[OutboxEntry]) -> set[tuple[str, str]]:
     """Entries whose row has a fill due for an AI cell they read (directly or not)."""
     property_ids = {entry.property_id for entry in entries}
+    # The columns with their databases' columns, in one round of statements, not a lazy load
+    # of each column's database and then of its columns.
     props = {
-        p.id: p for p in session.scalars(select(Property).where(Property.id.in_(property_ids)))
+        p.id: p
+        for p in session.scalars(
+            select(Property)
+            .where(Property.id.in_(property_ids))
+            .options(selectinload(Property.database).selectinload(Database.properties))
+        )
     }
     upstream: dict[str, set[str]] = {
         pid: upstream_ai(prop, prop.database.properties) for pid, prop in props.items()

@@ -30,8 +30,21 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Insert, String, case, delete, func, insert, literal, or_, select, update
+from sqlalchemy import (
+    Insert,
+    String,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from autofill import tracing
 from autofill.db import Cell, OutboxEntry, Property, Row, upsert, utcnow
@@ -62,6 +75,33 @@ def dispatch(entry: OutboxEntry, now: datetime) -> None:
     """Sent to the queue."""
     _move(entry, DISPATCHED, (WAITING,))
     entry.dispatched_at = now
+
+
+def dispatch_many(session: Session, entries: list[OutboxEntry], now: datetime) -> None:
+    """``dispatch`` for many entries in one executemany through the session's connection: the
+    unit of work's flush of one update per entry was a fifth of the dispatcher's CPU. The
+    entries are locked by the caller's select; the session's objects are told their new state
+    as committed, so nothing is flushed for them again."""
+    for entry in entries:
+        if EntryState(entry.state) is not WAITING:
+            raise EntryStateError(
+                f"outbox entry ({entry.row_id}, {entry.property_id}) is {entry.state}: "
+                f"it cannot become {DISPATCHED.value}"
+            )
+    if not entries:
+        return
+    session.connection().execute(
+        update(OutboxEntry)
+        .where(
+            OutboxEntry.row_id == bindparam("key_row"),
+            OutboxEntry.property_id == bindparam("key_property"),
+        )
+        .values(state=DISPATCHED.value, dispatched_at=now),
+        [{"key_row": e.row_id, "key_property": e.property_id} for e in entries],
+    )
+    for entry in entries:
+        set_committed_value(entry, "state", DISPATCHED.value)
+        set_committed_value(entry, "dispatched_at", now)
 
 
 def block(entry: OutboxEntry) -> None:

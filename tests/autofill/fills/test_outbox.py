@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy.orm import Session
 
 from autofill.db.models import OutboxEntry
 from autofill.fills import outbox
@@ -77,3 +78,12 @@ def test_a_fill_that_outlived_its_lease_may_still_retry_or_defer() -> None:
     assert (entry.state, entry.due_at) == ("waiting", NOW)
     outbox.defer(entry, NOW + timedelta(seconds=30))
     assert (entry.state, entry.due_at) == ("waiting", NOW + timedelta(seconds=30))
+
+
+def test_dispatching_many_refuses_them_all_when_one_may_not_be_sent() -> None:
+    # Checked before the statement: nothing of the batch is sent (the caller's transaction
+    # rolls back), and no entry is told it was.
+    waiting, running = _entry(EntryState.WAITING), _entry(EntryState.RUNNING)
+    with pytest.raises(EntryStateError, match="is running: it cannot become dispatched"):
+        outbox.dispatch_many(Session(), [waiting, running], NOW)
+    assert (waiting.state, waiting.dispatched_at) == ("waiting", None)
