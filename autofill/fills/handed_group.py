@@ -100,7 +100,12 @@ class Calls:
     """One per worker process: the threads that make bulk groups' model calls, the room for
     claimed fills, and the recorder of their answers (autofill.fills.recorder)."""
 
-    def __init__(self, in_flight: int, group_size: int, record_linger_s: float = 0.5) -> None:
+    def __init__(
+        self,
+        in_flight: int,
+        group_size: int,
+        record_linger_s: float = Settings.model_fields["bulk_record_linger_s"].default,
+    ) -> None:
         self.in_flight = in_flight
         self.pool = ThreadPoolExecutor(max_workers=in_flight, thread_name_prefix="autofill-call")
         self.claims = Room(in_flight + group_size)
