@@ -63,12 +63,16 @@ class EntryStateError(RuntimeError):
 
 
 def _move(entry: OutboxEntry, to: EntryState, may_leave: tuple[EntryState, ...]) -> None:
+    _may_move(entry, to, may_leave)
+    entry.state = to.value
+
+
+def _may_move(entry: OutboxEntry, to: EntryState, may_leave: tuple[EntryState, ...]) -> None:
     if EntryState(entry.state) not in may_leave:
         raise EntryStateError(
             f"outbox entry ({entry.row_id}, {entry.property_id}) is {entry.state}: "
             f"it cannot become {to.value}"
         )
-    entry.state = to.value
 
 
 def dispatch(entry: OutboxEntry, now: datetime) -> None:
@@ -83,11 +87,7 @@ def dispatch_many(session: Session, entries: list[OutboxEntry], now: datetime) -
     entries are locked by the caller's select; the session's objects are told their new state
     as committed, so nothing is flushed for them again."""
     for entry in entries:
-        if EntryState(entry.state) is not WAITING:
-            raise EntryStateError(
-                f"outbox entry ({entry.row_id}, {entry.property_id}) is {entry.state}: "
-                f"it cannot become {DISPATCHED.value}"
-            )
+        _may_move(entry, DISPATCHED, (WAITING,))  # as ``dispatch``: all checked, none sent
     if not entries:
         return
     session.connection().execute(
