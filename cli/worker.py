@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import sys
 from pathlib import Path
 from types import FrameType
 
@@ -107,8 +108,9 @@ def worker(
     preload_sdks(settings)
     shares = split_in_flight(in_flight, processes)
 
+    port = metrics_port or settings.metrics_port
+
     def run(index: int) -> None:
-        port = metrics_port or settings.metrics_port
         _run_worker(
             shares[index],
             pool,
@@ -118,8 +120,24 @@ def worker(
             indexed_celery_args(celery_args, index),
         )
 
+    def restart(index: int) -> list[str]:
+        """Worker ``index`` as a command of its own: how the lean parent starts it again."""
+        return [
+            sys.executable,
+            "-m",
+            "cli",
+            "worker",
+            f"--concurrency={shares[index]}",
+            f"--pool={pool}",
+            f"--lane={lane}",
+            *(["--with-dispatcher"] if with_dispatcher and index == 0 else []),
+            *([] if port is None else [f"--metrics-port={port + index}"]),
+            "--",
+            *indexed_celery_args(celery_args, index),
+        ]
+
     click.echo(f"worker: {processes} processes, {'/'.join(map(str, shares))} in flight", err=True)
-    raise SystemExit(Supervisor(processes, run).run())
+    raise SystemExit(Supervisor(processes, run, restart).run())
 
 
 def _run_worker(

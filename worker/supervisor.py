@@ -7,22 +7,35 @@ the garbage collector's reach (``gc.freeze``: a collection would otherwise write
 object's header and copy the page), then forks the workers: their pages stay shared until
 written, and each worker adds only what its own fills use (BENCHMARKS.md, ``worker_rss``).
 
+Once they are forked, the parent has no use for what it loaded, yet holds it: every page that
+all workers wrote to (reference counts, mostly: ~40 MiB) is the parent's own copy. So it hands
+over: it replaces itself (``exec``, same pid, its children still its own) with this module run
+as a lean process, ``python -m worker.supervisor STATE``, which imports nothing but the
+standard library. A worker that dies is then started again as a fresh command (``restart``),
+which loads what it needs itself: a few seconds, and pages of its own rather than shared ones.
+
 The parent does nothing else: it runs no fill, opens no connection (nothing forked may hold
 a socket another process also uses) and starts no thread before forking. It stays to
 - pass SIGTERM and SIGINT on to every worker once (each then stops warmly: fills running
   finish, the rest go back to the outbox) and exit when all have;
-- start a worker again, forked from the same warmed-up state, when one dies without being
-  asked to; a worker that dies within ``QUICK_DEATH_S`` of its start ``GIVE_UP_AFTER`` times in
-  a row is a broken set-up (a wrong broker URL, say), not bad luck: everything stops, exit 1.
+- start a worker again when one dies without being asked to; a worker that dies within
+  ``QUICK_DEATH_S`` of its start ``GIVE_UP_AFTER`` times in a row is a broken set-up (a wrong
+  broker URL, say), not bad luck: everything stops, exit 1.
 
 Workers are in a process group of their own, so a terminal's Ctrl-C reaches only the parent,
 which passes it on once (a second signal would make a Celery worker stop cold); a worker
 whose parent is gone stops itself, as nothing would start it again.
+
+This module imports only the standard library (its lean process is the point of it); the
+structured log it writes through comes from autofill.logs only in the warmed-up parent.
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import gc
+import json
 import os
 import signal
 import sys
@@ -31,11 +44,10 @@ import time
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from types import FrameType
+from typing import Any, Protocol
 
-from autofill.logs import get_logger
-
-log = get_logger(__name__)
 QUICK_DEATH_S = 10.0
 GIVE_UP_AFTER = 3
 ORPHAN_CHECK_S = 1.0
@@ -75,16 +87,38 @@ def _indexed(name: str, index: int) -> str:
 @dataclass
 class _Child:
     index: int
-    started: float
+    started: float  # time.monotonic(): one clock for the whole machine, across an exec
     quick_deaths: int = 0
+
+
+class Log(Protocol):
+    def info(self, event: str, **fields: Any) -> Any: ...
+    def warning(self, event: str, **fields: Any) -> Any: ...
+    def error(self, event: str, **fields: Any) -> Any: ...
+
+
+def _structured_log() -> Log:
+    from autofill.logs import get_logger
+
+    logger: Log = get_logger(__name__)  # structlog's, made on first use
+    return logger
+
+
+SIGNALS = {signal.SIGTERM, signal.SIGINT}
 
 
 @dataclass
 class Supervisor:
-    """Forks ``processes`` workers, each running ``run_worker(index)``, and keeps them going."""
+    """Forks ``processes`` workers, each running ``run_worker(index)``, and keeps them going.
+
+    With ``restart``, the parent hands over to a lean copy of itself once the workers are
+    forked (the module's docstring), and a worker that dies is started again as the command
+    ``restart(index)``; without it, the parent stays as it is and forks a new worker itself."""
 
     processes: int
     run_worker: Callable[[int], None]
+    restart: Callable[[int], list[str]] | None = None
+    log: Log = field(default_factory=_structured_log)
     children: dict[int, _Child] = field(default_factory=dict)
     stopping: bool = False
     failed: bool = False
@@ -95,12 +129,21 @@ class Supervisor:
             # A fork copies only the forking thread: a lock another thread held would stay
             # held forever in every worker.
             raise RuntimeError("the worker supervisor must fork before any thread starts")
+        # Logged before any handler is set: the first line loads structlog, and a signal
+        # handler's own line must not load it again halfway (a partly imported module).
+        self.log.info("starting worker processes", processes=self.processes)
         gc.collect()
         gc.freeze()
         signal.signal(signal.SIGTERM, self._stop)
         signal.signal(signal.SIGINT, self._stop)
         for index in range(self.processes):
             self._fork(index, quick_deaths=0)
+        if self.restart is not None:
+            self._hand_over(self.restart)
+        return self.supervise()
+
+    def supervise(self) -> int:
+        """Wait on the workers, starting again any that dies unasked, until all have stopped."""
         while self.children:
             try:
                 pid, status = os.wait()
@@ -111,6 +154,30 @@ class Supervisor:
                 continue
             self._ended(child, status)
         return 1 if self.failed else 0
+
+    def _hand_over(self, restart: Callable[[int], list[str]]) -> None:
+        """Replace this process by ``python -m worker.supervisor STATE``: same pid, same
+        children, none of the loaded interpreter. A stop that arrives meanwhile waits, blocked,
+        until the lean process has its handlers (a signal mask outlives an exec)."""
+        signal.pthread_sigmask(signal.SIG_BLOCK, SIGNALS)
+        if self.stopping:  # a stop came while forking: it is under way, nothing to hand over
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, SIGNALS)
+            return
+        state = {
+            "processes": self.processes,
+            "children": [
+                {"pid": pid, "index": c.index, "started": c.started, "quick_deaths": c.quick_deaths}
+                for pid, c in self.children.items()
+            ],
+            "restart": {str(index): restart(index) for index in range(self.processes)},
+        }
+        sys.stdout.flush()
+        sys.stderr.flush()
+        try:
+            os.execv(sys.executable, [sys.executable, "-m", __name__, json.dumps(state)])
+        except OSError as exc:  # nothing was replaced: supervise from here, as before
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, SIGNALS)
+            self.log.warning("supervisor stays loaded", error=str(exc))
 
     def _fork(self, index: int, quick_deaths: int) -> None:
         parent = os.getpid()
@@ -135,18 +202,20 @@ class Supervisor:
                 sys.stderr.flush()
                 os._exit(code)  # never back into the parent's code (its loop, its atexit)
         self.children[pid] = _Child(index, time.monotonic(), quick_deaths)
-        log.info("worker process started", index=index, pid=pid)
+        self.log.info("worker process started", index=index, pid=pid)
 
     def _ended(self, child: _Child, status: int) -> None:
         code = os.waitstatus_to_exitcode(status)
         if self.stopping:
-            log.info("worker process stopped", index=child.index, exit_code=code)
+            self.log.info("worker process stopped", index=child.index, exit_code=code)
             return
         quick = time.monotonic() - child.started < QUICK_DEATH_S
         deaths = child.quick_deaths + 1 if quick else 0
-        log.warning("worker process ended unasked", index=child.index, exit_code=code, quick=quick)
+        self.log.warning(
+            "worker process ended unasked", index=child.index, exit_code=code, quick=quick
+        )
         if deaths >= GIVE_UP_AFTER:
-            log.error(
+            self.log.error(
                 "worker processes keep dying at start; stopping them all",
                 index=child.index,
                 deaths=deaths,
@@ -163,7 +232,7 @@ class Supervisor:
         if self.stopping:
             return  # once: a second signal would make a Celery worker stop cold
         self.stopping = True
-        log.info("stopping worker processes", signal=signal.Signals(signum).name)
+        self.log.info("stopping worker processes", signal=signal.Signals(signum).name)
         for pid in list(self.children):
             with suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGTERM)
@@ -178,3 +247,68 @@ def _stop_when_orphaned(parent: int) -> None:
         os.kill(os.getpid(), signal.SIGTERM)
 
     threading.Thread(target=watch, name="autofill-orphan-watch", daemon=True).start()
+
+
+# The lean process: ``python -m worker.supervisor STATE``, exec'd by a warmed-up parent.
+
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def _run_command(commands: dict[int, list[str]]) -> Callable[[int], None]:
+    """Start worker ``index`` afresh: its command, in the forked child."""
+
+    def run(index: int) -> None:
+        parent = os.getppid()
+        # The orphan watch is a thread, which an exec ends: the kernel sends the stop instead
+        # when this process's parent dies (Linux; a flag an exec keeps).
+        libc_name = ctypes.util.find_library("c")
+        if libc_name is not None:
+            with suppress(OSError, AttributeError):
+                ctypes.CDLL(libc_name).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() != parent:  # the parent died before the flag was set
+            raise SystemExit(0)
+        command = commands[index]
+        os.execv(command[0], command)
+
+    return run
+
+
+class LineLog:
+    """The lean process's log: lines like autofill.logs' (JSON, or readable on a terminal),
+    without structlog, which alone would add 20 MiB to a process that waits on its children."""
+
+    def _write(self, level: str, event: str, fields: dict[str, Any]) -> None:
+        now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+        if sys.stderr.isatty():
+            pairs = " ".join(f"{key}={value}" for key, value in fields.items())
+            line = f"{now} [{level:<9}] {event:<40} {pairs}"
+        else:
+            line = json.dumps({**fields, "event": event, "level": level, "timestamp": now})
+        print(line, file=sys.stderr, flush=True)
+
+    def info(self, event: str, **fields: Any) -> None:
+        self._write("info", event, fields)
+
+    def warning(self, event: str, **fields: Any) -> None:
+        self._write("warning", event, fields)
+
+    def error(self, event: str, **fields: Any) -> None:
+        self._write("error", event, fields)
+
+
+def resume(state: dict[str, Any]) -> int:
+    """Supervise the workers a warmed-up parent forked, as it would have."""
+    commands = {int(index): command for index, command in state["restart"].items()}
+    supervisor = Supervisor(state["processes"], _run_command(commands), log=LineLog())
+    for child in state["children"]:
+        supervisor.children[child["pid"]] = _Child(
+            child["index"], child["started"], child["quick_deaths"]
+        )
+    signal.signal(signal.SIGTERM, supervisor._stop)
+    signal.signal(signal.SIGINT, supervisor._stop)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, SIGNALS)  # a stop that waited arrives now
+    return supervisor.supervise()
+
+
+if __name__ == "__main__":
+    raise SystemExit(resume(json.loads(sys.argv[1])))

@@ -1,6 +1,7 @@
 """`autofill worker --processes N`'s parent: how it splits the work, names the workers, passes
 a stop on, starts a dead worker again and gives up on a broken set-up (worker.supervisor), with
-stand-in workers forked in a process of their own (tests/worker/supervised.py)."""
+stand-in workers forked in a process of their own (tests/worker/supervised.py) — each behaviour
+both by a parent that stays loaded and by one that hands over to the lean supervisor."""
 
 from __future__ import annotations
 
@@ -60,11 +61,16 @@ def _wait(condition: Callable[[], object], timeout: float = 20.0) -> None:
     raise AssertionError(f"timed out waiting for {condition}")
 
 
+HAND_OVER = pytest.mark.parametrize("lean", [False, True], ids=["loaded", "lean"])
+
+
 @contextmanager
-def supervised(tmp_path: Path, processes: int, mode: str) -> Iterator[subprocess.Popen[bytes]]:
+def supervised(
+    tmp_path: Path, processes: int, mode: str, lean: bool = False
+) -> Iterator[subprocess.Popen[bytes]]:
+    command = [sys.executable, "-m", "tests.worker.supervised", str(tmp_path), str(processes)]
     parent = subprocess.Popen(
-        [sys.executable, "-m", "tests.worker.supervised", str(tmp_path), str(processes), mode],
-        cwd=Path(__file__).parents[2],
+        [*command, mode, *(["lean"] if lean else [])], cwd=Path(__file__).parents[2]
     )
     try:
         yield parent
@@ -92,10 +98,12 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
+@HAND_OVER
 def test_a_stop_reaches_every_worker_once_and_the_parent_exits_when_they_have(
     tmp_path: Path,
+    lean: bool,
 ) -> None:
-    with supervised(tmp_path, 3, "steady") as parent:
+    with supervised(tmp_path, 3, "steady", lean) as parent:
         _wait(lambda: len(_pids(tmp_path, ".started")) == 3)
         parent.send_signal(signal.SIGTERM)
         assert parent.wait(20) == 0
@@ -104,8 +112,9 @@ def test_a_stop_reaches_every_worker_once_and_the_parent_exits_when_they_have(
         assert {path.read_text() for path in stopped} == {"1"}  # one signal each: a warm stop
 
 
-def test_a_ctrl_c_at_the_parent_is_passed_on_once(tmp_path: Path) -> None:
-    with supervised(tmp_path, 2, "steady") as parent:
+@HAND_OVER
+def test_a_ctrl_c_at_the_parent_is_passed_on_once(tmp_path: Path, lean: bool) -> None:
+    with supervised(tmp_path, 2, "steady", lean) as parent:
         _wait(lambda: len(_pids(tmp_path, ".started")) == 2)
         parent.send_signal(signal.SIGINT)
         parent.send_signal(signal.SIGINT)  # pressed twice: still one stop for each worker
@@ -113,8 +122,9 @@ def test_a_ctrl_c_at_the_parent_is_passed_on_once(tmp_path: Path) -> None:
         assert {path.read_text() for path in tmp_path.glob("*.stopped")} == {"1"}
 
 
-def test_a_worker_that_dies_is_started_again_in_its_place(tmp_path: Path) -> None:
-    with supervised(tmp_path, 2, "steady") as parent:
+@HAND_OVER
+def test_a_worker_that_dies_is_started_again_in_its_place(tmp_path: Path, lean: bool) -> None:
+    with supervised(tmp_path, 2, "steady", lean) as parent:
         _wait(lambda: len(_pids(tmp_path, ".started")) == 2)
         first = _pids(tmp_path, ".started")[1][0]
         os.kill(first, signal.SIGKILL)
@@ -125,20 +135,70 @@ def test_a_worker_that_dies_is_started_again_in_its_place(tmp_path: Path) -> Non
         assert len(list(tmp_path.glob("*.stopped"))) == 2
 
 
+@HAND_OVER
 def test_workers_that_keep_dying_at_start_stop_the_command_with_an_error(
     tmp_path: Path,
+    lean: bool,
 ) -> None:
-    with supervised(tmp_path, 2, "broken") as parent:
+    with supervised(tmp_path, 2, "broken", lean) as parent:
         assert parent.wait(30) == 1
         starts = _pids(tmp_path, ".started")
         assert max(len(pids) for pids in starts.values()) == GIVE_UP_AFTER
 
 
-def test_workers_stop_by_themselves_when_the_parent_is_killed(tmp_path: Path) -> None:
-    with supervised(tmp_path, 2, "steady") as parent:
+@HAND_OVER
+def test_workers_stop_by_themselves_when_the_parent_is_killed(tmp_path: Path, lean: bool) -> None:
+    with supervised(tmp_path, 2, "steady", lean) as parent:
         _wait(lambda: len(_pids(tmp_path, ".started")) == 2)
         workers = [pids[0] for pids in _pids(tmp_path, ".started").values()]
         parent.kill()
         parent.wait(10)
         _wait(lambda: len(list(tmp_path.glob("*.stopped"))) == 2)
         _wait(lambda: not any(_alive(pid) for pid in workers))
+
+
+def _cmdline(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")[:-1]
+
+
+def test_the_parent_hands_over_to_the_lean_supervisor_once_the_workers_run(
+    tmp_path: Path,
+) -> None:
+    """Same pid, same children, none of what it loaded: it is now `python -m
+    worker.supervisor`, which imports only the standard library."""
+    with supervised(tmp_path, 2, "steady", lean=True) as parent:
+        _wait(lambda: len(_pids(tmp_path, ".started")) == 2)
+        _wait(lambda: "worker.supervisor" in _cmdline(parent.pid))
+        for pids in _pids(tmp_path, ".started").values():
+            assert os.getppid() != parent.pid  # (the test is not the parent of the workers)
+            stat = Path(f"/proc/{pids[0]}/stat").read_text().rsplit(")", 1)[1].split()
+            assert int(stat[1]) == parent.pid  # still the lean process's children
+        parent.send_signal(signal.SIGTERM)
+        assert parent.wait(20) == 0
+
+
+def test_a_worker_started_again_stops_when_the_lean_parent_is_killed(tmp_path: Path) -> None:
+    """A worker started again is a command, not a fork: the kernel tells it its parent died
+    (the forked workers' watch thread does not survive an exec)."""
+    with supervised(tmp_path, 2, "steady", lean=True) as parent:
+        _wait(lambda: len(_pids(tmp_path, ".started")) == 2)
+        os.kill(_pids(tmp_path, ".started")[0][0], signal.SIGKILL)
+        _wait(lambda: len(_pids(tmp_path, ".started").get(0, [])) == 2)
+        again = _pids(tmp_path, ".started")[0][1]
+        assert "one" in _cmdline(again)
+        parent.kill()
+        parent.wait(10)
+        _wait(lambda: Path(tmp_path, f"0.{again}.stopped").exists())
+        _wait(lambda: not _alive(again))
+
+
+def test_a_stop_that_arrives_during_the_hand_over_is_passed_on(tmp_path: Path) -> None:
+    """A signal blocked across the exec is delivered once the lean process has its handlers."""
+    with supervised(tmp_path, 3, "steady", lean=True) as parent:
+        _wait(lambda: len(_pids(tmp_path, ".started")) >= 1, timeout=20)
+        parent.send_signal(signal.SIGTERM)  # while the others fork, or the exec runs
+        assert parent.wait(20) == 0
+        started = sum(len(pids) for pids in _pids(tmp_path, ".started").values())
+        stopped = list(tmp_path.glob("*.stopped"))
+        assert len(stopped) == started
+        assert {path.read_text() for path in stopped} == {"1"}

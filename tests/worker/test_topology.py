@@ -307,6 +307,11 @@ def test_forked_worker_processes_fill_and_stop_together(topology: Topology) -> N
         )
     )
 
+    # Once its workers run, the parent is the lean supervisor (worker.supervisor): the same
+    # pid, without the interpreter it loaded for them (~200 MiB, 40 of it its own pages).
+    topology.wait_for(lambda: "worker.supervisor" in _cmdline(parent.pid))
+    assert _anonymous_mib(parent.pid) < 20
+
     workers = _children(parent.pid)
     assert len(workers) == 2
     os.kill(workers[1], signal.SIGKILL)
@@ -321,6 +326,15 @@ def test_forked_worker_processes_fill_and_stop_together(topology: Topology) -> N
     parent.send_signal(signal.SIGTERM)
     assert parent.wait(30) == 0
     assert not [pid for pid in left if Path(f"/proc/{pid}").exists()]
+
+
+def _cmdline(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")
+
+
+def _anonymous_mib(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(status.split("RssAnon:")[1].split()[0]) / 1024
 
 
 def _children(pid: int) -> list[int]:
