@@ -1,6 +1,8 @@
 """What Celery needs set for each broker we support, and why (issue 23).
 
 Redis (``redis://``, the default when ``AUTOFILL_REDIS_URL`` is set):
+- kombu's transport with one client per channel (worker.redis_transport): kombu's own builds a
+  client object for every command it sends.
 - ``visibility_timeout``: an unacknowledged message is redelivered after it, so it must exceed
   the longest fill (three leases here).
 - ``queue_order_strategy: priority``: each fetch looks at the interactive queue first, so a
@@ -48,6 +50,9 @@ from autofill.config import Settings, broker_kind
 # leader (a node restarted after a crash, before the queue's Raft member is back) neither
 # confirms nor refuses, and the dispatcher must not hang on it.
 CONFIRM_TIMEOUT_S = 10.0
+
+# Named, not imported: kombu loads it when a connection is made (worker.redis_transport).
+REDIS_TRANSPORT = "worker.redis_transport:Transport"
 
 
 def publish_options(settings: Settings) -> dict[str, Any]:
@@ -99,10 +104,15 @@ def celery_broker_settings(settings: Settings, queue_names: list[str]) -> dict[s
     }
     if url is not None:
         options.update(REDIS_SOCKET_OPTIONS)
+    transport = {}
+    if url is not None and url.split("://", 1)[0].lower() == "redis":
+        # kombu's, with one client per channel instead of one per command (the module says why)
+        transport = {"broker_transport": REDIS_TRANSPORT}
     return {
         # Embedded mode's in-memory queue is named with a host, or kombu warns "No hostname
         # was supplied. Reverting to default 'localhost'" on every connection (issue 22).
         "broker_url": url or "memory://localhost/",
         "broker_transport_options": options,
         "task_queues": queues,
+        **transport,
     }
