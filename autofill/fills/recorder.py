@@ -72,8 +72,13 @@ class Recorder:
                         target=self._run, name="autofill-record", daemon=True
                     )
                     self._thread.start()
+                idle = not self._waiting
                 self._waiting.extend(items)
-                self._changed.notify_all()
+                # Wake the thread only when it has something new to do: a first answer to
+                # linger on, or a full batch. Every call thread hands its answers in itself
+                # (handed_group), and a wake-up per answer is a thread switch per answer.
+                if idle or len(self._waiting) >= self.most:
+                    self._changed.notify_all()
                 return [item.future for item in items]
         # Closed (the process's pool replaced, embedded mode closing): the caller records.
         _settle(items)
