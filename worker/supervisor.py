@@ -134,8 +134,7 @@ class Supervisor:
         self.log.info("starting worker processes", processes=self.processes)
         gc.collect()
         gc.freeze()
-        signal.signal(signal.SIGTERM, self._stop)
-        signal.signal(signal.SIGINT, self._stop)
+        self._handle_signals()
         for index in range(self.processes):
             self._fork(index, quick_deaths=0)
         if self.restart is not None:
@@ -154,6 +153,10 @@ class Supervisor:
                 continue
             self._ended(child, status)
         return 1 if self.failed else 0
+
+    def _handle_signals(self) -> None:
+        signal.signal(signal.SIGTERM, self._stop)
+        signal.signal(signal.SIGINT, self._stop)
 
     def _hand_over(self, restart: Callable[[int], list[str]]) -> None:
         """Replace this process by ``python -m worker.supervisor STATE``: same pid, same
@@ -304,8 +307,7 @@ def resume(state: dict[str, Any]) -> int:
         supervisor.children[child["pid"]] = _Child(
             child["index"], child["started"], child["quick_deaths"]
         )
-    signal.signal(signal.SIGTERM, supervisor._stop)
-    signal.signal(signal.SIGINT, supervisor._stop)
+    supervisor._handle_signals()
     signal.pthread_sigmask(signal.SIG_UNBLOCK, SIGNALS)  # a stop that waited arrives now
     return supervisor.supervise()
 

@@ -89,7 +89,9 @@ class Held:
 
     def __init__(self, room: Room, count: int) -> None:
         self.room, self.count = room, count
-        self._lock = threading.Lock()  # the group's call threads give back as they answer
+        # The group's call threads give back as they answer: the clamp and the count change
+        # together (under the GIL the race is out of reach in practice, not by any guarantee).
+        self._lock = threading.Lock()
 
     def give(self, n: int) -> None:
         # Never more than is held (a group larger than the room holds all of the room).
@@ -160,12 +162,11 @@ def run_handed_group(
 
 @dataclass(frozen=True)
 class _Handed:
-    """A call thread's part of one fill: when its answer came, and its record to come (or the
-    exception the call raised instead)."""
+    """A call thread's part of one fill: when its answer came, and its record to come, or the
+    exception the call raised instead."""
 
     answered_at: float
-    record: Future[Recorded] | None
-    crash: Exception | None = None
+    record: Future[Recorded] | Exception
 
 
 def _call_then_hand(
@@ -185,7 +186,7 @@ def _call_then_hand(
         result = call_model(completer, claimed, ref[0], ref[1])
     except Exception as exc:  # the call raised: a bug or a library failing
         held.give(1)
-        return _Handed(time.perf_counter(), None, exc)
+        return _Handed(time.perf_counter(), exc)
     answered_at = time.perf_counter()
     held.give(1)  # answered: room for the next group's claims while this one records
     answered: Answered = (ref, claimed, result)
@@ -209,9 +210,8 @@ def _call_and_record(
     outcomes: dict[FillRef, str] = {}
     for (ref, claimed), future in zip(live, handing, strict=True):
         handed = future.result()
-        if handed.record is None:
-            crash = handed.crash or RuntimeError("the call ended without an answer")
-            outcomes[ref] = _count_the_crash(store, settings, *ref, crash)
+        if isinstance(handed.record, Exception):
+            outcomes[ref] = _count_the_crash(store, settings, *ref, handed.record)
             continue
         try:
             outcome, recorded_at = handed.record.result()
