@@ -183,7 +183,13 @@ class Supervisor:
             self.log.warning("supervisor stays loaded", error=str(exc))
 
     def _fork(self, index: int, quick_deaths: int) -> None:
+        if self.stopping:  # a stop came while forking the others: start no more
+            return
         parent = os.getpid()
+        # A stop that arrives between the fork and the child's entry in ``children`` would
+        # miss that child, which would then run on unasked and keep this process waiting
+        # for it: the stop waits, blocked, until the child is known, and then reaches it.
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, SIGNALS)
         pid = os.fork()
         if pid == 0:  # the worker
             code = 1
@@ -191,6 +197,7 @@ class Supervisor:
                 os.setpgid(0, 0)
                 signal.signal(signal.SIGTERM, signal.SIG_DFL)
                 signal.signal(signal.SIGINT, signal.SIG_DFL)
+                signal.pthread_sigmask(signal.SIG_SETMASK, mask)
                 _stop_when_orphaned(parent)
                 self.run_worker(index)
                 code = 0
@@ -205,6 +212,7 @@ class Supervisor:
                 sys.stderr.flush()
                 os._exit(code)  # never back into the parent's code (its loop, its atexit)
         self.children[pid] = _Child(index, time.monotonic(), quick_deaths)
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # a stop that waited arrives here
         self.log.info("worker process started", index=index, pid=pid)
 
     def _ended(self, child: _Child, status: int) -> None:
