@@ -44,7 +44,7 @@ from autofill.services import databases as database_service
 from autofill.services import properties as property_service
 from autofill.services import rows as row_service
 from autofill.services.lookup import get_database
-from bench.results import busy_share, record
+from bench.results import busy_share, record, steady_rate
 from bench.topology import (
     Topology,
     children_of,
@@ -258,7 +258,7 @@ def one_run(
         sim = topo.sim_stats()
         ours_cpu = sum(cpu_after[n] - cpu_before.get(n, 0.0) for n in cpu_after)
         limit = in_flight / sim["mean_latency_s"]
-        steady = 0.8 * total / (marks["p90"] - marks["p10"])
+        steady = steady_rate(total, marks)
         return {
             "fills": total,
             "errors": counts["error"],

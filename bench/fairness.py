@@ -51,7 +51,7 @@ from autofill.services.lookup import get_database
 from autofill.services.workspaces import create_workspace
 from bench.backfill import PAGES, statuses, wait_ready
 from bench.edit_latency import Listener
-from bench.results import record
+from bench.results import record, steady_rate
 from bench.services import free_port, wait_until_ready
 from bench.topology import Topology, machine_cpu_seconds, topology
 
@@ -204,9 +204,12 @@ class Progress(threading.Thread):
 
     def steady_rate(self, prop: str, total: int) -> float:
         """Cells per second between 10 % and 90 % of the column."""
-        p10 = next(t for t, c in self.samples if c[prop] >= 0.1 * total)
-        p90 = next(t for t, c in self.samples if c[prop] >= 0.9 * total)
-        return 0.8 * total / (p90 - p10)
+
+        def at(share: float) -> float:
+            return next(t for t, c in self.samples if c[prop] >= share * total)
+
+        marks = {"p10": at(0.1), "p90": at(0.9), "end": at(1.0)}
+        return steady_rate(total, marks)
 
 
 @dataclass

@@ -62,3 +62,12 @@ def record(
         **({"details": details} if details else {}),
     }
     RESULTS.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+
+def steady_rate(settled: int, marks: dict[str, float]) -> float:
+    """Cells per second from 10 % to 90 % of ``settled`` (``marks``: seconds at ``p10``,
+    ``p90`` and ``end``). A small run can pass both marks between two polls — the recorder
+    writes the answers that came back within half a second in one transaction — and then
+    there is no steady window to measure: the whole run's rate stands for it."""
+    window = marks["p90"] - marks["p10"]
+    return 0.8 * settled / window if window > 0 else settled / marks["end"]

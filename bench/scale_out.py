@@ -29,7 +29,7 @@ import click
 
 from bench import netns, service_counters
 from bench.backfill import add_columns, load_rows, statuses, wait_ready
-from bench.results import busy_share, record
+from bench.results import busy_share, record, steady_rate
 from bench.topology import cpu_seconds, machine_cpu_seconds, topology, tree_cpu_seconds
 
 
@@ -81,7 +81,7 @@ def one_run(
         ours = {n: cpu_after[n] - cpu_before.get(n, 0.0) for n in cpu_after}
         ours_total = sum(ours.values())
         machine = machine_after - machine_before
-        steady = 0.8 * rows / (marks["p90"] - marks["p10"])
+        steady = steady_rate(rows, marks)
         in_flight = per_host * worker_hosts
         by_kind = {
             "workers": sum(v for n, v in ours.items() if n in names),
