@@ -190,7 +190,11 @@ class Supervisor:
         # miss that child, which would then run on unasked and keep this process waiting
         # for it: the stop waits, blocked, until the child is known, and then reaches it.
         mask = signal.pthread_sigmask(signal.SIG_BLOCK, SIGNALS)
-        pid = os.fork()
+        try:
+            pid = os.fork()
+        except OSError:  # no child (out of processes or memory): stops must still arrive
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+            raise
         if pid == 0:  # the worker
             code = 1
             try:
@@ -236,8 +240,7 @@ class Supervisor:
             return
         if quick:
             time.sleep(1.0)  # not a tight loop of forks against a broken set-up
-        if not self.stopping:
-            self._fork(child.index, quick_deaths=deaths)
+        self._fork(child.index, quick_deaths=deaths)  # none if a stop came meanwhile
 
     def _stop(self, signum: int, _frame: FrameType | None) -> None:
         if self.stopping:
