@@ -1,0 +1,170 @@
+"""Where a row request's cost goes, one request at a time, without gunicorn, wrk or contention:
+the same three requests bench.api_load measures (the bare endpoint, GET and PATCH of a row),
+sent through Flask's test client to the app in this process, on PostgreSQL and Redis.
+
+    .venv/bin/python -m bench.api_steps                  # 2,000 requests of each
+    .venv/bin/python -m bench.api_steps --requests 5000
+
+For each request: this process's CPU (time.process_time), the PostgreSQL backend's CPU (its
+/proc entry: one thread sends one request at a time, so the pool holds one connection), the
+database round trips and the statements by kind. Under load, CPU is what a request costs the
+machine, so these figures are what bench.api_load's ratios come from, without its noise.
+Printed, not kept in bench/results.json: a diagnosis (the targets are bench.api_load's).
+"""
+
+from __future__ import annotations
+
+import cProfile
+import json
+import os
+import pstats
+import subprocess
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+from sqlalchemy import event, text
+
+from bench.topology import topology
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_s(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
+
+
+def _callgrind(switch: str, dump_as: str | None = None) -> None:
+    """Under ``valgrind --tool=callgrind --instr-atstart=no`` (BENCH_CALLGRIND=1), count
+    instructions only while requests are sent, one dump per kind: a count that does not move
+    with the machine's load, for comparing two versions of the code on a busy machine."""
+    if not os.environ.get("BENCH_CALLGRIND"):
+        return
+    pid = str(os.getpid())
+    subprocess.run(["callgrind_control", "-i", switch, pid], check=True, capture_output=True)
+    if dump_as is not None:
+        subprocess.run(["callgrind_control", "-d", dump_as, pid], check=True, capture_output=True)
+        subprocess.run(["callgrind_control", "-z", pid], check=True, capture_output=True)
+
+
+def _kind(statement: str) -> str:
+    words = statement.split()
+    return " ".join(words[:2]) if words else "?"
+
+
+def load_database(client: Any, headers: dict[str, str], rows: int) -> list[str]:
+    """bench.api_load's database: a title, a text property no AI column reads, one AI column
+    (auto-update off, so nothing is filled), ``rows`` rows of 40 short sentences."""
+    summary = {"task": "summary", "model": "sim:sim-1", "auto_update": False}
+    database = client.post(
+        "/v1/databases",
+        headers=headers,
+        json={
+            "name": "Load",
+            "properties": [
+                {"name": "Name", "type": "title"},
+                {"name": "Stage", "type": "text"},
+                {"name": "Summary", "type": "ai", "ai": summary},
+            ],
+        },
+    ).get_json()
+    return [
+        client.post(
+            f"/v1/databases/{database['id']}/rows",
+            headers=headers,
+            json={"properties": {"Name": f"Row {n}"}, "content": f"Row {n}. " * 40},
+        ).get_json()["id"]
+        for n in range(rows)
+    ]
+
+
+@click.command()
+@click.option("--requests", "count", default=2000, show_default=True)
+@click.option("--rows", default=200, show_default=True)
+@click.option(
+    "--profile",
+    type=click.Choice(["bare", "get_row", "patch_row"]),
+    help="also run this request under cProfile (CPU time): the 30 costliest functions, then ours",
+)
+def main(count: int, rows: int, profile: str | None) -> None:
+    with topology(sim_args=[], env={"AUTOFILL_API_RATE_LIMIT": "100000000/minute"}) as topo:
+        os.environ.update(topo.env)
+        from flask import Response
+
+        from api import create_app
+        from api.endpoint import Ctx, endpoint, store
+        from autofill.config import use_settings
+        from bench.api_bare import bp
+
+        use_settings(None)
+        app = create_app({"MIGRATE": False})
+        app.register_blueprint(bp)
+        client = app.test_client()
+        headers = {"Authorization": f"Bearer {topo.token}"}
+        ids = load_database(client, headers, rows)
+        row_json = client.get(f"/v1/rows/{ids[0]}", headers=headers).data
+        bare_json = Path(topo.logs) / "row.json"
+        bare_json.write_bytes(row_json)
+        os.environ["BENCH_BARE_JSON"] = str(bare_json)
+        del Ctx, endpoint, Response  # imported for the bare route's module only
+
+        with app.app_context():
+            engine = store().engine
+        with engine.connect() as connection:
+            backend = int(connection.execute(text("select pg_backend_pid()")).scalar_one())
+        statements: Counter[str] = Counter()
+
+        def counted(*args: Any) -> None:
+            statements[_kind(args[2])] += 1
+
+        sends: dict[str, Callable[[int], Any]] = {
+            "bare": lambda n: client.get(f"/bench/bare/{ids[n % rows]}", headers=headers),
+            "get_row": lambda n: client.get(f"/v1/rows/{ids[n % rows]}", headers=headers),
+            "patch_row": lambda n: client.patch(
+                f"/v1/rows/{ids[n % rows]}",
+                headers=headers,
+                json={"properties": {"Stage": f"s{n % 7}"}},
+            ),
+        }
+        for name, send in sends.items():
+            for n in range(min(200, count)):  # warm up: caches, the pool, the first plans
+                assert send(n).status_code == 200
+            statements.clear()
+            event.listen(engine, "before_cursor_execute", counted)
+            _callgrind("on")
+            ours, database = time.process_time(), _cpu_s(backend)
+            for n in range(count):
+                send(n)
+            ours, database = time.process_time() - ours, _cpu_s(backend) - database
+            _callgrind("off", name)
+            event.remove(engine, "before_cursor_execute", counted)
+            click.echo(
+                json.dumps(
+                    {
+                        "request": name,
+                        "cpu_ms": {
+                            "api": round(1000 * ours / count, 3),
+                            "postgres": round(1000 * database / count, 3),
+                        },
+                        "statements": round(sum(statements.values()) / count, 2),
+                        "by_kind": {k: round(v / count, 2) for k, v in statements.most_common()},
+                    }
+                )
+            )
+        if profile is not None:
+            profiler = cProfile.Profile(time.process_time)  # CPU, not waits on the database
+            send = sends[profile]
+            profiler.runcall(lambda: [send(n) for n in range(count)])
+            stats = pstats.Stats(profiler)
+            stats.sort_stats("tottime").print_stats(30)
+            stats.sort_stats("cumulative").print_stats(r"/(api|autofill)/", 40)
+            if os.environ.get("BENCH_CALLEES"):
+                stats.print_callees(os.environ["BENCH_CALLEES"])
+
+
+if __name__ == "__main__":
+    main()
