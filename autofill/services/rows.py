@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import bindparam, exists, select, update
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
-from autofill.db import Cell, Database, Property, Row
+from autofill.db import Cell, Database, Property, Row, utcnow
 from autofill.errors import InvalidInput, PayloadTooLarge
 from autofill.fills import cell_state, changes, outbox
 from autofill.ids import new_id
@@ -46,26 +47,73 @@ def create_row(
     return row
 
 
+# A row's write as one Core statement, built once. Through the session's unit of work the
+# same UPDATE cost a tenth of a PATCH's instructions (bench.api_steps under callgrind: 10.04
+# -> 9.11 M), for organising, sorting and diffing the session's objects. The row is locked by
+# the caller's select, and its object is then told the new state as committed, so nothing is
+# flushed for it again (as outbox.dispatch_many).
+_WRITE_ROW = (
+    update(Row)
+    .where(Row.id == bindparam("row_id"))
+    .values(
+        {
+            Row.values: bindparam("new_values"),
+            Row.content: bindparam("new_content"),
+            Row.version: bindparam("new_version"),
+            Row.updated_at: bindparam("now"),
+            Row.content_language: bindparam("language"),
+        }
+    )
+)
+
+
 def update_row(
     session: Session, database: Database, row: Row, data: RowUpdate, *, debounce_s: float = 0.0
 ) -> Row:
-    before_values, before_content = dict(row.values), row.content
+    """Apply a PATCH to ``row`` (locked by the caller): a write that changes nothing leaves the
+    row, its version and its cells as they were."""
+    before_values, before_content = row.values, row.content
+    values, content = before_values, before_content
     if data.properties:
-        row.values = {**row.values, **validated_values(database, data.properties)}
-        row.values = {key: value for key, value in row.values.items() if value is not None}
+        merged = {**before_values, **validated_values(database, data.properties)}
+        values = {key: value for key, value in merged.items() if value is not None}
     if data.content is not None:
-        row.content = checked_content(data.content)
-    if row.values != before_values or row.content != before_content:
-        row.version += 1
-        due = changes.mark_inputs_changed(
-            row, ai_properties(database), before_values, before_content
-        )
-        # Each save restarts the cells' debounce: a burst of saves costs one fill.
-        outbox.schedule_cells(
-            session, database.workspace_id, due, delay_s=debounce_s, reason=Reason.EDIT
-        )
-    session.flush()
+        content = checked_content(data.content)
+    if values == before_values and content == before_content:
+        return row
+    _write_row(session, row, values, content)
+    due = changes.mark_inputs_changed(row, ai_properties(database), before_values, before_content)
+    # Each save restarts the cells' debounce: a burst of saves costs one fill.
+    outbox.schedule_cells(
+        session, database.workspace_id, due, delay_s=debounce_s, reason=Reason.EDIT
+    )
+    session.flush()  # the cells the change moved
     return row
+
+
+def _write_row(session: Session, row: Row, values: dict[str, Any], content: str) -> None:
+    # New content clears the stored language, as models.Row's "set" listener does for a write
+    # through the object (which set_committed_value does not fire).
+    state = {
+        "values": values,
+        "content": content,
+        "version": row.version + 1,
+        "updated_at": utcnow(),
+        "content_language": row.content_language if content == row.content else None,
+    }
+    session.connection().execute(
+        _WRITE_ROW,
+        {
+            "row_id": row.id,
+            "new_values": state["values"],
+            "new_content": state["content"],
+            "new_version": state["version"],
+            "now": state["updated_at"],
+            "language": state["content_language"],
+        },
+    )
+    for key, value in state.items():
+        set_committed_value(row, key, value)
 
 
 def list_rows(

@@ -3,7 +3,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 
+from autofill.db import Row, Store
 from autofill.schemas.rows import MAX_CONTENT_BYTES
 from tests.conftest import Caller, assert_error
 from tests.helpers import SENTIMENT, add_property, add_row, make_database, prop_id
@@ -108,6 +110,35 @@ def test_patch_merges_clears_and_versions(api: Caller) -> None:
     bad = api.patch(f"/v1/rows/{row['id']}", json={"properties": {"Score": "x"}, "content": "new"})
     assert_error(bad, 422, "validation_error", "properties.Score")
     assert api.get(f"/v1/rows/{row['id']}").get_json()["content"] == ""  # all or nothing
+
+
+def test_a_patch_is_stored_as_answered_and_new_content_forgets_the_page_language(
+    api: Caller, store: Store
+) -> None:
+    """The row's write is one statement outside the session's unit of work (services.rows):
+    what a later request reads is what the PATCH answered, and only new content clears the
+    language kept for the page."""
+    database = make_database(api)
+    row = add_row(api, database["id"], {"properties": {"Name": "Kim"}, "content": "Bonjour"})
+    with store.transaction() as session:
+        session.execute(
+            update(Row).where(Row.id == row["id"]).values(content_language="fr|Latin|1")
+        )
+
+    def stored() -> tuple[str | None, int]:
+        with store.transaction() as session:
+            found = session.get_one(Row, row["id"])
+            return found.content_language, found.version
+
+    renamed = api.patch(f"/v1/rows/{row['id']}", json={"properties": {"Name": "Lee"}}).get_json()
+    assert api.get(f"/v1/rows/{row['id']}").get_json() == renamed
+    assert renamed["version"] == 2 and renamed["updated_at"] > row["updated_at"]
+    assert stored() == ("fr|Latin|1", 2)  # the page did not change: its language stays
+
+    rewritten = api.patch(f"/v1/rows/{row['id']}", json={"content": "Hello"}).get_json()
+    assert api.get(f"/v1/rows/{row['id']}").get_json() == rewritten
+    assert rewritten["content"] == "Hello" and rewritten["properties"]["Name"] == "Lee"
+    assert stored() == (None, 3)
 
 
 def test_delete_row(api: Caller) -> None:
