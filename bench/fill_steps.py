@@ -15,8 +15,10 @@ diagnosis, not a target (the targets are bench.backfill's, on the whole pipeline
 
 from __future__ import annotations
 
+import cProfile
 import json
 import os
+import pstats
 import time
 from collections import Counter
 from functools import partial
@@ -34,7 +36,9 @@ def _statement_kind(statement: str) -> str:
     return " ".join(words[:3]) if words else "?"
 
 
-def one_size(topo: Topology, rows: int, batch: int) -> dict[str, Any]:
+def one_size(
+    topo: Topology, rows: int, batch: int, profiler: cProfile.Profile | None = None
+) -> dict[str, Any]:
     """A fresh backfill of ``rows`` × 2 columns, filled group by group; CPU per step."""
     from autofill.config import get_settings
     from autofill.fills.dispatch import dispatch_due
@@ -65,6 +69,8 @@ def one_size(topo: Topology, rows: int, batch: int) -> dict[str, Any]:
     for number, refs in enumerate(groups):
         if number == 1:  # the first group warmed up: count from here
             event.listen(store.engine, "before_cursor_execute", count)
+            if profiler is not None:
+                profiler.enable()
             spent = dict.fromkeys(spent, 0.0)
             fills = 0
         started = time.process_time()
@@ -86,6 +92,8 @@ def one_size(topo: Topology, rows: int, batch: int) -> dict[str, Any]:
         spent["record"] += recorded - called
         fills += len(refs)
     event.remove(store.engine, "before_cursor_execute", count)
+    if profiler is not None:
+        profiler.disable()
     per_fill = {step: round(1000 * seconds / fills, 2) for step, seconds in spent.items()}
     return {
         "record_batch": batch,
@@ -100,7 +108,12 @@ def one_size(topo: Topology, rows: int, batch: int) -> dict[str, Any]:
 @click.command()
 @click.option("--rows", default=500, show_default=True, help="rows per batch size (× 2 columns)")
 @click.option("--batch", "batches", multiple=True, type=click.IntRange(1), default=(1, 5, 20))
-def main(rows: int, batches: tuple[int, ...]) -> None:
+@click.option(
+    "--profile",
+    is_flag=True,
+    help="also profile the counted groups (cProfile, CPU time): our functions by cumulative CPU",
+)
+def main(rows: int, batches: tuple[int, ...], profile: bool) -> None:
     with topology(sim_args=["--latency-ms", "0", "--jitter", "0"]) as topo:
         # This process fills: it reads the topology's database and simulator from the settings.
         os.environ["AUTOFILL_DATABASE_URL"] = topo.database_url
@@ -110,8 +123,14 @@ def main(rows: int, batches: tuple[int, ...]) -> None:
 
         use_settings(None)
         warm_up()
+        profiler = cProfile.Profile(time.process_time) if profile else None
         for batch in batches:
-            click.echo(json.dumps(one_size(topo, rows, batch)))
+            click.echo(json.dumps(one_size(topo, rows, batch, profiler)))
+        if profiler is not None:
+            stats = pstats.Stats(profiler).sort_stats("cumulative")
+            stats.print_stats(r"/autofill/", 50)
+            if os.environ.get("BENCH_CALLEES"):
+                stats.print_callees(os.environ["BENCH_CALLEES"])
 
 
 if __name__ == "__main__":

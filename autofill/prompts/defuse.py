@@ -42,6 +42,16 @@ _TAG = re.compile(
 )
 
 
+# Every character whose normalised form (``normalised`` below) holds a "<": the opening
+# brackets a look-alike tag can start with. A text with none of them holds no tag, and most
+# pages have none, so ``defuse`` returns them after one scan in C instead of normalising them
+# a character at a time (a fifth of a bulk fill's claim on non-ASCII pages, bench.fill_steps).
+# Found by trying every code point (tests/autofill/prompts/test_defuse.py does it again with
+# the running Python's Unicode tables, so a newer table that adds one fails there).
+OPENERS = "<\u02c2\u1438\u2039\u2329\u276e\u2770\u27e8\u2989\u2991\u29fc\u3008\ufe3f\ufe64\uff1c"
+_MAY_OPEN = re.compile(f"[{re.escape(OPENERS)}]")
+
+
 def boundary(*parts: str) -> str:
     """The per-request tag suffix: 8 hex digits of a hash of the row's data, so it is the same
     for the same row (golden requests, caches) and no page can contain its own."""
@@ -76,8 +86,8 @@ def _brackets(text: str) -> list[tuple[int, int | None]]:
 def defuse(text: str) -> str:
     """``text`` with the angle brackets of every look-alike of our tags and of role markers
     made square (``< /Document>`` → ``[ /Document]``); every other character stays."""
-    if "<" not in text and text.isascii():
-        return text  # the common case: nothing that could become a bracket
+    if _MAY_OPEN.search(text) is None:
+        return text  # the common case: nothing that could become an opening bracket
     chars = list(text)
     for _ in range(4):  # a rewrite cannot create a new match, but check rather than assume
         found = _brackets("".join(chars))
@@ -92,4 +102,4 @@ def defuse(text: str) -> str:
 
 def has_tag(text: str) -> bool:
     """Whether ``text`` still holds something a model could read as one of our tags."""
-    return bool(_brackets(text))
+    return _MAY_OPEN.search(text) is not None and bool(_brackets(text))

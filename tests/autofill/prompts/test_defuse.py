@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 
 from autofill.kinds import PromptTask, Task
 from autofill.language import PageLanguage
-from autofill.prompts.defuse import ROLE_NAMES, TAG_NAMES, boundary, defuse
+from autofill.prompts.defuse import OPENERS as TAG_OPENERS
+from autofill.prompts.defuse import ROLE_NAMES, TAG_NAMES, boundary, defuse, normalised
 from autofill.prompts.library import load_prompt
 from autofill.prompts.render import ColumnSpec, RowData, render
 
@@ -131,3 +132,23 @@ def test_boundaries_differ_by_row_and_repeat_for_the_same_row() -> None:
     assert boundary("page one") == boundary("page one")
     assert boundary("page one") != boundary("page two")
     assert re.fullmatch(r"[0-9a-f]{8}", boundary("x"))
+
+
+def test_the_fast_path_knows_every_character_that_can_open_a_tag() -> None:
+    """``defuse`` returns a text untouched when it holds none of OPENERS: every code point
+    whose normalised form holds a "<" must be one of them, by this Python's Unicode tables."""
+    found = set()
+    for code in range(0x110000):
+        if 0xD800 <= code <= 0xDFFF:
+            continue  # lone surrogates: no text read from JSON or a database holds one
+        view, _ = normalised(chr(code))
+        if "<" in view:
+            found.add(chr(code))
+    known = set(TAG_OPENERS)
+    assert found == known, (unicodedata.unidata_version, sorted(found ^ known))
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(alphabet=st.characters(exclude_characters=TAG_OPENERS), max_size=60))
+def test_a_text_without_an_opening_bracket_is_sent_as_written(text: str) -> None:
+    assert defuse(text) == text
