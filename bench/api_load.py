@@ -32,6 +32,7 @@ import click
 import httpx2
 from sqlalchemy import create_engine, text
 
+from bench.api_steps import load_database
 from bench.results import busy_share, record
 from bench.services import free_port, wait_until_ready
 from bench.topology import Topology, children_of, rss_mib, topology
@@ -169,25 +170,7 @@ def _load(
     url = f"http://127.0.0.1:{port}"
     wait_until_ready(url, [topo.processes["serve"]])
     api = httpx2.Client(base_url=url, headers={"Authorization": f"Bearer {topo.token}"})
-    summary = {"task": "summary", "model": "sim:sim-1", "auto_update": False}
-    database = api.post(
-        "/v1/databases",
-        json={
-            "name": "Load",
-            "properties": [
-                {"name": "Name", "type": "title"},
-                {"name": "Stage", "type": "text"},
-                {"name": "Summary", "type": "ai", "ai": summary},
-            ],
-        },
-    ).json()
-    ids = [
-        api.post(
-            f"/v1/databases/{database['id']}/rows",
-            json={"properties": {"Name": f"Row {n}"}, "content": f"Row {n}. " * 40},
-        ).json()["id"]
-        for n in range(1000)
-    ]
+    ids = load_database(lambda path, body: api.post(path, json=body).json(), 1000)
     row_json.write_bytes(api.get(f"/v1/rows/{ids[500]}").content)
     id_file = scratch / "ids.txt"
     id_file.write_text("\n".join(ids) + "\n")

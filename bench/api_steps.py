@@ -56,14 +56,14 @@ def _kind(statement: str) -> str:
     return " ".join(words[:2]) if words else "?"
 
 
-def load_database(client: Any, headers: dict[str, str], rows: int) -> list[str]:
-    """bench.api_load's database: a title, a text property no AI column reads, one AI column
-    (auto-update off, so nothing is filled), ``rows`` rows of 40 short sentences."""
+def load_database(post: Callable[[str, dict[str, Any]], dict[str, Any]], rows: int) -> list[str]:
+    """The row endpoints' database, shared with bench.api_load: a title, a text property no AI
+    column reads, one AI column (auto-update off, so nothing is filled) and ``rows`` rows of 40
+    short sentences, created through ``post(path, body) -> answer``; the rows' ids."""
     summary = {"task": "summary", "model": "sim:sim-1", "auto_update": False}
-    database = client.post(
+    database = post(
         "/v1/databases",
-        headers=headers,
-        json={
+        {
             "name": "Load",
             "properties": [
                 {"name": "Name", "type": "title"},
@@ -71,13 +71,12 @@ def load_database(client: Any, headers: dict[str, str], rows: int) -> list[str]:
                 {"name": "Summary", "type": "ai", "ai": summary},
             ],
         },
-    ).get_json()
+    )
     return [
-        client.post(
+        post(
             f"/v1/databases/{database['id']}/rows",
-            headers=headers,
-            json={"properties": {"Name": f"Row {n}"}, "content": f"Row {n}. " * 40},
-        ).get_json()["id"]
+            {"properties": {"Name": f"Row {n}"}, "content": f"Row {n}. " * 40},
+        )["id"]
         for n in range(rows)
     ]
 
@@ -105,7 +104,9 @@ def main(count: int, rows: int, profile: str | None) -> None:
         app.register_blueprint(bp)
         client = app.test_client()
         headers = {"Authorization": f"Bearer {topo.token}"}
-        ids = load_database(client, headers, rows)
+        ids = load_database(
+            lambda path, body: client.post(path, headers=headers, json=body).get_json(), rows
+        )
         row_json = client.get(f"/v1/rows/{ids[0]}", headers=headers).data
         bare_json = Path(topo.logs) / "row.json"
         bare_json.write_bytes(row_json)
