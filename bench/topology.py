@@ -167,11 +167,40 @@ class Topology:
                 process.wait(5)
 
 
+def start_simulator(topo: Topology, address: str, port: int, sim_args: list[str]) -> None:
+    """The simulator on ``port``, or on another free one if it could not listen there: a port
+    found free can be taken by another program before the simulator binds it (seen once, with
+    a CI run's servers starting beside a benchmark); the topology's settings follow it."""
+    for attempt in range(3):
+        if attempt:
+            port = server_port()
+            topo.sim_url = f"http://{address}:{port}/v1"
+            topo.env["AUTOFILL_SIM_URL"] = topo.sim_url
+        sim = topo.spawn("sim", "llm-sim", "--host", address, "--port", str(port), *sim_args)
+        try:
+            _wait_for_sim(topo.sim_url, sim)
+            return
+        except SimulatorExited:
+            if attempt == 2 or "address already in use" not in _log_tail(topo.logs / "sim.log"):
+                raise
+
+
+class SimulatorExited(RuntimeError):
+    pass
+
+
+def _log_tail(path: Path) -> str:
+    try:
+        return path.read_text(errors="replace")[-2000:]
+    except OSError:
+        return ""
+
+
 def _wait_for_sim(url: str, process: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError("the LLM simulator exited")
+            raise SimulatorExited("the LLM simulator exited")
         try:
             httpx2.get(f"{url.removesuffix('/v1')}/_sim/stats", timeout=1)
             return
@@ -233,8 +262,7 @@ def topology(
             pid_file = server.directory / "data" / "postmaster.pid"
             topo.postgres_pid = int(pid_file.read_text().split()[0])
         stack.callback(topo.stop)
-        sim = topo.spawn("sim", "llm-sim", "--host", address, "--port", str(sim_port), *sim_args)
-        _wait_for_sim(sim_url, sim)
+        start_simulator(topo, address, sim_port, sim_args)
         yield topo
         if not keep_logs:
             for log in logs.glob("*"):
