@@ -25,11 +25,13 @@ _FROM = {
     "indexed_celery_args": "worker.supervisor",
     "split_in_flight": "worker.supervisor",
     "limit_malloc_arenas": "worker.memory",
+    "collect_less_often": "worker.collector",
 }
 
 __all__ = [
     "Supervisor",
     "app",
+    "collect_less_often",
     "embedded",
     "indexed_celery_args",
     "limit_malloc_arenas",

@@ -41,6 +41,7 @@ from autofill.fills import warm_up
 from autofill.redaction import RedactFilter
 from worker import runtime
 from worker.broker import celery_broker_settings
+from worker.collector import collect_less_often
 from worker.memory import trim_malloc_every
 
 TRIM_EVERY_S = 5.0
@@ -97,6 +98,7 @@ def _warm_up(**_: object) -> None:
     # names) lives as long as the process: out of the collector's full passes, which walked
     # all of it again and again under a backfill's allocations (``gc.freeze``).
     gc.freeze()
+    collect_less_often()  # and the collector's passes over what a fill leaves (worker.collector)
     # Freed fill buffers go back to the system as they pile up below live ones, instead of
     # staying in the worker's arenas (worker.memory).
     trim_malloc_every(TRIM_EVERY_S)
