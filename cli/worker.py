@@ -186,7 +186,7 @@ def dispatcher(heartbeat: Path | None, metrics_port: int | None) -> None:
 
     loop = _dispatcher(heartbeat)
     _serve_metrics(metrics_port)
-    collect_less_often()  # its passes were 8 % of its CPU in a backfill (worker.collector)
+    collect_less_often()  # up to 8 % of its CPU in a backfill went to them (worker.collector)
 
     def stop(_signal: int, _frame: FrameType | None) -> None:
         loop.stop()

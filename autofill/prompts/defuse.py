@@ -45,7 +45,8 @@ _TAG = re.compile(
 # Every character whose normalised form (``normalised`` below) holds a "<": the opening
 # brackets a look-alike tag can start with. A text with none of them holds no tag, and most
 # pages have none, so ``defuse`` returns them after one scan in C instead of normalising them
-# a character at a time (a fifth of a bulk fill's claim on non-ASCII pages, bench.fill_steps).
+# a character at a time, which every non-ASCII page did: 7 % of a bulk fill's claim
+# (bench.fill_steps, old and new code alternating).
 # Found by trying every code point (tests/autofill/prompts/test_defuse.py does it again with
 # the running Python's Unicode tables, so a newer table that adds one fails there).
 OPENERS = "<\u02c2\u1438\u2039\u2329\u276e\u2770\u27e8\u2989\u2991\u29fc\u3008\ufe3f\ufe64\uff1c"

@@ -56,7 +56,8 @@ def get_row(session: Session, workspace_id: str, row_id: str, *, for_update: boo
 
 # A row's GET and PATCH run this on every request: built once, with its ids as parameters,
 # so a request neither builds the statement nor computes its cache key again (the
-# statement's key is kept on it): a tenth of a PATCH's CPU (bench.api_steps).
+# statement's key is kept on it): a tenth of a row's GET or PATCH, in instructions counted
+# by bench.api_steps under callgrind.
 _ROW_AND_DATABASE = (
     select(Row, Database)
     .join(Database, Row.database_id == Database.id)
