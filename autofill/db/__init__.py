@@ -9,10 +9,12 @@ from typing import TYPE_CHECKING
 from autofill.faces import lazy_face
 
 if TYPE_CHECKING:
+    # The accounts tables come from their own module: a caller that needs only them (the
+    # workspace commands, authentication) does not map the other sixteen.
+    from autofill.db.accounts import ApiToken, Workspace
     from autofill.db.limits import DatabasePauses, DatabaseWindowStorage
     from autofill.db.migrate import current_revision, head_revision, upgrade
     from autofill.db.models import (
-        ApiToken,
         Base,
         BatchItem,
         CallSpendColumns,
@@ -30,7 +32,6 @@ if TYPE_CHECKING:
         Row,
         SettledColumns,
         WebSession,
-        Workspace,
         WorkspaceUsage,
     )
     from autofill.db.session import SHORT_TRANSACTIONS, Store

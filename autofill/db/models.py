@@ -1,9 +1,14 @@
-"""The tables. Property values are stored by property id, so renaming a property is one update."""
+"""The whole schema. Property values are stored by property id, so renaming a property is one
+update.
+
+The base and the accounts tables (workspaces, API tokens) live in autofill.db.accounts, so that
+authenticating or listing workspaces maps two tables, not all; they are re-exported here, and
+importing this module is what gives Base.metadata every table."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -18,48 +23,14 @@ from sqlalchemy import (
     event,
     false,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from autofill.columns import AIConfig
-from autofill.db.types import ExactJSONType, JSONType, PydanticJSON, UTCDateTime, utcnow
+from autofill.db.accounts import ApiToken as ApiToken
+from autofill.db.accounts import Base as Base
+from autofill.db.accounts import Workspace as Workspace
+from autofill.db.types import ExactJSONType, JSONType, PydanticJSON, utcnow
 from autofill.errors import InvalidInput
-
-
-class Base(DeclarativeBase):
-    type_annotation_map: ClassVar[dict[Any, Any]] = {
-        datetime: UTCDateTime(),
-        dict[str, Any]: JSONType,
-    }
-
-
-class Workspace(Base):
-    __tablename__ = "workspaces"
-
-    id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    name: Mapped[str] = mapped_column(String(200))
-    # Model for new AI columns that name none; the server's AUTOFILL_DEFAULT_MODEL when unset.
-    default_model: Mapped[str | None] = mapped_column(String(200), default=None)
-    # Monthly caps (UTC calendar month) on what fills may spend; None means no cap.
-    budget_tokens: Mapped[int | None] = mapped_column(BigInteger, default=None)
-    budget_usd: Mapped[float | None] = mapped_column(Float, default=None)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
-class ApiToken(Base):
-    """A bearer token. Only its SHA-256 is stored: tokens carry 256 random bits, so a fast hash
-    is enough (no password stretching needed) and lookups stay a single indexed query."""
-
-    __tablename__ = "api_tokens"
-
-    id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    workspace_id: Mapped[str] = mapped_column(
-        ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
-    )
-    name: Mapped[str] = mapped_column(String(200), default="")
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    prefix: Mapped[str] = mapped_column(String(16))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class Database(Base):
