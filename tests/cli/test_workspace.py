@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from api import create_app
@@ -62,3 +65,26 @@ def test_bad_input_is_a_message_and_non_zero_exit(run: Run) -> None:
         assert result.returncode != 0, args
         assert fragment in result.stderr, (args, result.stderr)
         assert "Traceback" not in result.stderr
+
+
+def test_list_maps_only_the_accounts_tables(run: Run, tmp_path: Path) -> None:
+    # Listing workspaces touches two tables: it must not declare the whole schema or load the
+    # events feed (40-55 ms of every start, bench.cli_start).
+    assert run("workspace", "create", "Acme").returncode == 0
+    probe = (
+        "import sys; from click.testing import CliRunner; from cli.main import main; "
+        "shown = CliRunner().invoke(main, ['workspace', 'list']); "
+        "assert shown.exit_code == 0 and 'Acme' in shown.output, shown.output; "
+        "print(sorted(m for m in ('autofill.db.accounts', 'autofill.db.models', "
+        "'autofill.fills') if m in sys.modules))"
+    )
+    loaded = run_python(probe, tmp_path)
+    assert loaded.returncode == 0, loaded.stderr
+    assert loaded.stdout.strip() == "['autofill.db.accounts']"
+
+
+def run_python(code: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOFILL_")}
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True
+    )
