@@ -19,9 +19,11 @@ def test_two_worker_hosts_fill_every_row_and_the_counters_see_each_fill() -> Non
     assert result["steady_fills_per_s"] > 0
     per_fill = result["per_fill"]
     # Each fill claims, calls and records: at least an outbox claim, a cell update and the
-    # entry's removal, each a statement, in at least one transaction of its own; WAL follows.
+    # entry's removal, each a statement; WAL follows. Not a transaction of its own each: a
+    # worker's recorder writes several fills' results in one, so fewer than one per fill is
+    # the design working (0.96 seen in a CI run), and the counter must only see them.
     assert per_fill["pg_statements"] >= 3
-    assert per_fill["pg_transactions"] >= 1
+    assert per_fill["pg_transactions"] > 0
     assert per_fill["pg_wal_bytes"] > 0
     queries = " ".join(s["query"] for s in per_fill["pg_top_statements"])
     assert "UPDATE cells" in queries and "outbox" in queries
