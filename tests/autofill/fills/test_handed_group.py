@@ -58,3 +58,31 @@ def test_a_group_gives_its_room_back_a_fill_at_a_time() -> None:
         assert room.take(4) == 4  # another group's claims fit now
         room.give(4)
     assert room.take(5) == 5  # the last one came back when the group ended
+
+
+def test_a_waiting_group_is_woken_only_when_it_fits() -> None:
+    room = Room(4)
+    assert room.take(4) == 4
+    woken: list[int] = []
+    original = room._changed.notify_all
+
+    def counted_notify_all() -> None:
+        woken.append(room.free)
+        original()
+
+    room._changed.notify_all = counted_notify_all  # type: ignore[method-assign]
+    waiter = threading.Thread(target=room.take, args=(3,))
+    waiter.start()
+    while not room._wanted:  # the group is waiting for 3
+        time.sleep(0.01)
+    room.give(1)
+    room.give(1)  # 2 free: the waiting group does not fit yet, and sleeps on
+    assert woken == []
+    room.give(1)  # 3 free: it fits, and takes them
+    waiter.join(5)
+    assert not waiter.is_alive()
+    assert woken == [3]
+    assert room.free == 0
+    room.give(1)  # nobody waits: nothing to wake
+    assert woken == [3]
+    assert room.free == 1
