@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Table, delete, event, func, insert, select, update
+from sqlalchemy.orm import Session, SessionTransaction
 
 from autofill.db import FillLedger, FillRun, WorkspaceUsage, upsert, utcnow
 from autofill.fills import run_state
@@ -43,16 +43,46 @@ def append(
     settled: Settled = NONE_SETTLED,
 ) -> None:
     now = utcnow()
-    session.add(
-        FillLedger(
-            workspace_id=workspace_id,
-            period=period_of(now),
-            run_id=run_id,
-            created_at=now,
-            **{name: getattr(spend, name) for name in USAGE},
-            **{name: getattr(settled, name) for name in SETTLED},
-        )
-    )
+    entry: dict[str, Any] = {
+        "workspace_id": workspace_id,
+        "period": period_of(now),
+        "run_id": run_id,
+        "created_at": now,
+        **{name: getattr(spend, name) for name in USAGE},
+        **{name: getattr(settled, name) for name in SETTLED},
+    }
+    session.info.setdefault(_APPENDED, []).append(entry)
+
+
+# Entries appended in a transaction and not written yet. They are written together, by one
+# executemany of a plain INSERT, before the transaction commits and before any reader here
+# sums the ledger. Added as ORM objects they were written with RETURNING of their ids (ids
+# nobody reads), which PostgreSQL's driver cannot keep prepared: one statement of a different
+# length for each number of entries, parsed anew each time (issue 21, bench.fill_steps).
+_APPENDED = "autofill.ledger.appended"
+
+
+def write_appended(session: Session) -> None:
+    """Write what this transaction appended so far (readers call it first)."""
+    appended = session.info.pop(_APPENDED, None)
+    if appended:
+        table = FillLedger.__table__
+        assert isinstance(table, Table)
+        session.connection().execute(insert(table), appended)
+
+
+@event.listens_for(Session, "before_commit")
+def _write_before_commit(session: Session) -> None:
+    write_appended(session)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_at_the_end(session: Session, transaction: SessionTransaction) -> None:
+    # A transaction that rolled back (or was closed) takes its unwritten entries with it; a
+    # session used again starts with none. (Nothing here appends within a savepoint: one
+    # rolled back would not take back the entries appended within it.)
+    if transaction.parent is None:
+        session.info.pop(_APPENDED, None)
 
 
 def plus(row: Any, extra: Spend) -> Spend:
@@ -63,6 +93,7 @@ def plus(row: Any, extra: Spend) -> Spend:
 
 
 def unfolded_spend(session: Session, workspace_id: str, period: str) -> Spend:
+    write_appended(session)
     sums = session.execute(
         select(*(func.coalesce(func.sum(getattr(FillLedger, n)), 0) for n in USAGE)).where(
             FillLedger.workspace_id == workspace_id, FillLedger.period == period
@@ -80,6 +111,7 @@ class RunTotals:
 
 def run_totals(session: Session, run: FillRun) -> RunTotals:
     """The run's row plus its entries not yet folded."""
+    write_appended(session)
     found = session.execute(
         select(
             *(func.coalesce(func.sum(getattr(FillLedger, n)), 0) for n in RUN),
@@ -94,6 +126,7 @@ def run_totals(session: Session, run: FillRun) -> RunTotals:
 
 def fold(session: Session, limit: int = 50_000) -> int:
     """Fold up to ``limit`` entries into the usage and run rows; returns how many."""
+    write_appended(session)
     upto = session.scalar(
         select(FillLedger.id).order_by(FillLedger.id).offset(limit - 1).limit(1)
     ) or session.scalar(select(func.max(FillLedger.id)))

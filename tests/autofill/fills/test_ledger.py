@@ -8,6 +8,7 @@ from typing import Any
 from autofill.db.models import FillLedger, FillRun
 from autofill.db.session import Store
 from autofill.fills import ledger
+from autofill.fills.spend import Spend
 from autofill.kinds import Outcome
 from tests.autofill.fills.conftest import Pipeline
 from tests.autofill.fills.test_fill import _row
@@ -66,3 +67,36 @@ def test_folding_in_pieces_adds_up(fill_api: Caller, pipeline: Pipeline, store: 
         assert ledger.fold(session, limit=3) == 3
         assert ledger.fold(session, limit=3) == 2
     assert fill_api.get("/v1/workspace").get_json()["usage"] == usage
+
+
+def test_entries_are_written_at_commit_read_before_it_and_dropped_with_a_rollback(
+    store: Store,
+) -> None:
+    spent = Spend(fills=1, model_calls=1, tokens_in=120, tokens_out=30)
+    with store.transaction() as session:
+        ledger.append(session, "ws_ledger", spend=spent)
+        ledger.append(session, "ws_ledger", spend=spent)
+        # Not written yet (one INSERT for all at commit), yet a reader here sees both.
+        period = session.info[ledger._APPENDED][0]["period"]
+        assert ledger.unfolded_spend(session, "ws_ledger", period).tokens_in == 240
+        ledger.append(session, "ws_ledger", spend=spent)  # after a read: written at commit
+    assert _count(store) == 3
+
+    try:
+        with store.transaction() as session:
+            ledger.append(session, "ws_ledger", spend=spent)
+            raise RuntimeError("the fill's transaction fails")
+    except RuntimeError:
+        pass
+    assert _count(store) == 3  # the failed transaction's entry went with it
+
+    session = store.sessions()
+    with session.begin():
+        ledger.append(session, "ws_ledger", spend=spent)
+        session.rollback()
+    with session.begin():  # the same session again: nothing of the rolled-back one is left
+        ledger.append(session, "ws_ledger", spend=spent)
+    session.close()
+    assert _count(store) == 4
+    with store.transaction() as session:
+        assert ledger.unfolded_spend(session, "ws_ledger", period).tokens_in == 480
