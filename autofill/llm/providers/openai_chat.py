@@ -35,7 +35,6 @@ class OpenAIChatProvider:
         self.name = name
 
     def call(self, request: LLMRequest, model: str, plan: CallPlan, timeout: float) -> RawAnswer:
-        arguments, bulk = request_parts(request, model, plan)
         # The SDK walks `create`'s arguments against its typed-dict graph before sending: a
         # quarter of a worker's CPU per fill for messages and schemas we built as plain JSON
         # already (bench/backfill.py profile). Sent as extra_body they go out byte for byte
@@ -47,7 +46,7 @@ class OpenAIChatProvider:
         # (openai/_utils/_transform.py), so the body is exactly `request_body`. The output
         # limit goes the same way: a compat server may want `max_tokens`, which the SDK
         # marks deprecated.
-        sent = {**arguments, **bulk}
+        sent = request_body(request, model, plan)
         unwalked: dict[str, Any] = {"model": openai.omit, "messages": openai.omit}
         with sdk_errors(openai, self.name, timeout):
             raw = self.client.chat.completions.with_raw_response.create(
@@ -60,23 +59,19 @@ class OpenAIChatProvider:
         )
 
 
-def request_parts(
-    request: LLMRequest, model: str, plan: CallPlan
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The SDK's typed arguments and the bulk sent as extra_body; together, the request's
-    JSON body (a batch line's ``body`` is exactly that)."""
-    arguments: dict[str, Any] = {"model": model}
-    bulk: dict[str, Any] = {
-        "messages": [{"role": m.role, "content": m.content} for m in request.messages]
-    }
-    for field in plan.token_fields:
-        bulk[field] = plan.output_limit
+def request_body(request: LLMRequest, model: str, plan: CallPlan) -> dict[str, Any]:
+    """The request's JSON body: what a live call sends (all of it as extra_body) and a batch
+    line's ``body``."""
+    body: dict[str, Any] = {"model": model}
     if plan.temperature is not None:
-        arguments["temperature"] = plan.temperature
+        body["temperature"] = plan.temperature
     if plan.effort is not None:
-        arguments["reasoning_effort"] = plan.effort
+        body["reasoning_effort"] = plan.effort
+    body["messages"] = [{"role": m.role, "content": m.content} for m in request.messages]
+    for field in plan.token_fields:
+        body[field] = plan.output_limit
     if plan.structured == "json_schema":
-        bulk["response_format"] = {
+        body["response_format"] = {
             "type": "json_schema",
             "json_schema": {
                 "name": "answer",
@@ -84,12 +79,7 @@ def request_parts(
                 "strict": True,
             },
         }
-    return arguments, bulk
-
-
-def request_body(request: LLMRequest, model: str, plan: CallPlan) -> dict[str, Any]:
-    arguments, bulk = request_parts(request, model, plan)
-    return {**arguments, **bulk}
+    return body
 
 
 def read_answer(
