@@ -428,18 +428,26 @@ def _load(
     entry = session.get(OutboxEntry, (row_id, property_id), with_for_update=lock)
     if row is None or entry is None:
         return _Loaded(row, entry, [], [], property_id)
-    properties = group.properties.get(row.database_id) if group is not None else None
+    properties = database_properties(session, row.database_id, group)
+    return _Loaded(row, entry, properties, list(row.cells), property_id)
+
+
+def database_properties(
+    session: Session, database_id: str, group: GroupReads | None = None
+) -> list[Property]:
+    """A database's properties in order; read once for all the fills of a group."""
+    properties = group.properties.get(database_id) if group is not None else None
     if properties is None:
         properties = list(
             session.scalars(
                 select(Property)
-                .where(Property.database_id == row.database_id)
+                .where(Property.database_id == database_id)
                 .order_by(Property.position)
             )
         )
         if group is not None:
-            group.properties[row.database_id] = properties
-    return _Loaded(row, entry, properties, list(row.cells), property_id)
+            group.properties[database_id] = properties
+    return properties
 
 
 def _record(
