@@ -88,7 +88,10 @@ def dispatch_due(store: Store, send: Send, settings: Settings) -> int:
         entries = list(session.scalars(_due(Lane.INTERACTIVE, now).limit(room - keep_for_bulk)))
         bulk_room = min(room - len(entries), bulk_room)
         if bulk_waits and bulk_room > 0:
-            entries += _fair_bulk(session, now, bulk_room, settings)
+            # Whole groups, unless people's edits share this pass: then bulk fills take what
+            # they are given (bulk_min_share), or a stream of edits could starve them.
+            group = min(settings.bulk_group_size, bulk_cap, settings.dispatch_batch)
+            entries += _fair_bulk(session, now, bulk_room, settings, 1 if entries else group)
         if not entries:
             return 0
         outgoing: dict[str, list[tuple[str, str, int]]] = {}
@@ -148,11 +151,25 @@ def share_slots(
     return {ws: n for ws, n in given.items() if n}
 
 
+def whole_groups(slots: int, waiting: int, group: int) -> int:
+    """How many of ``slots`` bulk slots to fill now: whole groups of ``group`` only, unless all
+    that waits fits (a backfill's last fills, a small run). Each group costs a worker a claim
+    transaction, a recording and a queue message whatever its size, and the dispatcher its
+    statements: with room checked every ``dispatch_interval_s``, a pass used to find room for
+    a group and a half and send a group and a part of one (32 fills a pass, half the groups
+    partial, in a 100-in-flight backfill). The rest waits a pass: the queue holds seconds of
+    work, and the slots are no one else's meanwhile (interactive fills have their own)."""
+    if waiting <= slots or group <= 1:
+        return min(waiting, slots)
+    return slots - slots % group
+
+
 def _fair_bulk(
-    session: Session, now: datetime, slots: int, settings: Settings
+    session: Session, now: datetime, slots: int, settings: Settings, group: int = 1
 ) -> list[OutboxEntry]:
-    """Bulk entries for ``slots``: shared across workspaces, then, within each, across its
-    pieces of bulk work (a run, or a column's backfill), by the same water-filling."""
+    """Bulk entries for ``slots`` (rounded down to whole ``group``s, see whole_groups): shared
+    across workspaces, then, within each, across its pieces of bulk work (a run, or a
+    column's backfill), by the same water-filling."""
     work = func.coalesce(OutboxEntry.run_id, OutboxEntry.property_id)
     waiting_by: dict[tuple[str, str], int] = {
         (ws, key): n
@@ -167,6 +184,9 @@ def _fair_bulk(
             .group_by(OutboxEntry.workspace_id, work)
         ).all()
     }
+    slots = whole_groups(slots, sum(waiting_by.values()), group)
+    if slots <= 0:
+        return []
     workspaces = sorted({ws for ws, _ in waiting_by})
     flying_by: dict[tuple[str, str], int] = {
         (ws, key): n

@@ -10,17 +10,18 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from autofill.db.models import OutboxEntry
-from autofill.fills.dispatch import dispatch_due
+from autofill.db.models import OutboxEntry, Row
+from autofill.fills.dispatch import dispatch_due, whole_groups
+from autofill.fills.group import _lock, detect_new_pages
 from autofill.fills.handed_group import Calls, run_handed_group
 from autofill.kinds import Lane
 from autofill.llm import Completer, Completion, LLMRequest
 from autofill.llm.simulator.server import Simulator
 from tests.autofill.fills.conftest import Pipeline
 from tests.conftest import Caller
-from tests.helpers import make_database
+from tests.helpers import add_property, add_row, make_database
 
 SUMMARY = {"name": "Summary", "type": "ai", "ai": {"task": "summary", "model": "sim:sim-1"}}
 Fill = tuple[str, str, int]
@@ -241,3 +242,110 @@ def test_groups_and_edits_on_the_same_rows_do_not_deadlock(
     edited = len(database["rows"][::3])
     assert len(fills) - edited <= outcomes.count("filled") <= len(fills)
     assert set(outcomes) <= {"filled", "duplicate", "superseded", "unchanged"}
+
+
+PAGES = {
+    "fr": "Le client demande un remboursement : la facture de mars a été payée deux fois.",
+    "de": "Der Kunde wünscht sich einen dunklen Modus und eine schnellere Synchronisierung.",
+    "ja": "顧客は請求書のエクスポートができないと報告しています。監査のために三月分が必要です。",
+}
+
+
+def _languages(pipeline: Pipeline, rows: list[str]) -> list[str | None]:
+    with pipeline.store.transaction() as session:
+        return [session.get_one(Row, row).content_language for row in rows]
+
+
+def test_a_group_detects_its_new_pages_before_its_claims(
+    fill_api: Caller, pipeline: Pipeline
+) -> None:
+    """detect_new_pages, alone: each page a fill of the group reads gets its language on the
+    row and in the group's reads before any claim runs; a page whose language the row keeps
+    already is not looked at again."""
+    database = _backfill(fill_api, [*PAGES.values(), PAGES["fr"]])
+    french, german, japanese, known = database["rows"]
+    with pipeline.store.transaction() as session:
+        # Kept already (as a fill would have kept it): not detected again, even though wrong.
+        session.execute(update(Row).where(Row.id == known).values(content_language="it|Latin|1"))
+    ((fills, _),) = _dispatch(pipeline, bulk_group_size=4).sent
+    with pipeline.store.transaction() as session:
+        reads = _lock(session, fills)
+        detect_new_pages(session, fills, reads)
+        assert reads.languages == {
+            french: "fr|Latin|1",
+            german: "de|Latin|1",
+            japanese: "ja|Kana|1",
+        }
+        rows = [session.get_one(Row, row) for row in database["rows"]]
+        assert [row.content_language for row in rows] == [
+            "fr|Latin|1",
+            "de|Latin|1",
+            "ja|Kana|1",
+            "it|Latin|1",
+        ]
+
+
+def test_a_groups_requests_name_the_language_a_single_fill_would(
+    fill_api: Caller, pipeline: Pipeline, calls: Calls, sim: Simulator
+) -> None:
+    database = _backfill(fill_api, list(PAGES.values()))
+    ((fills, _),) = _dispatch(pipeline, bulk_group_size=4).sent
+    outcomes = run_handed_group(
+        pipeline.store, pipeline.completer, pipeline.settings, calls, fills, stopping=False
+    )
+    assert outcomes == ["filled"] * 3
+    assert _languages(pipeline, database["rows"]) == ["fr|Latin|1", "de|Latin|1", "ja|Kana|1"]
+    # Each request's own turn (the last; the examples before it name their own languages).
+    named = sorted(
+        name
+        for request in sim.requests
+        for name in ("French", "German", "Japanese")
+        if f"The page is written in {name}" in str(request["body"]["messages"][-1])
+    )
+    assert named == ["French", "German", "Japanese"]
+
+
+def test_a_group_that_does_not_read_the_page_leaves_its_language_alone(
+    fill_api: Caller, pipeline: Pipeline, calls: Calls
+) -> None:
+    database = make_database(
+        fill_api, {"name": "Notes", "properties": [{"name": "Name", "type": "title"}]}
+    )
+    rows = [
+        add_row(fill_api, database["id"], {"properties": {"Name": f"Row {n}"}, "content": page})[
+            "id"
+        ]
+        for n, page in enumerate(PAGES.values())
+    ]
+    by_name = {"name": "Named", "type": "ai", "ai": {"task": "summary", "inputs": ["Name"]}}
+    add_property(fill_api, database["id"], by_name)
+    ((fills, _),) = _dispatch(pipeline, bulk_group_size=4).sent
+    outcomes = run_handed_group(
+        pipeline.store, pipeline.completer, pipeline.settings, calls, fills, stopping=False
+    )
+    assert outcomes == ["filled"] * 3
+    assert _languages(pipeline, rows) == [None, None, None]
+
+
+def test_a_backfill_goes_out_in_whole_groups_until_its_last_fills(
+    fill_api: Caller, pipeline: Pipeline
+) -> None:
+    """Room for 8 bulk fills (max_queued 10, a fifth kept for edits) and groups of 3: two whole
+    groups go, not two and a part of one; the last fills go however few they are."""
+    _backfill(fill_api, [f"Page {n}." for n in range(11)])
+    first = _dispatch(pipeline, bulk_group_size=3, max_queued=10)
+    assert [len(fills) for fills, _ in first.sent] == [3, 3]
+    with pipeline.store.transaction() as session:  # the workers took them: room again
+        session.execute(
+            update(OutboxEntry).where(OutboxEntry.state == "dispatched").values(state="running")
+        )
+    second = _dispatch(pipeline, bulk_group_size=3, max_queued=10)
+    assert [len(fills) for fills, _ in second.sent] == [3, 2]  # all that waits fits: the tail
+
+
+@pytest.mark.parametrize(
+    ("slots", "waiting", "group", "sent"),
+    [(32, 1000, 20, 20), (19, 1000, 20, 0), (40, 1000, 20, 40), (32, 7, 20, 7), (5, 9, 1, 5)],
+)
+def test_whole_groups(slots: int, waiting: int, group: int, sent: int) -> None:
+    assert whole_groups(slots, waiting, group) == sent
