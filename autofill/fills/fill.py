@@ -414,7 +414,9 @@ class GroupReads:
     # The session's identity map holds clean objects weakly: without these references the
     # rows and entries loaded up front would be gone again, and each fill would read its own.
     held: list[object]
-    # Pages' languages the claims learned (row id → stored form), written together at the end.
+    # Pages' languages learned in the group (row id → stored form), written together at the
+    # end: detected before the claims (autofill.fills.group.detect_new_pages), so a claim adds
+    # one only if that pass skipped a page the claim then read.
     languages: dict[str, str] = field(default_factory=dict)
 
 
