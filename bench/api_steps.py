@@ -4,6 +4,7 @@ sent through Flask's test client to the app in this process, on PostgreSQL and R
 
     .venv/bin/python -m bench.api_steps                  # 2,000 requests of each
     .venv/bin/python -m bench.api_steps --requests 5000
+    .venv/bin/python -m bench.api_steps --wide           # 20 properties, pages of ~100 KB
 
 For each request: this process's CPU (time.process_time), the PostgreSQL backend's CPU (its
 /proc entry: one thread sends one request at a time, so the pool holds one connection), the
@@ -15,6 +16,7 @@ Printed, not kept in bench/results.json: a diagnosis (the targets are bench.api_
 from __future__ import annotations
 
 import cProfile
+import itertools
 import json
 import os
 import pstats
@@ -56,26 +58,31 @@ def _kind(statement: str) -> str:
     return " ".join(words[:2]) if words else "?"
 
 
-def load_database(post: Callable[[str, dict[str, Any]], dict[str, Any]], rows: int) -> list[str]:
+def load_database(
+    post: Callable[[str, dict[str, Any]], dict[str, Any]], rows: int, *, wide: bool = False
+) -> list[str]:
     """The row endpoints' database, shared with bench.api_load: a title, a text property no AI
     column reads, one AI column (auto-update off, so nothing is filled) and ``rows`` rows of 40
-    short sentences, created through ``post(path, body) -> answer``; the rows' ids."""
+    short sentences, created through ``post(path, body) -> answer``; the rows' ids.
+
+    ``wide``: a larger team's database instead, 20 properties of which 5 are AI columns, and
+    pages of about 100 KB (a long meeting transcript), for what grows with either."""
     summary = {"task": "summary", "model": "sim:sim-1", "auto_update": False}
-    database = post(
-        "/v1/databases",
-        {
-            "name": "Load",
-            "properties": [
-                {"name": "Name", "type": "title"},
-                {"name": "Stage", "type": "text"},
-                {"name": "Summary", "type": "ai", "ai": summary},
-            ],
-        },
-    )
+    properties: list[dict[str, Any]] = [
+        {"name": "Name", "type": "title"},
+        {"name": "Stage", "type": "text"},
+        {"name": "Summary", "type": "ai", "ai": summary},
+    ]
+    page = 40
+    if wide:
+        properties += [{"name": f"Note {k}", "type": "text"} for k in range(13)]
+        properties += [{"name": f"AI {k}", "type": "ai", "ai": summary} for k in range(4)]
+        page = 12_000  # "Row 123. " is 9 bytes: ~108 KB
+    database = post("/v1/databases", {"name": "Load", "properties": properties})
     return [
         post(
             f"/v1/databases/{database['id']}/rows",
-            {"properties": {"Name": f"Row {n}"}, "content": f"Row {n}. " * 40},
+            {"properties": {"Name": f"Row {n}"}, "content": f"Row {n}. " * page},
         )["id"]
         for n in range(rows)
     ]
@@ -89,7 +96,12 @@ def load_database(post: Callable[[str, dict[str, Any]], dict[str, Any]], rows: i
     type=click.Choice(["bare", "get_row", "patch_row"]),
     help="also run this request under cProfile (CPU time): the 30 costliest functions, then ours",
 )
-def main(count: int, rows: int, profile: str | None) -> None:
+@click.option(
+    "--wide",
+    is_flag=True,
+    help="20 properties (5 of them AI columns) and pages of ~100 KB instead of 3 and 0.3 KB",
+)
+def main(count: int, rows: int, profile: str | None, wide: bool) -> None:
     with topology(sim_args=[], env={"AUTOFILL_API_RATE_LIMIT": "100000000/minute"}) as topo:
         os.environ.update(topo.env)
         from api import create_app
@@ -103,7 +115,9 @@ def main(count: int, rows: int, profile: str | None) -> None:
         client = app.test_client()
         headers = {"Authorization": f"Bearer {topo.token}"}
         ids = load_database(
-            lambda path, body: client.post(path, headers=headers, json=body).get_json(), rows
+            lambda path, body: client.post(path, headers=headers, json=body).get_json(),
+            rows,
+            wide=wide,
         )
         row_json = client.get(f"/v1/rows/{ids[0]}", headers=headers).data
         bare_json = Path(topo.logs) / "row.json"
@@ -119,13 +133,15 @@ def main(count: int, rows: int, profile: str | None) -> None:
         def counted(*args: Any) -> None:
             statements[_kind(args[2])] += 1
 
+        edits = itertools.count()  # every PATCH a new value: an edit writes, as wrk's do
+
         sends: dict[str, Callable[[int], Any]] = {
             "bare": lambda n: client.get(f"/bench/bare/{ids[n % rows]}", headers=headers),
             "get_row": lambda n: client.get(f"/v1/rows/{ids[n % rows]}", headers=headers),
             "patch_row": lambda n: client.patch(
                 f"/v1/rows/{ids[n % rows]}",
                 headers=headers,
-                json={"properties": {"Stage": f"s{n % 7}"}},
+                json={"properties": {"Stage": f"s{next(edits)}"}},
             ),
         }
         for name, send in sends.items():

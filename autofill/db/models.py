@@ -22,8 +22,10 @@ from sqlalchemy import (
     UniqueConstraint,
     event,
     false,
+    inspect,
+    update,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from autofill.columns import AIConfig
 from autofill.db.accounts import ApiToken as ApiToken
@@ -31,6 +33,11 @@ from autofill.db.accounts import Base as Base
 from autofill.db.accounts import Workspace as Workspace
 from autofill.db.types import ExactJSONType, JSONType, PydanticJSON, utcnow
 from autofill.errors import InvalidInput
+from autofill.ids import new_id
+
+
+def new_schema_tag() -> str:
+    return new_id("sch")
 
 
 class Database(Base):
@@ -43,6 +50,12 @@ class Database(Base):
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Renewed, with a new random value, by every flush that changes the database's properties
+    # (_renew_schema_tags below): a process may keep the properties it read for a tag
+    # (autofill.services.schema_cache) for as long as the database still carries that tag.
+    # Random rather than counted, so that a change rolled back cannot hand its tag to a later,
+    # different change.
+    schema_tag: Mapped[str] = mapped_column(String(40), default=new_schema_tag)
 
     properties: Mapped[list[Property]] = relationship(
         back_populates="database",
@@ -102,6 +115,43 @@ class Row(Base):
     cells: Mapped[list[Cell]] = relationship(
         back_populates="row", cascade="all, delete-orphan", passive_deletes=True
     )
+
+
+@event.listens_for(Session, "before_flush")
+def _renew_schema_tags(session: Session, _context: object, _instances: object) -> None:
+    """A flush that adds, changes or removes a property gives its database a new schema tag,
+    in the same flush: whatever path changes a property (the properties service, a test, a
+    future script), a process's kept properties stop matching the database's tag."""
+    changed: set[str] = set()
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, Property):
+            if obj.database_id is not None:
+                changed.add(obj.database_id)
+            elif obj.database is not None:
+                changed.add(obj.database.id)
+        elif (
+            isinstance(obj, Database)
+            and obj not in session.new
+            # A property appended to or removed from the collection (delete-orphan): the
+            # collection's history shows it before the flush finds the orphan.
+            and inspect(obj).attrs.properties.history.has_changes()
+        ):
+            changed.add(obj.id)
+    if not changed:
+        return
+    in_session = {
+        obj.id: obj
+        for obj in session.identity_map.values()
+        if isinstance(obj, Database) and obj.id in changed
+    }
+    for database_id in sorted(changed):
+        tag = new_schema_tag()
+        if database_id in in_session:
+            in_session[database_id].schema_tag = tag  # written by this flush
+        else:
+            session.execute(
+                update(Database).where(Database.id == database_id).values(schema_tag=tag)
+            )
 
 
 @event.listens_for(Row.content, "set")

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from autofill.db import Cell, Database, Property, Row
 from autofill.errors import NotFound
+from autofill.services.schema_cache import SCHEMAS
 
 
 def get_database(
@@ -57,12 +58,13 @@ def get_row(session: Session, workspace_id: str, row_id: str, *, for_update: boo
 # A row's GET and PATCH run this on every request: built once, with its ids as parameters,
 # so a request neither builds the statement nor computes its cache key again (the
 # statement's key is kept on it): a tenth of a row's GET or PATCH, in instructions counted
-# by bench.api_steps under callgrind.
+# by bench.api_steps under callgrind. The cells are joined (one result row per AI cell); the
+# properties come from the process's schema cache, so nothing multiplies the row by them.
 _ROW_AND_DATABASE = (
     select(Row, Database)
     .join(Database, Row.database_id == Database.id)
     .where(Row.id == bindparam("row_id"), Database.workspace_id == bindparam("workspace_id"))
-    .options(selectinload(Row.cells), joinedload(Database.properties))
+    .options(joinedload(Row.cells))
 )
 # As get_row: concurrent PATCHes of one row serialise on PostgreSQL, so no edit is lost.
 _ROW_AND_DATABASE_FOR_UPDATE = _ROW_AND_DATABASE.with_for_update(of=Row)
@@ -71,17 +73,20 @@ _ROW_AND_DATABASE_FOR_UPDATE = _ROW_AND_DATABASE.with_for_update(of=Row)
 def get_row_and_database(
     session: Session, workspace_id: str, row_id: str, *, for_update: bool = False
 ) -> tuple[Row, Database]:
-    """A row with its cells and its database with its properties, in two statements: the row
-    joined to its database (the join that checks the workspace anyway) with the properties
-    joined in, then the cells. ``get_row`` then ``get_database`` took four, and a row's GET
-    and PATCH are mostly these round trips (bench.api_load)."""
+    """A row with its cells and its database with its properties, in one statement while the
+    process keeps the database's properties (autofill.services.schema_cache): the row joined
+    to its database (the join that checks the workspace anyway) and to its cells. The
+    properties are read-only there. ``get_row`` then ``get_database`` took four statements,
+    and a row's GET and PATCH are mostly these round trips (bench.api_load)."""
     query = _ROW_AND_DATABASE_FOR_UPDATE if for_update else _ROW_AND_DATABASE
     found = (
         session.execute(query, {"row_id": row_id, "workspace_id": workspace_id}).unique().first()
     )
     if found is None:
         raise NotFound(f"no row {row_id!r}")
-    return found[0], found[1]
+    row, database = found[0], found[1]
+    SCHEMAS.attach(session, database)
+    return row, database
 
 
 def get_cell(session: Session, row: Row, property_id: str) -> Cell:

@@ -184,3 +184,44 @@ def test_list_paginates_and_filters_by_cell_status(api: Caller) -> None:
         "validation_error",
         "property_id",
     )
+
+
+def test_a_rows_requests_see_every_schema_change(api: Caller) -> None:
+    """The row's GET and PATCH take the database's properties from the process's schema cache
+    (autofill.services.schema_cache): each change of a property, made between two requests
+    that warmed it, shows in the next request."""
+    database = make_database(api)
+    row = add_row(api, database["id"], {"properties": {"Name": "Kim", "Status": "Open"}})
+    path = f"/v1/rows/{row['id']}"
+    assert api.get(path).get_json()["properties"]["Status"] == "Open"
+
+    status = prop_id(database, "Status")
+    renamed = api.patch(f"/v1/properties/{status}", json={"name": "Stage"})
+    assert renamed.status_code == 200, renamed.get_json()
+    after_rename = api.get(path).get_json()["properties"]
+    assert after_rename["Stage"] == "Open" and "Status" not in after_rename
+
+    options = api.patch(f"/v1/properties/{status}", json={"options": ["Open", "Done", "Won"]})
+    assert options.status_code == 200, options.get_json()
+    patched = api.patch(path, json={"properties": {"Stage": "Won"}})
+    assert patched.status_code == 200, patched.get_json()
+    assert patched.get_json()["properties"]["Stage"] == "Won"
+
+    added = add_property(api, database["id"], {"name": "Owner", "type": "text"})
+    patched = api.patch(path, json={"properties": {"Owner": "Ana"}})
+    assert patched.status_code == 200, patched.get_json()
+    assert api.get(path).get_json()["properties"]["Owner"] == "Ana"
+
+    sentiment = add_property(api, database["id"], SENTIMENT)
+    assert "Sentiment" in api.get(path).get_json()["cells"]
+
+    for gone in (added, sentiment):
+        assert api.delete(f"/v1/properties/{gone['id']}").status_code == 204
+    after_delete = api.get(path).get_json()
+    assert "Owner" not in after_delete["properties"] and after_delete["cells"] == {}
+    assert_error(
+        api.patch(path, json={"properties": {"Owner": "Bo"}}),
+        422,
+        "validation_error",
+        "properties.Owner",
+    )

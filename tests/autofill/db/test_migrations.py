@@ -9,18 +9,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import select, text
+from sqlalchemy import Connection, select, text
 
 from autofill.db.migrate import (
+    alembic_config,
     current_revision,
     head_revision,
     shipped_head,
     stored_revision,
     upgrade,
 )
-from autofill.db.models import Base, Cell, Database, OutboxEntry, Property, Workspace
+from autofill.db.models import Base, Cell, Database, OutboxEntry, Property, Row
 from autofill.db.session import Store
 from tests.conftest import fresh_postgres
 
@@ -64,21 +66,25 @@ def blank_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield url
 
 
+def _old_schema_records(connection: Connection, property_type: str) -> None:
+    """A workspace, a database and one property, as every revision since 0001 stores them
+    (today's models have columns later migrations add, such as databases.schema_tag)."""
+    for statement in (
+        "INSERT INTO workspaces (id, name, created_at) VALUES ('ws_1', 'W', :now)",
+        "INSERT INTO databases (id, workspace_id, name, created_at, updated_at) "
+        "VALUES ('db_1', 'ws_1', 'D', :now, :now)",
+        "INSERT INTO properties (id, database_id, name, name_key, type, position, created_at, "
+        "updated_at) VALUES ('prop_1', 'db_1', 'S', 's', :type, 0, :now, :now)",
+    ):
+        connection.execute(text(statement), {"now": NOW, "type": property_type})
+
+
 def test_the_outbox_rename_keeps_the_entries_due(blank_url: str) -> None:
     """0006 renames fill_jobs to outbox: fills due when a deployment upgrades stay due."""
     store = Store(blank_url)
     upgrade(store, "0005")
-    with store.transaction() as session:  # tables 0006 leaves as they are
-        for record in (
-            Workspace(id="ws_1", name="W"),
-            Database(id="db_1", workspace_id="ws_1", name="D"),
-            Property(
-                id="prop_1", database_id="db_1", name="S", name_key="s", type="title", position=0
-            ),
-        ):
-            session.add(record)
-            session.flush()  # in order: the models name no relationships between these
     with store.engine.begin() as connection:
+        _old_schema_records(connection, "title")
         # The row as 0005 has it (today's model has columns later migrations add).
         connection.execute(
             text(
@@ -112,17 +118,8 @@ def test_0013_keeps_the_cell_values_sqlite_had_stored(blank_url: str) -> None:
     store = Store(blank_url)
     upgrade(store, "0012")
     stored = [42, "a note", {"a": [1, 2]}, 1.5, None]
-    with store.transaction() as session:
-        for record in (
-            Workspace(id="ws_1", name="W"),
-            Database(id="db_1", workspace_id="ws_1", name="D"),
-            Property(
-                id="prop_1", database_id="db_1", name="S", name_key="s", type="ai", position=0
-            ),
-        ):
-            session.add(record)
-            session.flush()
     with store.engine.begin() as connection:
+        _old_schema_records(connection, "ai")
         for number, value in enumerate(stored):
             connection.execute(
                 text(
@@ -148,4 +145,26 @@ def test_0013_keeps_the_cell_values_sqlite_had_stored(blank_url: str) -> None:
             row_id: value for row_id, value in session.execute(select(Cell.row_id, Cell.value))
         }
     assert [found[f"row_{n}"] for n in range(len(stored))] == stored
+    store.dispose()
+
+
+def test_0015_tags_the_databases_there_are(blank_url: str) -> None:
+    """0015 gives every existing database a schema tag; its first property change renews it."""
+    store = Store(blank_url)
+    upgrade(store, "0014")
+    with store.engine.begin() as connection:
+        _old_schema_records(connection, "title")
+    upgrade(store)
+    with store.transaction() as session:
+        assert session.get_one(Database, "db_1").schema_tag == "sch_0"
+        session.get_one(Property, "prop_1").name = "Renamed"
+    with store.transaction() as session:
+        assert session.get_one(Database, "db_1").schema_tag.startswith("sch_01")
+        session.add(Row(id="row_1", database_id="db_1", values={}, content="Page."))
+    # Down and up again in place: a copy of the databases table would cascade to its rows.
+    command.downgrade(alembic_config(store), "0014")
+    upgrade(store)
+    with store.transaction() as session:
+        assert session.get_one(Row, "row_1").content == "Page."
+        assert session.get_one(Database, "db_1").schema_tag == "sch_0"
     store.dispose()
