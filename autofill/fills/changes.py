@@ -47,17 +47,43 @@ def mark_inputs_changed(
     """After a row write, move the cells whose inputs changed; return those now due for a fill
     (pending ones included: a new save restarts their debounce)."""
     cells = {cell.property_id: cell for cell in row.cells}
-    ai_values = {pid: cell.value for pid, cell in cells.items()}
     due = []
     for prop in ai_properties:
         cell = cells.get(prop.id)
         if cell is None or prop.ai is None:
             continue
-        old = input_hash(prop.ai, before_values, before_content, ai_values)
-        new = input_hash(prop.ai, row.values, row.content, ai_values)
-        if old != new and _move_for_change(cell, prop.ai):
+        changed = _inputs_changed(prop.ai, cells, before_values, before_content, row)
+        if changed and _move_for_change(cell, prop.ai):
             due.append(cell)
     return due
+
+
+def _inputs_changed(
+    ai: AIConfig,
+    cells: dict[str, Cell],
+    before_values: dict[str, Any],
+    before_content: str,
+    row: Row,
+) -> bool:
+    """Whether ``input_hash`` before and after the write would differ, without hashing: the
+    column's configuration and the AI values are the same on both sides, so the hashes differ
+    exactly when one input's canonical JSON does. Hashing both sides hashed the page twice
+    per AI column on every save, even a save of a property no column reads (with 5 columns
+    and a 100 KB page, most of a PATCH's instructions: bench.api_steps --wide)."""
+    for input_id in ai.inputs:
+        if input_id == CONTENT_INPUT:
+            if row.content != before_content:  # both str: equal exactly when their JSON is
+                return True
+        elif input_id not in cells and _canonical(row.values.get(input_id)) != _canonical(
+            before_values.get(input_id)
+        ):
+            return True
+    return False
+
+
+def _canonical(value: Any) -> str:
+    # As input_hash encodes it: 1 and 1.0, or 1 and true, are different inputs.
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
 def mark_dependents_changed(
